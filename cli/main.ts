@@ -1,0 +1,21 @@
+import { Command, CommanderError } from 'commander';
+import { FleetError } from '../src/fleet/load.ts';
+import { fleetCommand } from './fleet.ts';
+import { keysCommand } from './keys.ts';
+
+// One entry, one subcommand per file: each cli/<name>.ts exports a commander Command.
+const program = new Command('switchyard')
+  .description('Edge gateway for self-hosted LLM inference')
+  .showHelpAfterError()
+  .exitOverride()
+  .addCommand(fleetCommand())
+  .addCommand(keysCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  // Expected failures (bad fleet, unreachable store, bad flags) print one clear message, no stack.
+  console.error(error instanceof FleetError || error instanceof Error ? error.message : String(error));
+  process.exit(1);
+}

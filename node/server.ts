@@ -1,0 +1,57 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../src/app.ts';
+import { ApiKeys, seedKeys, type KeyRecord } from '../src/auth/api-keys.ts';
+import type { CompiledFleet } from '../src/fleet/compiled.ts';
+import type { RequestLog } from '../src/observe/request-log.ts';
+import { storeFromEnv } from '../src/store/select-store.ts';
+import { undiciTransport } from './undici-transport.ts';
+
+export interface NodeGatewayOptions {
+  fleet: CompiledFleet;
+  port?: number;
+  host?: string;
+  /** Where secrets and Upstash credentials come from (process.env by default). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Key records (hashes only) to seed the in-memory store with. */
+  keys?: readonly KeyRecord[];
+  keyMemoTtlMs?: number;
+  log?: (line: RequestLog) => void;
+}
+
+export interface NodeGateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The same app as the Worker, on Node: process env → deps, undici for upstreams. */
+export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
+  const env = options.env ?? process.env;
+  const store = storeFromEnv(env);
+  if (store.kind === 'memory') {
+    if (options.keys?.length) await seedKeys(store, options.keys);
+    if (env['SWITCHYARD_KEYS']) await seedKeys(store, JSON.parse(env['SWITCHYARD_KEYS']));
+  }
+  const transport = undiciTransport({ connectMs: options.fleet.routing.timeouts.connectMs });
+  const app = createApp({
+    fleet: options.fleet,
+    keys: new ApiKeys(store, options.keyMemoTtlMs === undefined ? {} : { memoTtlMs: options.keyMemoTtlMs }),
+    transport,
+    secret: (name) => env[name],
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const host = options.host ?? '127.0.0.1';
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await transport.close();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { TransportError, type BodyReader, type Transport, type UpstreamResponse } from '../src/backends/transport.ts';
+
+export interface UndiciTransportOptions {
+  connectMs: number;
+  /** Keep-alive connections per upstream origin. */
+  connections?: number;
+}
+
+/**
+ * Transport over undici Pools, one per upstream origin, with keep-alive. On Node this is
+ * several times cheaper than fetch: no WHATWG streams on the non-streaming path.
+ */
+export function undiciTransport(options: UndiciTransportOptions): Transport & { close(): Promise<void> } {
+  const pools = new Map<string, Pool>();
+  const poolFor = (origin: string) => {
+    let pool = pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, { connections: options.connections ?? 128, connect: { timeout: options.connectMs }, pipelining: 1 });
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
+
+  const send: Transport = async (request) => {
+    const url = new URL(request.url);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await poolFor(url.origin).request({
+        path: url.pathname + url.search,
+        method: request.method,
+        headers: request.headers,
+        body: request.body ?? null,
+        headersTimeout: request.firstByteMs,
+        bodyTimeout: 0, // the relay enforces stream idleness; total time is the caller's signal
+        ...(request.signal ? { signal: request.signal } : {}),
+      });
+    } catch (error) {
+      throw toTransportError(error, request.connectMs, request.firstByteMs, request.signal);
+    }
+    return undiciResponse(response);
+  };
+  return Object.assign(send, {
+    close: async () => {
+      await Promise.all([...pools.values()].map((p) => p.close()));
+      pools.clear();
+    },
+  });
+}
+
+function toTransportError(error: unknown, connectMs: number, firstByteMs: number, signal: AbortSignal | undefined): TransportError {
+  if (signal?.aborted) return new TransportError('aborted', 'request aborted', { cause: error });
+  if (error instanceof undiciErrors.ConnectTimeoutError) return new TransportError('connect', 'connect timeout', { timeoutMs: connectMs, cause: error });
+  if (error instanceof undiciErrors.HeadersTimeoutError) return new TransportError('first_byte', 'no response headers in time', { timeoutMs: firstByteMs, cause: error });
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return new TransportError('network', code ? `${code}: ${message}` : message, { cause: error });
+}
+
+function undiciResponse(response: Dispatcher.ResponseData): UpstreamResponse {
+  const { body, headers } = response;
+  return {
+    status: response.statusCode,
+    header(name) {
+      const v = headers[name];
+      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+    },
+    bytes: async () => new Uint8Array(await body.arrayBuffer()),
+    reader(): BodyReader {
+      const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      return {
+        async read() {
+          const r = await it.next();
+          return r.done ? { done: true } : { done: false, value: r.value };
+        },
+        cancel: async (reason) => {
+          body.destroy(reason instanceof Error ? reason : undefined);
+        },
+      };
+    },
+    discard: () => {
+      body.destroy();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * OpenAI-shaped errors. Everything that can go wrong on the request path is thrown as a
+ * GatewayError and turned into `{"error":{message,type,param,code}}` in exactly one place
+ * (the app's onError), so every failure reaches the client well-formed.
+ */
+
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 408 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
+
+export interface ErrorBody {
+  error: {
+    message: string;
+    type: string;
+    param: string | null;
+    code: string | null;
+  };
+}
+
+const TYPE_BY_STATUS: Record<ErrorStatus, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'invalid_request_error',
+  405: 'invalid_request_error',
+  408: 'timeout_error',
+  413: 'invalid_request_error',
+  415: 'invalid_request_error',
+  422: 'invalid_request_error',
+  429: 'rate_limit_error',
+  500: 'server_error',
+  502: 'upstream_error',
+  503: 'service_unavailable',
+  504: 'timeout_error',
+};
+
+export class GatewayError extends Error {
+  readonly status: ErrorStatus;
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly type: string;
+  /** Extra response headers, e.g. Retry-After on 429/503. */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    status: ErrorStatus,
+    message: string,
+    options: { code?: string | null; param?: string | null; type?: string; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.status = status;
+    this.code = options.code ?? null;
+    this.param = options.param ?? null;
+    this.type = options.type ?? TYPE_BY_STATUS[status];
+    this.headers = options.headers ?? {};
+  }
+
+  toBody(): ErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+
+  toResponse(extraHeaders?: Record<string, string>): Response {
+    return new Response(JSON.stringify(this.toBody()), {
+      status: this.status,
+      headers: { 'content-type': 'application/json', ...this.headers, ...extraHeaders },
+    });
+  }
+}
+
+export const isErrorStatus = (status: number): status is ErrorStatus => status in TYPE_BY_STATUS;
+
+export const errors = {
+  invalidJson: (detail: string) =>
+    new GatewayError(400, `We could not parse the JSON body of your request. (${detail})`, { code: 'invalid_json' }),
+  invalidRequest: (message: string, param: string | null = null) =>
+    new GatewayError(400, message, { code: 'invalid_request', param }),
+  unsupportedMediaType: () =>
+    new GatewayError(415, 'Request body must be JSON (Content-Type: application/json).', { code: 'unsupported_media_type' }),
+  bodyTooLarge: (limitBytes: number) =>
+    new GatewayError(413, `Request body exceeds the limit of ${limitBytes} bytes.`, { code: 'request_too_large' }),
+  missingKey: () =>
+    new GatewayError(401, 'You did not provide an API key. Send it as "Authorization: Bearer <key>".', {
+      code: 'invalid_api_key',
+      headers: { 'www-authenticate': 'Bearer' },
+    }),
+  invalidKey: () =>
+    new GatewayError(401, 'Incorrect, unknown or revoked API key.', {
+      code: 'invalid_api_key',
+      headers: { 'www-authenticate': 'Bearer' },
+    }),
+  modelNotFound: (model: string) =>
+    new GatewayError(404, `The model \`${model}\` does not exist or you do not have access to it.`, {
+      code: 'model_not_found',
+      param: 'model',
+    }),
+  notFound: (path: string) => new GatewayError(404, `Unknown route: ${path}`, { code: 'not_found' }),
+  methodNotAllowed: (method: string, path: string) =>
+    new GatewayError(405, `Method ${method} is not allowed on ${path}.`, { code: 'method_not_allowed' }),
+  noRoute: (message: string) => new GatewayError(503, message, { code: 'no_available_endpoint' }),
+  upstreamTimeout: (phase: 'connect' | 'first_byte' | 'total', ms: number) =>
+    new GatewayError(504, `The upstream did not answer in time (${phase.replace('_', ' ')} timeout after ${ms} ms).`, {
+      code: `upstream_${phase}_timeout`,
+    }),
+  upstreamUnavailable: (detail: string) =>
+    new GatewayError(502, `The upstream could not be reached: ${detail}`, { code: 'upstream_unreachable' }),
+  internal: () => new GatewayError(500, 'The gateway hit an internal error.', { code: 'internal_error' }),
+};

@@ -1,0 +1,133 @@
+import type { BodyReader } from '../backends/transport.ts';
+import type { ErrorBody } from './errors.ts';
+
+/** How a relayed stream ended, for the record step (waitUntil). */
+export interface StreamOutcome {
+  completed: boolean;
+  /** Why it did not complete: the code of the error event the client received. */
+  error?: string;
+  bytes: number;
+  chunks: number;
+  clientCancelled: boolean;
+}
+
+export interface RelayOptions {
+  /** Longest silence tolerated between two upstream chunks. */
+  idleMs: number;
+  /** Aborted when the total deadline passes; the relay then ends the stream with an error event. */
+  deadline?: AbortSignal;
+  onEnd?: (outcome: StreamOutcome) => void;
+}
+
+const encoder = new TextEncoder();
+const DONE = encoder.encode('data: [DONE]');
+const TAIL = 64;
+
+export const sseErrorEvent = (message: string, code: string, type = 'upstream_error'): Uint8Array => {
+  const body: ErrorBody = { error: { message, type, param: null, code } };
+  // `event: error` for generic SSE clients; the JSON `error` member is what OpenAI's SDKs raise.
+  return encoder.encode(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
+};
+
+const endsWithDone = (tail: Uint8Array, length: number): boolean => {
+  // Trailing blank lines follow the [DONE] marker; find the last non-newline byte.
+  let end = length;
+  while (end > 0 && (tail[end - 1] === 0x0a || tail[end - 1] === 0x0d)) end--;
+  if (end < DONE.length) return false;
+  for (let i = 0; i < DONE.length; i++) if (tail[end - DONE.length + i] !== DONE[i]) return false;
+  return true;
+};
+
+/**
+ * Relays an upstream SSE body chunk for chunk: one pull, one upstream read, one enqueue —
+ * no buffering and no delay. Only the last few bytes are remembered, to tell a finished
+ * stream (`data: [DONE]`) from one the upstream cut, which gets an SSE error event instead
+ * of a silent end.
+ */
+export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableStream<Uint8Array> {
+  const tail = new Uint8Array(TAIL);
+  let tailLength = 0;
+  let bytes = 0;
+  let chunks = 0;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let idle = false;
+  let ended = false;
+
+  const remember = (chunk: Uint8Array) => {
+    if (chunk.length >= TAIL) {
+      tail.set(chunk.subarray(chunk.length - TAIL));
+      tailLength = TAIL;
+    } else if (tailLength + chunk.length <= TAIL) {
+      tail.set(chunk, tailLength);
+      tailLength += chunk.length;
+    } else {
+      const keep = TAIL - chunk.length;
+      tail.copyWithin(0, tailLength - keep, tailLength);
+      tail.set(chunk, keep);
+      tailLength = TAIL;
+    }
+  };
+
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>, outcome: Omit<StreamOutcome, 'bytes' | 'chunks' | 'clientCancelled'>) => {
+    if (ended) return;
+    ended = true;
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    options.deadline?.removeEventListener('abort', onDeadline);
+    if (!outcome.completed) {
+      const message =
+        outcome.error === 'stream_idle_timeout'
+          ? `the upstream sent nothing for ${options.idleMs} ms; the stream was ended`
+          : outcome.error === 'upstream_total_timeout'
+            ? 'the response exceeded the total time allowed; the stream was ended'
+            : 'the upstream ended the stream before it was complete';
+      controller.enqueue(sseErrorEvent(message, outcome.error ?? 'stream_truncated', outcome.error?.includes('timeout') ? 'timeout_error' : 'upstream_error'));
+    }
+    controller.close();
+    options.onEnd?.({ ...outcome, bytes, chunks, clientCancelled: false });
+  };
+
+  const onDeadline = () => {
+    upstream.cancel(new Error('total deadline')).catch(() => {});
+  };
+  options.deadline?.addEventListener('abort', onDeadline, { once: true });
+
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        idleTimer = setTimeout(() => {
+          idle = true;
+          upstream.cancel(new Error('idle')).catch(() => {});
+        }, options.idleMs);
+        let result: Awaited<ReturnType<BodyReader['read']>>;
+        try {
+          result = await upstream.read();
+        } catch {
+          result = { done: true };
+          if (!idle && !options.deadline?.aborted) return finish(controller, { completed: false, error: 'stream_truncated' });
+        } finally {
+          if (idleTimer !== undefined) clearTimeout(idleTimer);
+        }
+        if (idle) return finish(controller, { completed: false, error: 'stream_idle_timeout' });
+        if (options.deadline?.aborted) return finish(controller, { completed: false, error: 'upstream_total_timeout' });
+        if (result.done) {
+          const completed = endsWithDone(tail, tailLength);
+          return finish(controller, completed ? { completed } : { completed, error: 'stream_truncated' });
+        }
+        const chunk = result.value;
+        bytes += chunk.length;
+        chunks++;
+        remember(chunk);
+        controller.enqueue(chunk);
+      },
+      cancel(reason) {
+        ended = true;
+        if (idleTimer !== undefined) clearTimeout(idleTimer);
+        options.deadline?.removeEventListener('abort', onDeadline);
+        options.onEnd?.({ completed: false, error: 'client_cancelled', bytes, chunks, clientCancelled: true });
+        return upstream.cancel(reason);
+      },
+    },
+    // No read-ahead: a chunk is pulled from upstream only when the client side asks for one.
+    { highWaterMark: 0 },
+  );
+}

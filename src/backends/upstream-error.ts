@@ -1,0 +1,85 @@
+import { GatewayError, type ErrorStatus } from '../api/errors.ts';
+
+/**
+ * vLLM and KServe answer errors in three shapes; clients get one (OpenAI's):
+ *  - vLLM today:      {"error":{"message","type","param","code":400}}
+ *  - older vLLM:      {"object":"error","message","type","param","code":400}
+ *  - KServe wrapper:  {"error":"<message>"} or {"error":{"message","code":"<string>"}}
+ * Anything else (an ingress HTML page, plain text) becomes a short excerpt of the body.
+ */
+export interface NormalizedUpstreamError {
+  message: string;
+  type: string | null;
+  param: string | null;
+  code: string | null;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+const codeOf = (v: unknown): string | null => (typeof v === 'number' ? String(v) : str(v));
+
+export function parseUpstreamError(status: number, body: string): NormalizedUpstreamError {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    const excerpt = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+    return { message: excerpt || `upstream answered HTTP ${status} with an empty body`, type: null, param: null, code: null };
+  }
+  if (json !== null && typeof json === 'object') {
+    const o = json as Record<string, unknown>;
+    const inner = o['error'];
+    if (typeof inner === 'string') {
+      return { message: inner, type: str(o['type']), param: null, code: codeOf(o['code']) };
+    }
+    if (inner !== null && typeof inner === 'object') {
+      const e = inner as Record<string, unknown>;
+      return { message: str(e['message']) ?? `upstream answered HTTP ${status}`, type: str(e['type']), param: str(e['param']), code: codeOf(e['code']) };
+    }
+    if (o['object'] === 'error' || typeof o['message'] === 'string') {
+      return { message: str(o['message']) ?? `upstream answered HTTP ${status}`, type: str(o['type']), param: str(o['param']), code: codeOf(o['code']) };
+    }
+    if (typeof o['detail'] === 'string') {
+      // FastAPI's default shape, seen when a route or method does not exist.
+      return { message: o['detail'], type: null, param: null, code: null };
+    }
+  }
+  return { message: `upstream answered HTTP ${status}`, type: null, param: null, code: null };
+}
+
+/**
+ * The status the client sees. Client mistakes the upstream caught keep their 4xx; problems
+ * the client cannot fix (our credentials, upstream crashes) become 502/503/504.
+ */
+export function clientStatusFor(upstreamStatus: number): ErrorStatus {
+  switch (upstreamStatus) {
+    case 400: case 404: case 413: case 422: return upstreamStatus;
+    case 408: case 504: return 504;
+    case 429: return 429;
+    case 503: return 503;
+    default: return 502;
+  }
+}
+
+/** An upstream's non-2xx answer, normalized. `retryable` says another endpoint may succeed. */
+export class UpstreamHttpError extends GatewayError {
+  readonly upstreamStatus: number;
+  readonly retryable: boolean;
+
+  constructor(upstreamStatus: number, normalized: NormalizedUpstreamError, retryAfter: string | null) {
+    const status = clientStatusFor(upstreamStatus);
+    const clientFault = status === 400 || status === 404 || status === 413 || status === 422;
+    const message = clientFault
+      ? normalized.message
+      : upstreamStatus === 401 || upstreamStatus === 403
+        ? `the upstream rejected the gateway's credentials (HTTP ${upstreamStatus}): ${normalized.message}`
+        : `upstream error (HTTP ${upstreamStatus}): ${normalized.message}`;
+    super(status, message, {
+      code: normalized.code && !/^\d+$/.test(normalized.code) ? normalized.code : clientFault ? 'invalid_request' : 'upstream_error',
+      param: normalized.param,
+      ...(clientFault && normalized.type ? { type: normalized.type } : {}),
+      ...(retryAfter ? { headers: { 'retry-after': retryAfter } } : {}),
+    });
+    this.upstreamStatus = upstreamStatus;
+    this.retryable = !clientFault;
+  }
+}

@@ -1,0 +1,223 @@
+import type { CompiledEndpoint, CompiledFleet, CompiledModel, CompiledRegion, CompiledTier } from './compiled.ts';
+import { isScorerType, SCORERS } from '../route/registry.ts';
+import { FleetError, lineOfField, type Fleet, type FleetProblem } from './load.ts';
+import {
+  LABEL,
+  LOAD_BALANCERS,
+  RoutingPolicySpecSchema,
+  type FleetDocument,
+  type InferenceServiceDoc,
+  type LLMDeploymentDoc,
+  type LoadBalancer,
+  type PathStyle,
+} from './schema.ts';
+
+export const PATH_PREFIX: Record<PathStyle, string> = { v1: '/v1', 'openai-v1': '/openai/v1' };
+
+type ModelResource = InferenceServiceDoc | LLMDeploymentDoc;
+
+const splitList = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+const argValue = (args: readonly string[] | undefined, ...flags: string[]) => {
+  if (!args) return undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    for (const flag of flags) {
+      if (arg.startsWith(`${flag}=`)) return arg.slice(flag.length + 1);
+      if (arg === flag) return args[i + 1];
+    }
+  }
+  return undefined;
+};
+
+/** The id vLLM serves the model under, which is also what clients send as `model`. */
+export function servedModelId(resource: ModelResource): string {
+  const annotated = resource.metadata.annotations?.[LABEL.model];
+  if (annotated) return annotated;
+  if (resource.kind === 'InferenceService') {
+    const args = resource.spec.predictor.model?.args;
+    const fromArgs = argValue(args, '--model_name', '--served-model-name');
+    if (fromArgs) return fromArgs;
+  }
+  return resource.metadata.name;
+}
+
+/**
+ * KServe's Hugging Face runtime (modelFormat `huggingface`) serves OpenAI routes under
+ * /openai/v1; the kserve-vllmserver runtime (modelFormat `vLLM`), plain vLLM and llm-d's
+ * gateway serve /v1.
+ */
+export function pathStyleOf(resource: ModelResource): PathStyle | undefined {
+  if (resource.kind === 'LLMDeployment') return 'v1';
+  const format = resource.spec.predictor.model?.modelFormat.name.toLowerCase();
+  if (format === 'huggingface') return 'openai-v1';
+  if (format === 'vllm') return 'v1';
+  return undefined;
+}
+
+/** KServe's default domain template: {name}.{namespace}.{ingress domain}. */
+export function derivedServiceUrl(scheme: string, name: string, namespace: string, domain: string): string {
+  return `${scheme}://${name}.${namespace}.${domain}`;
+}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '');
+
+/** Cross-checks the parsed documents and builds the edge's routing view. Throws FleetError. */
+export function compileFleet(fleet: Fleet): CompiledFleet {
+  const problems: FleetProblem[] = [];
+  const problem = (document: FleetDocument, field: string, message: string) => {
+    const origin = fleet.origin.get(document);
+    problems.push({
+      document: origin?.document ?? 0,
+      kind: document.kind,
+      name: document.metadata.name,
+      field,
+      line: lineOfField(fleet, document, field),
+      message,
+    });
+  };
+
+  const unique = <D extends FleetDocument>(docs: readonly D[], what: string) => {
+    const seen = new Set<string>();
+    for (const d of docs) {
+      if (seen.has(d.metadata.name)) problem(d, 'metadata.name', `duplicate ${what} "${d.metadata.name}"`);
+      seen.add(d.metadata.name);
+    }
+  };
+  unique(fleet.regions, 'Region');
+  unique(fleet.tiers, 'Tier');
+
+  if (fleet.regions.length === 0) {
+    problems.push({ document: 0, field: '', message: 'the fleet defines no Region; at least one is required' });
+  }
+  if (fleet.routingPolicies.length > 1) {
+    for (const extra of fleet.routingPolicies.slice(1)) problem(extra, '', 'only one RoutingPolicy may be defined');
+  }
+  const routing = fleet.routingPolicies[0]?.spec ?? RoutingPolicySpecSchema.parse({});
+
+  const regions: CompiledRegion[] = fleet.regions.map((r) => ({
+    id: r.metadata.name,
+    residency: r.spec.residency,
+    location: r.spec.location,
+    pricing: r.spec.pricing,
+    ...(r.spec.credentials ? { credentialsSecret: r.spec.credentials.secretName } : {}),
+    ...(r.spec.kubeContext ? { kubeContext: r.spec.kubeContext } : {}),
+  }));
+  const regionDocs = new Map(fleet.regions.map((r) => [r.metadata.name, r]));
+
+  const ranks = new Map<number, string>();
+  const tiers: CompiledTier[] = [];
+  for (const t of fleet.tiers) {
+    const clash = ranks.get(t.spec.rank);
+    if (clash) problem(t, 'spec.rank', `rank ${t.spec.rank} is already used by tier "${clash}"`);
+    ranks.set(t.spec.rank, t.metadata.name);
+    tiers.push({ name: t.metadata.name, rank: t.spec.rank, ...(t.spec.defaultModel ? { defaultModel: t.spec.defaultModel } : {}) });
+  }
+  tiers.sort((a, b) => a.rank - b.rank);
+  const tierNames = new Set(tiers.map((t) => t.name));
+
+  const models: CompiledModel[] = [];
+  const endpoints: CompiledEndpoint[] = [];
+  const modelIds = new Map<string, ModelResource>();
+  const resources: ModelResource[] = [...fleet.inferenceServices, ...fleet.llmDeployments];
+
+  for (const resource of resources) {
+    const id = servedModelId(resource);
+    const labels = resource.metadata.labels ?? {};
+    const annotations = resource.metadata.annotations ?? {};
+    const aliases = splitList(annotations[LABEL.aliases]);
+    for (const name of [id, ...aliases]) {
+      const other = modelIds.get(name);
+      if (other) problem(resource, 'metadata.name', `model id "${name}" is already served by ${other.kind} "${other.metadata.name}"`);
+      modelIds.set(name, resource);
+    }
+
+    const tier = labels[LABEL.tier] ?? annotations[LABEL.tier];
+    if (tier !== undefined && !tierNames.has(tier)) {
+      problem(resource, `metadata.labels.${LABEL.tier}`, `unknown tier "${tier}"; defined tiers: ${[...tierNames].join(', ') || '(none)'}`);
+    }
+
+    const lbAnnotation = annotations[LABEL.loadBalancing];
+    let loadBalancing: LoadBalancer = routing.loadBalancing;
+    if (lbAnnotation !== undefined) {
+      if ((LOAD_BALANCERS as readonly string[]).includes(lbAnnotation)) loadBalancing = lbAnnotation as LoadBalancer;
+      else problem(resource, `metadata.annotations.${LABEL.loadBalancing}`, `unknown load balancer "${lbAnnotation}"; expected one of ${LOAD_BALANCERS.join(', ')}`);
+    }
+
+    const pathStyle = pathStyleOf(resource);
+    if (!pathStyle) {
+      problem(resource, 'spec.predictor.model.modelFormat.name', 'Switchyard routes to vLLM: modelFormat must be "huggingface" (vLLM backend) or "vLLM"');
+    }
+
+    const listed = [...splitList(annotations[LABEL.regions]), ...splitList(labels[LABEL.region])];
+    const servedIn = listed.length > 0 ? listed : [...regionDocs.keys()];
+    const namespaceOf = (regionNamespace: string) => resource.metadata.namespace ?? regionNamespace;
+
+    for (const regionId of servedIn) {
+      const region = regionDocs.get(regionId);
+      if (!region) {
+        problem(resource, `metadata.annotations.${LABEL.regions}`, `unknown region "${regionId}"; defined regions: ${[...regionDocs.keys()].join(', ')}`);
+        continue;
+      }
+      const explicit = region.spec.endpoints.filter((e) => e.model === id);
+      if (explicit.length > 0) {
+        explicit.forEach((e, n) =>
+          endpoints.push({
+            id: `${regionId}/${id}/${e.name ?? n}`,
+            model: id,
+            region: regionId,
+            baseUrl: trimSlash(e.url) + PATH_PREFIX[e.pathStyle],
+            pathStyle: e.pathStyle,
+            weight: e.weight,
+            backend: 'vllm',
+          }),
+        );
+      } else if (region.spec.ingress && pathStyle) {
+        const base = derivedServiceUrl(region.spec.ingress.scheme, resource.metadata.name, namespaceOf(region.spec.namespace), region.spec.ingress.domain);
+        endpoints.push({ id: `${regionId}/${id}/0`, model: id, region: regionId, baseUrl: base + PATH_PREFIX[pathStyle], pathStyle, weight: 1, backend: 'vllm' });
+      } else if (pathStyle) {
+        problem(region, 'spec', `region serves model "${id}" but has neither spec.ingress.domain nor an entry for it in spec.endpoints`);
+      }
+    }
+
+    models.push({
+      id,
+      aliases,
+      ...(tier !== undefined ? { tier } : {}),
+      loadBalancing,
+      source: { kind: resource.kind, name: resource.metadata.name, namespace: resource.metadata.namespace ?? 'llm' },
+    });
+  }
+
+  for (const region of fleet.regions) {
+    region.spec.endpoints.forEach((e, n) => {
+      const owner = modelIds.get(e.model);
+      if (!owner) problem(region, `spec.endpoints.${n}.model`, `no InferenceService or LLMDeployment serves model "${e.model}"`);
+      else if (!endpoints.some((ep) => ep.region === region.metadata.name && ep.model === servedModelId(owner))) {
+        problem(region, `spec.endpoints.${n}.model`, `model "${e.model}" is not assigned to region "${region.metadata.name}" (see its ${LABEL.regions} annotation)`);
+      }
+    });
+  }
+
+  for (const t of fleet.tiers) {
+    const dm = t.spec.defaultModel;
+    if (dm === undefined) continue;
+    const m = models.find((x) => x.id === dm);
+    if (!m) problem(t, 'spec.defaultModel', `unknown model "${dm}"`);
+    else if (m.tier !== t.metadata.name) problem(t, 'spec.defaultModel', `model "${dm}" is not labelled ${LABEL.tier}: ${t.metadata.name}`);
+  }
+
+  const policy = fleet.routingPolicies[0];
+  for (const key of Object.keys(routing.weights)) {
+    if (policy && !isScorerType(key)) {
+      problem(policy, `spec.weights.${key}`, `unknown scorer "${key}"; known scorers: ${Object.keys(SCORERS).join(', ')}`);
+    }
+  }
+
+  if (problems.length > 0) throw new FleetError(fleet.source, problems);
+  return { version: 1, source: fleet.source, regions, tiers, models, endpoints, routing };
+}

@@ -1,0 +1,215 @@
+import { z } from 'zod';
+
+/**
+ * The fleet file's document kinds. Reference resources (KServe InferenceService, the
+ * LLMDeployment and CachePolicy examples) are accepted as written: fields Switchyard reads
+ * are typed, everything else is kept (loose objects) for infra to render. Switchyard's own
+ * kinds (Region, Tier, RoutingPolicy) fill in what the reference leaves implicit.
+ */
+
+export const SWITCHYARD_API = 'switchyard.dev/v1alpha1';
+
+/** Labels and annotations that attach a model resource to Switchyard's world. */
+export const LABEL = {
+  tier: 'switchyard.dev/tier',
+  regions: 'switchyard.dev/regions',
+  region: 'switchyard.dev/region',
+  model: 'switchyard.dev/model',
+  aliases: 'switchyard.dev/aliases',
+  loadBalancing: 'switchyard.dev/load-balancing',
+  cachePolicy: 'switchyard.dev/cache-policy',
+} as const;
+
+const name = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase DNS-1123 name (a-z, 0-9, "-", ".")');
+
+const stringMap = z.record(z.string(), z.string());
+
+export const MetadataSchema = z.looseObject({
+  name,
+  namespace: name.optional(),
+  labels: stringMap.optional(),
+  annotations: stringMap.optional(),
+});
+
+/** Kubernetes quantities and durations arrive as numbers or strings ("4", "80Gi", "1h"). */
+const quantity = z.union([z.string(), z.number()]);
+
+// ---------------------------------------------------------------- Switchyard kinds
+
+const continent = z.enum(['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA']);
+
+export const PATH_STYLES = ['v1', 'openai-v1'] as const;
+export type PathStyle = (typeof PATH_STYLES)[number];
+
+export const LOAD_BALANCERS = ['round-robin', 'least-connections', 'weighted-round-robin', 'consistent-hash', 'p2c-ewma'] as const;
+export type LoadBalancer = (typeof LOAD_BALANCERS)[number];
+
+const explicitEndpoint = z.strictObject({
+  /** Served model id this endpoint answers for. */
+  model: z.string().min(1),
+  url: z.url({ protocol: /^https?$/ }),
+  pathStyle: z.enum(PATH_STYLES).default('v1'),
+  weight: z.number().positive().default(1),
+  name: name.optional(),
+});
+
+export const RegionSpecSchema = z.strictObject({
+  location: z.strictObject({
+    latitude: z.number().min(-90).max(90),
+    longitude: z.number().min(-180).max(180),
+    continent,
+    country: z.string().length(2).optional(),
+  }),
+  /** Data-residency zone: keys scoped to a zone are never served outside it. */
+  residency: z.string().min(1),
+  kubeContext: z.string().min(1).optional(),
+  namespace: name.default('llm'),
+  ingress: z
+    .strictObject({
+      domain: z.string().min(1),
+      scheme: z.enum(['http', 'https']).default('https'),
+    })
+    .optional(),
+  pricing: z
+    .strictObject({
+      gpuHourUsd: z.number().nonnegative().optional(),
+      inputPerMillionTokensUsd: z.number().nonnegative().default(0),
+      outputPerMillionTokensUsd: z.number().nonnegative().default(0),
+    })
+    .default({ inputPerMillionTokensUsd: 0, outputPerMillionTokensUsd: 0 }),
+  /** Name of the Worker secret / env var holding this region's upstream bearer token. */
+  credentials: z.strictObject({ secretName: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an env-var style name') }).optional(),
+  /** Endpoints given by URL (local simulators, clusters outside KServe); they replace derived ones per model. */
+  endpoints: z.array(explicitEndpoint).default([]),
+});
+
+export const TierSpecSchema = z.strictObject({
+  /** Order from small/edge (1) to large/central; tier choice walks this order. */
+  rank: z.number().int().min(1),
+  description: z.string().optional(),
+  /** Model used when a request names the tier (or `auto` picks it); defaults to the first model in the tier. */
+  defaultModel: z.string().optional(),
+});
+
+export const TimeoutsSchema = z.strictObject({
+  connectMs: z.number().int().positive().default(3_000),
+  firstByteMs: z.number().int().positive().default(60_000),
+  totalMs: z.number().int().positive().default(600_000),
+  /** Longest silence tolerated between two streamed chunks. */
+  streamIdleMs: z.number().int().positive().default(60_000),
+});
+
+export const RoutingPolicySpecSchema = z.strictObject({
+  weights: z.record(z.string(), z.number().nonnegative()).default({ geo: 1 }),
+  loadBalancing: z.enum(LOAD_BALANCERS).default('round-robin'),
+  timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
+  limits: z
+    .strictObject({ maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024) })
+    .default({ maxBodyBytes: 4 * 1024 * 1024 }),
+  /** Tier-choice rules; the classifier module owns their shape and defaults. */
+  tierRules: z.looseObject({}).optional(),
+});
+
+// ---------------------------------------------------------------- Reference resources
+
+const resources = z.looseObject({ requests: z.record(z.string(), quantity).optional(), limits: z.record(z.string(), quantity).optional() });
+
+const modelFormat = z.looseObject({ name: z.string().min(1), version: z.string().optional() });
+
+export const PredictorSchema = z.looseObject({
+  minReplicas: z.number().int().min(0).optional(),
+  maxReplicas: z.number().int().min(0).optional(),
+  scaleTarget: z.number().int().positive().optional(),
+  scaleMetric: z.string().optional(),
+  containerConcurrency: z.number().int().min(0).optional(),
+  model: z
+    .looseObject({
+      modelFormat,
+      runtime: z.string().optional(),
+      storageUri: z.string().optional(),
+      args: z.array(z.string()).optional(),
+      env: z.array(z.looseObject({ name: z.string() })).optional(),
+      resources: resources.optional(),
+    })
+    .optional(),
+  workerSpec: z.looseObject({}).optional(),
+});
+
+export const InferenceServiceSpecSchema = z.looseObject({ predictor: PredictorSchema });
+
+const phase = z.looseObject({
+  replicas: z.number().int().min(0).optional(),
+  resources: resources.optional(),
+  parallelism: z.looseObject({ tensor: z.number().int().positive().optional(), pipeline: z.number().int().positive().optional() }).optional(),
+});
+
+export const LLMDeploymentSpecSchema = z.looseObject({
+  model: z.union([
+    z.string().min(1),
+    z.looseObject({ name: z.string().min(1).optional(), uri: z.string().optional(), modelUri: z.string().optional() }),
+  ]),
+  prefill: phase.optional(),
+  decode: phase.optional(),
+  tensorParallelSize: z.number().int().positive().optional(),
+  router: z.looseObject({}).optional(),
+  routing: z.looseObject({}).optional(),
+  scheduler: z.looseObject({}).optional(),
+});
+
+export const EVICTION_POLICIES = ['lru', 'lfu', 'fifo'] as const;
+
+const cacheTier = z.looseObject({
+  name: z.string().optional(),
+  type: z.string().optional(),
+  size: quantity.optional(),
+  capacity: quantity.optional(),
+  eviction: z.string().optional(),
+  evictionPolicy: z.string().optional(),
+  ttl: quantity.optional(),
+});
+
+export const CachePolicySpecSchema = z.looseObject({
+  /** Backend KV tiers (gpu / memory / disk), as a list or keyed by tier name. */
+  tiers: z.union([z.array(cacheTier), z.record(z.string(), cacheTier)]).optional(),
+  prefixSharing: z
+    .looseObject({ enabled: z.boolean().optional(), minLength: z.number().int().min(0).optional(), blockSize: z.number().int().positive().optional() })
+    .optional(),
+  /** Edge response-cache tiers (L1 isolate memory, L2 colo Cache API, L3 Redis). */
+  edge: z.looseObject({}).optional(),
+});
+
+// ---------------------------------------------------------------- Documents
+
+const doc = <K extends string, S extends z.ZodType>(kind: K, apiVersion: z.ZodType<string>, spec: S) =>
+  z.strictObject({ apiVersion, kind: z.literal(kind), metadata: MetadataSchema, spec });
+
+const switchyardApi = z.literal(SWITCHYARD_API);
+
+export const DOCUMENT_SCHEMAS = {
+  Region: doc('Region', switchyardApi, RegionSpecSchema),
+  Tier: doc('Tier', switchyardApi, TierSpecSchema),
+  RoutingPolicy: doc('RoutingPolicy', switchyardApi, RoutingPolicySpecSchema),
+  InferenceService: doc('InferenceService', z.string().regex(/^serving\.kserve\.io\/v1(beta1|alpha1)?$/, 'must be serving.kserve.io/v1beta1'), InferenceServiceSpecSchema).extend({
+    status: z.unknown().optional(),
+  }),
+  LLMDeployment: doc('LLMDeployment', z.string().min(1), LLMDeploymentSpecSchema),
+  CachePolicy: doc('CachePolicy', z.string().min(1), CachePolicySpecSchema),
+} as const;
+
+export type DocumentKind = keyof typeof DOCUMENT_SCHEMAS;
+export type FleetDocument = { [K in DocumentKind]: z.infer<(typeof DOCUMENT_SCHEMAS)[K]> }[DocumentKind];
+export type RegionDoc = z.infer<typeof DOCUMENT_SCHEMAS.Region>;
+export type TierDoc = z.infer<typeof DOCUMENT_SCHEMAS.Tier>;
+export type RoutingPolicyDoc = z.infer<typeof DOCUMENT_SCHEMAS.RoutingPolicy>;
+export type InferenceServiceDoc = z.infer<typeof DOCUMENT_SCHEMAS.InferenceService>;
+export type LLMDeploymentDoc = z.infer<typeof DOCUMENT_SCHEMAS.LLMDeployment>;
+export type CachePolicyDoc = z.infer<typeof DOCUMENT_SCHEMAS.CachePolicy>;
+export type RoutingPolicySpec = z.infer<typeof RoutingPolicySpecSchema>;
+export type Timeouts = z.infer<typeof TimeoutsSchema>;
+
+export const isDocumentKind = (kind: unknown): kind is DocumentKind =>
+  typeof kind === 'string' && Object.hasOwn(DOCUMENT_SCHEMAS, kind);

@@ -1,0 +1,55 @@
+import { keyScope } from './filters/key-scope.ts';
+import { servesModel } from './filters/serves-model.ts';
+import { maxScorePicker } from './max-score-picker.ts';
+import { isScorerType, SCORERS } from './registry.ts';
+import type { Candidate, Filter, Picker, RoutePlan, RouteRequest, RouteState, Scored, WeightedScorer } from './types.ts';
+
+export interface Pipeline {
+  readonly filters: readonly Filter[];
+  readonly scorers: readonly WeightedScorer[];
+  readonly picker: Picker;
+}
+
+const clamp01 = (x: number) => (Number.isFinite(x) ? (x < 0 ? 0 : x > 1 ? 1 : x) : 0);
+
+/** Builds the pipeline from the routing policy's weights; a weight of 0 leaves a scorer out. */
+export function pipelineFromWeights(weights: Readonly<Record<string, number>>, picker: Picker = maxScorePicker()): Pipeline {
+  const scorers: WeightedScorer[] = [];
+  for (const [type, weight] of Object.entries(weights)) {
+    if (!isScorerType(type)) throw new Error(`routing policy weights an unknown scorer "${type}"`);
+    if (weight > 0) scorers.push({ scorer: SCORERS[type](), weight });
+  }
+  return { filters: [servesModel(), keyScope()], scorers, picker };
+}
+
+const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
+
+/**
+ * Runs filters in order (stopping at the first that leaves nothing), sums each scorer's
+ * clamped score times its weight, and lets the picker order the result: the first entry is
+ * the pick, the rest are the fallbacks in order.
+ */
+export function planRoute(pipeline: Pipeline, request: RouteRequest, all: readonly Candidate[], state: RouteState): RoutePlan {
+  let candidates = all;
+  for (const filter of pipeline.filters) {
+    candidates = filter.filter(request, candidates, state);
+    if (candidates.length === 0) return { ok: false, droppedBy: filter, reason: filter.reason };
+  }
+
+  const totals = new Array<number>(candidates.length).fill(0);
+  const parts = candidates.map((): Record<string, number> => ({}));
+  for (const { scorer, weight } of pipeline.scorers) {
+    const scores = scorer.score(request, candidates, state);
+    for (let i = 0; i < candidates.length; i++) {
+      const s = clamp01(scores[i] ?? 0);
+      totals[i] = (totals[i] ?? 0) + s * weight;
+      (parts[i] as Record<string, number>)[scorer.type] = s;
+    }
+  }
+  const scored: Scored[] = candidates.map((candidate, i) => ({ candidate, total: totals[i] ?? 0, parts: parts[i] ?? {} }));
+  const ranked = pipeline.picker.pick(scored, state);
+  const best = ranked[0];
+  const why = best ? Object.entries(best.parts).map(([k, v]) => `${k}=${fmt(v)}`) : [];
+  const reason = [`region=${best?.candidate.region.id}`, ...why, `fallbacks=${ranked.length - 1}`].join(' ');
+  return { ok: true, ranked, reason };
+}

@@ -1,0 +1,16 @@
+import { costScorer, COST } from './scorers/cost.ts';
+import { geoScorer, GEO } from './scorers/geo.ts';
+import type { Scorer } from './types.ts';
+
+/**
+ * Every scorer the routing policy may weight, by its kebab-case type. One static map,
+ * checked at compile time: adding a policy means adding a scorer file and a line here.
+ */
+export const SCORERS = {
+  [GEO]: geoScorer,
+  [COST]: costScorer,
+} satisfies Record<string, () => Scorer>;
+
+export type ScorerType = keyof typeof SCORERS;
+
+export const isScorerType = (type: string): type is ScorerType => Object.hasOwn(SCORERS, type);

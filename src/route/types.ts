@@ -1,0 +1,70 @@
+import type { CompiledEndpoint, CompiledModel, CompiledRegion, Continent } from '../fleet/compiled.ts';
+
+/** Where the caller is, from `request.cf` on Workers (absent on Node or when unknown). */
+export interface CallerGeo {
+  latitude?: number;
+  longitude?: number;
+  continent?: Continent;
+  country?: string;
+}
+
+/** One endpoint a request could go to, with its region. */
+export interface Candidate {
+  readonly endpoint: CompiledEndpoint;
+  readonly region: CompiledRegion;
+}
+
+/** Where an API key may be served: allowed region ids and/or residency zones (none = anywhere). */
+export interface KeyScope {
+  readonly regions?: readonly string[] | undefined;
+  readonly residency?: readonly string[] | undefined;
+}
+
+/** What routing knows about the request. Built once per request, read-only for plugins. */
+export interface RouteRequest {
+  readonly model: CompiledModel;
+  readonly key: KeyScope;
+  readonly caller: CallerGeo | undefined;
+}
+
+/** Live view of the fleet (health, load) that plugins may read; pure data, no I/O. */
+export interface RouteState {
+  readonly now: number;
+}
+
+export interface Plugin {
+  readonly type: string;
+}
+
+export interface Filter extends Plugin {
+  /** Why a candidate was dropped, for the 503 a client gets when nothing is left. */
+  readonly reason: string;
+  filter(request: RouteRequest, candidates: readonly Candidate[], state: RouteState): readonly Candidate[];
+}
+
+/** Scores each candidate in [0, 1], aligned with the input order. */
+export interface Scorer extends Plugin {
+  readonly category: 'affinity' | 'distribution' | 'balance';
+  score(request: RouteRequest, candidates: readonly Candidate[], state: RouteState): readonly number[];
+}
+
+export interface Scored {
+  readonly candidate: Candidate;
+  readonly total: number;
+  /** Each scorer's (clamped, unweighted) score, by scorer type. */
+  readonly parts: Readonly<Record<string, number>>;
+}
+
+export interface Picker extends Plugin {
+  /** Orders scored candidates: the first is the pick, the rest the fallbacks in order. */
+  pick(scored: readonly Scored[], state: RouteState): readonly Scored[];
+}
+
+export interface WeightedScorer {
+  readonly scorer: Scorer;
+  readonly weight: number;
+}
+
+export type RoutePlan =
+  | { ok: true; ranked: readonly Scored[]; reason: string }
+  | { ok: false; droppedBy: Filter; reason: string };
