@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { startNodeGateway } from '../node/server.ts';
+import { ApiKeys, type KeyRecord } from '../src/auth/api-keys.ts';
+import { DEFAULT_STORE_FILE, FileStore } from './file-store.ts';
+import { loadFleetFile } from './fleet-file.ts';
+
+const port = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+};
+
+/** Key records from the CLI's key file, for the in-memory store (when no Upstash is set). */
+async function keysFromFile(path: string): Promise<KeyRecord[]> {
+  if (!existsSync(path)) return [];
+  return new ApiKeys(new FileStore(path), { memoTtlMs: 0 }).list();
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the gateway on Node (same app as the Worker)')
+    .option('--fleet <file>', 'fleet file', 'infra/fleet.yaml')
+    .option('--port <n>', 'port to listen on', port, 8787)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--keys-file <file>', 'key file written by `switchyard keys` (used without Upstash)', DEFAULT_STORE_FILE)
+    .option('--no-log', 'do not write a log line per request')
+    .action(async (opts: { fleet: string; port: number; host: string; keysFile: string; log: boolean }) => {
+      const { compiled } = loadFleetFile(opts.fleet);
+      const upstash = Boolean(process.env['UPSTASH_REDIS_REST_URL']);
+      const keys = upstash ? [] : await keysFromFile(opts.keysFile);
+      const gateway = await startNodeGateway({
+        fleet: compiled,
+        port: opts.port,
+        host: opts.host,
+        keys,
+        ...(opts.log ? { log: (line) => console.log(JSON.stringify(line)) } : {}),
+      });
+      const store = upstash ? 'Upstash Redis' : `in-memory (${keys.length} keys from ${opts.keysFile})`;
+      console.log(`switchyard gateway on ${gateway.url} — fleet ${opts.fleet}, key store ${store}`);
+      const stop = () => void gateway.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
