@@ -1,0 +1,145 @@
+// A small federation of real simulator processes-in-a-server (one startSim per endpoint) and
+// the fleet file that routes to them, shared by the workerd and end-to-end tests.
+import { createServer } from 'node:net';
+import { startSim, type SimOptions, type SimServer } from '../../infra/local/sim/server.ts';
+import { compileFleet } from '../../src/fleet/compile.ts';
+import type { CompiledFleet } from '../../src/fleet/compiled.ts';
+import { parseFleet } from '../../src/fleet/load.ts';
+
+export const REGION_SECRETS = {
+  'us-east': { env: 'UPSTREAM_KEY_US_EAST', value: 'test-upstream-us-east' },
+  'eu-west': { env: 'UPSTREAM_KEY_EU_WEST', value: 'test-upstream-eu-west' },
+  apac: { env: 'UPSTREAM_KEY_APAC', value: 'test-upstream-apac' },
+} as const;
+type RegionId = keyof typeof REGION_SECRETS;
+
+/** Each endpoint of the test fleet: which model, where, and how its simulator misbehaves. */
+const ENDPOINTS = {
+  'us-east-8b': { region: 'us-east', model: 'llama-3.1-8b' },
+  'eu-west-8b': { region: 'eu-west', model: 'llama-3.1-8b' },
+  'apac-8b': { region: 'apac', model: 'llama-3.1-8b' },
+  'us-east-hf': { region: 'us-east', model: 'qwen-hf', pathStyle: 'openai' },
+  'us-east-failing': { region: 'us-east', model: 'failover-model', faults: { errorRate: 1, errorStatus: 500 } },
+  'eu-west-failover': { region: 'eu-west', model: 'failover-model' },
+  'us-east-broken': { region: 'us-east', model: 'broken-model', faults: { errorRate: 1, errorStatus: 500, errorShape: 'vllm-legacy' } },
+  'us-east-slow': { region: 'us-east', model: 'slow-model', faults: { hang: true } },
+  'us-east-cut': { region: 'us-east', model: 'cut-model', faults: { cutAfterChunks: 2 } },
+  'us-east-busy': { region: 'us-east', model: 'busy-model', faults: { errorRate: 1, errorStatus: 429, errorShape: 'kserve' } },
+  'us-east-residency': { region: 'us-east', model: 'residency-model' },
+} as const satisfies Record<string, { region: RegionId; model: string; pathStyle?: SimOptions['pathStyle']; faults?: SimOptions['faults'] }>;
+export type EndpointName = keyof typeof ENDPOINTS;
+
+/** Endpoints that are named in the fleet but have nothing listening (a region that is down). */
+const DEAD = [
+  { region: 'eu-west', model: 'residency-model' },
+  { region: 'us-east', model: 'broken-model' },
+] as const;
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+export interface TestFederation {
+  fleet: CompiledFleet;
+  yaml: string;
+  sims: Record<EndpointName, SimServer>;
+  /** Env entries holding each region's upstream key. */
+  secrets: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startTestFederation(timeouts = { connectMs: 500, firstByteMs: 1500, totalMs: 10_000, streamIdleMs: 2000 }): Promise<TestFederation> {
+  const entries = Object.entries(ENDPOINTS) as [EndpointName, (typeof ENDPOINTS)[EndpointName]][];
+  const sims = Object.fromEntries(
+    await Promise.all(
+      entries.map(async ([name, e]) => {
+        const sim = await startSim({
+          models: [e.model],
+          profile: 'fast',
+          apiKey: REGION_SECRETS[e.region].value,
+          pathStyle: 'pathStyle' in e ? e.pathStyle : 'v1',
+          ...('faults' in e ? { faults: e.faults } : {}),
+        });
+        return [name, sim] as const;
+      }),
+    ),
+  ) as Record<EndpointName, SimServer>;
+
+  const endpointLines = async (region: RegionId) => {
+    const lines: string[] = [];
+    for (const [name, e] of entries) {
+      if (e.region !== region) continue;
+      const style = 'pathStyle' in e && e.pathStyle === 'openai' ? 'openai-v1' : 'v1';
+      lines.push(`    - { model: ${e.model}, url: "${sims[name].url}", pathStyle: ${style}, name: ${name} }`);
+    }
+    for (const d of DEAD) if (d.region === region) lines.push(`    - { model: ${d.model}, url: "http://127.0.0.1:${await closedPort()}", name: dead }`);
+    return lines.join('\n');
+  };
+  const region = async (id: RegionId, lat: number, lon: number, continent: string, residency: string, price: number) => `apiVersion: switchyard.dev/v1alpha1
+kind: Region
+metadata: { name: ${id} }
+spec:
+  location: { latitude: ${lat}, longitude: ${lon}, continent: ${continent} }
+  residency: ${residency}
+  pricing: { inputPerMillionTokensUsd: ${price}, outputPerMillionTokensUsd: ${price * 3} }
+  credentials: { secretName: ${REGION_SECRETS[id].env} }
+  endpoints:
+${await endpointLines(id)}`;
+
+  const modelRegions = new Map<string, Set<string>>();
+  for (const e of [...Object.values(ENDPOINTS), ...DEAD]) {
+    const set = modelRegions.get(e.model) ?? new Set<string>();
+    set.add(e.region);
+    modelRegions.set(e.model, set);
+  }
+  const models = [...modelRegions].map(
+    ([model, regions]) => `apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: ${model.replace(/\./g, '-')}
+  labels: { switchyard.dev/tier: ${model === 'llama-3.1-8b' ? 'small' : 'large'} }
+  annotations: { switchyard.dev/model: ${model}, switchyard.dev/regions: "${[...regions].join(',')}" }
+spec:
+  predictor:
+    model:
+      modelFormat: { name: ${model === 'qwen-hf' ? 'huggingface' : 'vLLM'} }`,
+  );
+
+  const yaml = [
+    await region('us-east', 38.9, -77.4, 'NA', 'us', 0.05),
+    await region('eu-west', 53.3, -6.3, 'EU', 'eu', 0.06),
+    await region('apac', 1.35, 103.8, 'AS', 'apac', 0.07),
+    `apiVersion: switchyard.dev/v1alpha1
+kind: Tier
+metadata: { name: small }
+spec: { rank: 1, defaultModel: llama-3.1-8b }`,
+    `apiVersion: switchyard.dev/v1alpha1
+kind: Tier
+metadata: { name: large }
+spec: { rank: 3 }`,
+    `apiVersion: switchyard.dev/v1alpha1
+kind: RoutingPolicy
+metadata: { name: test }
+spec:
+  weights: { geo: 2 }
+  timeouts: { connectMs: ${timeouts.connectMs}, firstByteMs: ${timeouts.firstByteMs}, totalMs: ${timeouts.totalMs}, streamIdleMs: ${timeouts.streamIdleMs} }
+  limits: { maxBodyBytes: 65536 }`,
+    ...models,
+  ].join('\n---\n');
+
+  const fleet = compileFleet(parseFleet(yaml, 'test-federation.yaml'));
+  const secrets = Object.fromEntries(Object.values(REGION_SECRETS).map((s) => [s.env, s.value]));
+  return {
+    fleet,
+    yaml,
+    sims,
+    secrets,
+    close: async () => {
+      await Promise.all(Object.values(sims).map((s) => s.close()));
+    },
+  };
+}
