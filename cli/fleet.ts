@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { loadFleetFile } from './fleet-file.ts';
@@ -14,7 +14,10 @@ export function fleetCommand(): Command {
     .action((opts: { fleet: string; out: string }) => {
       const { compiled } = loadFleetFile(opts.fleet);
       mkdirSync(dirname(opts.out), { recursive: true });
-      writeFileSync(opts.out, `${JSON.stringify(compiled, null, 2)}\n`);
+      // Write then rename: wrangler's watcher and running tests never see a half-written file.
+      const partial = `${opts.out}.${process.pid}.tmp`;
+      writeFileSync(partial, `${JSON.stringify(compiled, null, 2)}\n`);
+      renameSync(partial, opts.out);
       console.log(
         `fleet ${opts.fleet}: ${compiled.regions.length} regions, ${compiled.models.length} models, ${compiled.endpoints.length} endpoints → ${opts.out}`,
       );
