@@ -21,11 +21,12 @@ const running = (pattern: string) => {
 describe('npm start (the local stack)', () => {
   it('comes up with a working dev key and stops every process on Ctrl-C', async () => {
     const port = 18787;
-    stack = await startProcess(['infra/local/dev-stack.ts'], /^dev API key: (sy-\S+)/, {
+    const started = await startProcess(['infra/local/dev-stack.ts'], /^dev API key: (sy-\S+)/, {
       env: { ...process.env, SWITCHYARD_PORT: String(port), SWITCHYARD_SIM_PROFILE: 'fast', WRANGLER_SEND_METRICS: 'false' },
       timeoutMs: 120_000,
     });
-    const key = stack.match?.[1] ?? '';
+    stack = started;
+    const key = started.match[1] ?? '';
     const simPids = running('cli/main.ts sim --port 8');
     expect(simPids.length).toBe(7);
 

@@ -1,0 +1,211 @@
+// POST …/chat/completions and …/completions: faults first, then validation, then the request
+// joins the scheduler and its tokens are paced by the latency model, streamed as SSE or
+// returned as one JSON body. With all latencies 0 and no faults, the answer is written
+// synchronously: no timer on the whole path.
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { ErrorShape } from './error-shapes.ts';
+import { drawsError, type Faults } from './faults.ts';
+import { sendError } from './http-io.ts';
+import { tokenDelayMs } from './latency-model.ts';
+import { type InferenceKind, type InferenceRequest, parseInferenceRequest } from './parse-request.ts';
+import { completionBody, SSE_DONE, streamFrames, usageOf } from './response-bodies.ts';
+import type { Job } from './scheduler.ts';
+import type { SimState } from './sim-state.ts';
+import { outputBudget, type PlannedOutput, planOutput } from './text-generator.ts';
+import { type Pacing, paceTokens } from './token-pacer.ts';
+
+/** The request body as received: parsed JSON, or why it is not JSON. */
+export type ReceivedBody = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+
+export function handleInference(state: SimState, kind: InferenceKind, res: ServerResponse, body: ReceivedBody): void {
+  // Faults are read once on arrival, so a change mid-request does not mix two configurations.
+  const faults = state.faults;
+  const position = state.faultSeq;
+  state.faultSeq += 1;
+  if (faults.addedLatencyMs > 0) {
+    const timer = setTimeout(() => {
+      if (!res.destroyed) serve(state, kind, res, body, faults, position);
+    }, faults.addedLatencyMs);
+    res.once('close', () => clearTimeout(timer));
+    return;
+  }
+  serve(state, kind, res, body, faults, position);
+}
+
+function serve(state: SimState, kind: InferenceKind, res: ServerResponse, body: ReceivedBody, faults: Faults, position: number): void {
+  // Hang: leave the request open and unanswered; the client's timeout (or close()) ends it.
+  if (faults.hang) return;
+  const shape = faults.errorShape;
+  if (drawsError(state.seed, position, faults.errorRate)) {
+    sendError(res, shape, { status: faults.errorStatus, message: `Simulated failure: injected HTTP ${faults.errorStatus}.` });
+    return;
+  }
+  if (!body.ok) {
+    sendError(res, shape, { status: 400, message: `Invalid JSON body: ${body.error}` });
+    return;
+  }
+  const parsed = parseInferenceRequest(kind, body.value);
+  if (!parsed.ok) {
+    sendError(res, shape, { status: 400, message: parsed.message, ...(parsed.param === undefined ? {} : { param: parsed.param }) });
+    return;
+  }
+  const r = parsed.request;
+  const model = r.model ?? state.models[0]!;
+  if (!state.models.includes(model)) {
+    sendError(res, shape, { status: 404, message: `The model \`${model}\` does not exist.`, param: 'model' });
+    return;
+  }
+  const promptLength = r.promptTokens.length;
+  const maxModelLen = state.profile.maxModelLen;
+  if (r.maxTokens === undefined ? promptLength >= maxModelLen : promptLength + r.maxTokens > maxModelLen) {
+    const asked = promptLength + (r.maxTokens ?? 0);
+    sendError(res, shape, {
+      status: 400,
+      message:
+        `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${asked} tokens ` +
+        `(${promptLength} in the messages, ${r.maxTokens ?? 0} in the completion). ` +
+        'Please reduce the length of the messages or completion.',
+    });
+    return;
+  }
+  const plan = planOutput({
+    seed: state.seed,
+    model,
+    promptTokens: r.promptTokens,
+    maxTokens: Math.min(outputBudget(r.maxTokens), maxModelLen - promptLength),
+    minTokens: r.minTokens,
+    ignoreEos: r.ignoreEos,
+    ...(r.seed === undefined ? {} : { requestSeed: r.seed }),
+  });
+  generate(state, res, r, model, plan, shape, r.stream ? faults.cutAfterChunks : null);
+}
+
+/** Runs one validated request through the scheduler and writes its answer. */
+function generate(
+  state: SimState,
+  res: ServerResponse,
+  r: InferenceRequest,
+  model: string,
+  plan: PlannedOutput,
+  shape: ErrorShape,
+  cutAfterChunks: number | null,
+): void {
+  const { scheduler, counters, profile } = state;
+  const id = state.nextRequestId;
+  state.nextRequestId += 1;
+  const meta = {
+    id: `${r.kind === 'chat' ? 'chatcmpl-' : 'cmpl-'}${randomUUID().replaceAll('-', '')}`,
+    created: Math.floor(Date.now() / 1000),
+    model,
+  };
+  const promptLength = r.promptTokens.length;
+  const count = plan.pieces.length;
+  const frames = streamFrames(r.kind, meta);
+  let ended = false;
+  let cachedTokens = 0;
+  let pacing: Pacing | undefined;
+  // Stream text produced in one synchronous burst, written with a single res.write.
+  let pending = '';
+  let chunks = 0;
+
+  const end = (reason: 'stop' | 'length' | 'abort'): void => {
+    ended = true;
+    scheduler.remove(id);
+    counters.success[reason] += 1;
+  };
+  // The cut fault: what was produced reaches the client, then the connection ends without
+  // the chunked terminator or [DONE], like a backend dying mid-stream.
+  const cut = (): void => {
+    if (pending !== '') res.write(pending);
+    else if (!res.headersSent) res.flushHeaders();
+    pending = '';
+    end('abort');
+    res.socket?.end();
+  };
+  const push = (frame: string): boolean => {
+    if (cutAfterChunks !== null && chunks >= cutAfterChunks) {
+      cut();
+      return false;
+    }
+    pending += frame;
+    chunks += 1;
+    return true;
+  };
+
+  const job: Job = {
+    id,
+    promptTokens: r.promptTokens,
+    totalTokens: promptLength + count,
+    salt: r.cacheSalt,
+    start: (admission) => {
+      cachedTokens = admission.cachedTokens;
+      pacing = paceTokens({
+        count,
+        delayMs: (index) => tokenDelayMs(profile, { index, promptTokens: promptLength, cachedTokens, running: scheduler.running }),
+        emit: (index) => {
+          if (index === 0) counters.promptTokens += promptLength;
+          counters.generationTokens += 1;
+          if (!r.stream) return true;
+          if (index === 0 && r.kind === 'chat' && !push(frames.role())) return false;
+          return push(frames.token(plan.pieces[index]!, index === count - 1 ? plan.finishReason : null));
+        },
+        flush: () => {
+          if (pending === '') return;
+          res.write(pending);
+          pending = '';
+        },
+        done: () => {
+          const usage = usageOf(promptLength, count, cachedTokens);
+          if (!r.stream) {
+            const body = completionBody(r.kind, meta, plan.pieces.join(''), plan.finishReason, usage);
+            res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+            res.end(body);
+          } else {
+            if (r.includeUsage && !push(frames.usage(usage))) return;
+            if (cutAfterChunks !== null && chunks >= cutAfterChunks) {
+              cut();
+              return;
+            }
+            res.end(pending + SSE_DONE);
+            pending = '';
+          }
+          end(plan.finishReason);
+        },
+        now: () => performance.now(),
+      });
+    },
+  };
+
+  // A client that leaves (or a cut) aborts the request wherever it is: waiting or running.
+  res.once('close', () => {
+    if (ended) return;
+    pacing?.cancel();
+    ended = true;
+    if (scheduler.remove(id) !== 'absent') counters.success.abort += 1;
+  });
+
+  if (r.stream) {
+    res.statusCode = 200;
+    res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+  }
+  const result = scheduler.submit(job);
+  if (result === 'queue-full') {
+    ended = true;
+    sendError(res, shape, {
+      status: 429,
+      message: `The server is overloaded: ${scheduler.running} requests running and the waiting queue is full (${profile.maxWaitingQueueLength}).`,
+    });
+    return;
+  }
+  if (result === 'too-large') {
+    ended = true;
+    sendError(res, shape, {
+      status: 400,
+      message: `The request needs more KV cache than the server has (${profile.kvCacheBlocks} blocks of ${profile.blockSize} tokens).`,
+    });
+    return;
+  }
+  // A stream that waits for a slot or for its first token already has its headers, as with vLLM.
+  if (r.stream && !ended && !res.headersSent) res.flushHeaders();
+}

@@ -1,0 +1,205 @@
+// `startSim`: one simulated vLLM OpenAI server on node:http (no framework: it must cost the
+// gateway's benchmarks next to nothing). Routes:
+//   POST {prefix}/chat/completions, POST {prefix}/completions, GET {prefix}/models
+//     where prefix is /v1 (vLLM, KServe's vLLM runtime) and/or /openai/v1 (KServe's Hugging Face runtime)
+//   GET /health, GET /metrics                       like vLLM (never behind the API key)
+//   GET|DELETE /sim/requests                        the last N requests received (a JSON array, oldest first)
+//   GET|POST|DELETE /sim/faults                     read, patch, clear the injected faults
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type FaultPatch, type Faults, NO_FAULTS, parseFaultPatch } from './faults.ts';
+import { readBody, sendEmpty, sendError, sendJson, sendMethodNotAllowed, sendNotFound } from './http-io.ts';
+import { handleInference, type ReceivedBody } from './inference.ts';
+import { type ProfileName, resolveProfile, type SimProfile } from './latency-model.ts';
+import { renderMetrics } from './metrics.ts';
+import type { RecordedRequest } from './request-log.ts';
+import { modelsBody } from './response-bodies.ts';
+import { createSimState, metricsSnapshot, setFaults, type SimState } from './sim-state.ts';
+
+export const PATH_STYLES = ['v1', 'openai', 'both'] as const;
+export type PathStyle = (typeof PATH_STYLES)[number];
+
+export const DEFAULT_MODEL = 'llama-3.1-8b';
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+export interface SimOptions {
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Served model names (aliases of one engine); default [`llama-3.1-8b`]. */
+  readonly models?: readonly string[];
+  /** A profile name or a full profile object; default `h100-8b`. */
+  readonly profile?: ProfileName | SimProfile;
+  /** Seeds the output text and the error-rate sequence; default 0. */
+  readonly seed?: number;
+  /** `v1` serves /v1/…, `openai` serves /openai/v1/…, `both` (default) serves both. */
+  readonly pathStyle?: PathStyle;
+  /** When set, OpenAI routes require `Authorization: Bearer <apiKey>`. */
+  readonly apiKey?: string;
+  /** Faults active from the start. */
+  readonly faults?: FaultPatch;
+  /** How many requests GET /sim/requests remembers; default 50. */
+  readonly requestLogSize?: number;
+}
+
+export interface SimServer {
+  /** Base URL without a path, e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  readonly port: number;
+  readonly models: readonly string[];
+  readonly profile: SimProfile;
+  readonly pathStyle: PathStyle;
+  faults(): Faults;
+  /** Applies a patch (checked like POST /sim/faults; throws when invalid) and returns the result. */
+  setFaults(patch: FaultPatch): Faults;
+  /** Back to no faults. */
+  resetFaults(): Faults;
+  /** The recorded requests, oldest first. */
+  requests(): RecordedRequest[];
+  /** Stops listening and drops every open connection (streams, hung requests). */
+  close(): Promise<void>;
+}
+
+export async function startSim(options: SimOptions = {}): Promise<SimServer> {
+  const models = options.models ?? [DEFAULT_MODEL];
+  if (models.length === 0 || models.some((m) => m === '')) throw new Error('sim: models must be non-empty names');
+  const pathStyle = options.pathStyle ?? 'both';
+  if (!PATH_STYLES.includes(pathStyle)) throw new Error(`sim: pathStyle must be one of ${PATH_STYLES.join(', ')}`);
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new Error('sim: seed must be an integer');
+  const initial = checkedPatch(NO_FAULTS, options.faults ?? {});
+  const state = createSimState({
+    profile: resolveProfile(options.profile ?? 'h100-8b'),
+    models,
+    seed,
+    apiKey: options.apiKey === '' ? undefined : options.apiKey,
+    faults: initial,
+    requestLogSize: options.requestLogSize ?? 50,
+  });
+  const prefixes = pathStyle === 'v1' ? ['/v1'] : pathStyle === 'openai' ? ['/openai/v1'] : ['/v1', '/openai/v1'];
+
+  const server = createServer((req, res) => {
+    route(state, prefixes, req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendError(res, 'vllm', { status: 500, message: `simulator error: ${String(err)}` });
+      else res.destroy();
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    models,
+    profile: state.profile,
+    pathStyle,
+    faults: () => state.faults,
+    setFaults: (patch) => {
+      setFaults(state, checkedPatch(state.faults, patch));
+      return state.faults;
+    },
+    resetFaults: () => {
+      setFaults(state, NO_FAULTS);
+      return state.faults;
+    },
+    requests: () => state.log.list(),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function checkedPatch(base: Faults, patch: FaultPatch): Faults {
+  const checked = parseFaultPatch(patch);
+  if (!checked.ok) throw new Error(`sim: ${checked.error}`);
+  return { ...base, ...checked.patch };
+}
+
+async function route(state: SimState, prefixes: readonly string[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const method = req.method ?? 'GET';
+
+  switch (path) {
+    case '/health':
+      if (method !== 'GET') return sendMethodNotAllowed(res);
+      return sendEmpty(res, state.faults.unhealthy ? 503 : 200);
+    case '/metrics':
+      if (method !== 'GET') return sendMethodNotAllowed(res);
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      return void res.end(renderMetrics(metricsSnapshot(state)));
+    case '/sim/requests':
+      if (method === 'GET') return sendJson(res, 200, JSON.stringify(state.log.list()));
+      if (method === 'DELETE') {
+        state.log.clear();
+        return sendEmpty(res, 204);
+      }
+      return sendMethodNotAllowed(res);
+    case '/sim/faults':
+      return faultsRoute(state, method, req, res);
+  }
+
+  for (const prefix of prefixes) {
+    if (path.length > prefix.length && path.startsWith(prefix) && path[prefix.length] === '/') {
+      return openAiRoute(state, path.slice(prefix.length), method, req, res);
+    }
+  }
+  sendNotFound(res);
+}
+
+async function openAiRoute(state: SimState, rest: string, method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const kind = rest === '/chat/completions' ? 'chat' : rest === '/completions' ? 'completion' : rest === '/models' ? 'models' : null;
+  if (kind === null) return sendNotFound(res);
+  if (method !== (kind === 'models' ? 'GET' : 'POST')) return sendMethodNotAllowed(res);
+
+  let body: ReceivedBody = { ok: true, value: null };
+  if (kind !== 'models') {
+    const text = await readBody(req, MAX_BODY_BYTES);
+    if (text === null) {
+      return sendError(res, state.faults.errorShape, { status: 413, message: `Request body exceeds ${MAX_BODY_BYTES} bytes.` });
+    }
+    body = parseJson(text);
+    state.log.add({ at: Date.now(), method, path: req.url ?? '', headers: req.headers, body: body.ok ? body.value : text });
+  }
+  // vLLM's --api-key middleware answers a bare {"error": "Unauthorized"}, whatever the error shape.
+  if (state.apiKey !== undefined && req.headers.authorization !== `Bearer ${state.apiKey}`) {
+    return sendJson(res, 401, '{"error":"Unauthorized"}');
+  }
+  if (kind === 'models') return sendJson(res, 200, modelsBody(state.models, state.startedAt, state.profile.maxModelLen));
+  handleInference(state, kind, res, body);
+}
+
+async function faultsRoute(state: SimState, method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (method === 'GET') return sendJson(res, 200, JSON.stringify(state.faults));
+  if (method === 'DELETE') {
+    setFaults(state, NO_FAULTS);
+    return sendJson(res, 200, JSON.stringify(state.faults));
+  }
+  if (method !== 'POST') return sendMethodNotAllowed(res);
+  const text = await readBody(req, 64 * 1024);
+  const body = text === null ? { ok: false as const, error: 'body too large' } : parseJson(text);
+  if (!body.ok) return sendError(res, 'vllm', { status: 400, message: `Invalid JSON body: ${body.error}` });
+  const checked = parseFaultPatch(body.value);
+  if (!checked.ok) return sendError(res, 'vllm', { status: 400, message: checked.error });
+  setFaults(state, { ...state.faults, ...checked.patch });
+  sendJson(res, 200, JSON.stringify(state.faults));
+}
+
+function parseJson(text: string): ReceivedBody {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}

@@ -1,0 +1,71 @@
+// Deterministic output: the same (seed, model, prompt) always yields the same words, so tests
+// and caches can compare answers, while different prompts get different text.
+import { chainHash53, seededRandom, stringHash53 } from './hash.ts';
+
+/** The most a request may generate, whatever max_tokens asks: keeps one response small. */
+export const MAX_GENERATED_TOKENS = 4096;
+/** vLLM's default when neither max_tokens nor max_completion_tokens is given. */
+export const DEFAULT_MAX_TOKENS = 16;
+/** Share of requests that end early with `stop`, as if the model emitted end-of-sequence. */
+const EARLY_STOP_RATE = 0.2;
+
+const WORDS = [
+  'the', 'model', 'serves', 'tokens', 'across', 'regions', 'while', 'cache', 'blocks', 'stay',
+  'warm', 'and', 'requests', 'flow', 'through', 'edge', 'gateway', 'toward', 'clusters', 'of',
+  'accelerators', 'that', 'batch', 'prompts', 'together', 'so', 'latency', 'remains', 'low',
+  'under', 'load', 'when', 'traffic', 'grows', 'replicas', 'scale', 'out', 'each', 'prefix',
+  'shared', 'by', 'many', 'users', 'saves', 'compute', 'a', 'scheduler', 'picks', 'best',
+  'endpoint', 'for', 'every', 'call', 'with', 'health', 'signals', 'from', 'metrics', 'it',
+  'reads', 'often', 'quietly', 'answers', 'quickly',
+] as const;
+
+export type FinishReason = 'stop' | 'length';
+
+export interface PlannedOutput {
+  /** Text of each output token, in order (a leading space marks a word boundary). */
+  readonly pieces: readonly string[];
+  readonly finishReason: FinishReason;
+}
+
+export interface OutputRequest {
+  readonly seed: number;
+  readonly model: string;
+  readonly promptTokens: readonly number[];
+  /** Output budget after the default and the cap were applied. */
+  readonly maxTokens: number;
+  /** vLLM `min_tokens`: no early stop before this many. */
+  readonly minTokens: number;
+  /** vLLM `ignore_eos`: always run to max_tokens. */
+  readonly ignoreEos: boolean;
+  /** The request's own `seed`, which varies the text like sampling with that seed would. */
+  readonly requestSeed?: number;
+}
+
+/** The max_tokens a request gets: its own, else vLLM's default, never above the cap. */
+export function outputBudget(requested: number | undefined): number {
+  return Math.min(requested ?? DEFAULT_MAX_TOKENS, MAX_GENERATED_TOKENS);
+}
+
+export function planOutput(r: OutputRequest): PlannedOutput {
+  const base = chainHash53(stringHash53(r.model), [r.seed], 0, 1);
+  let seed = chainHash53(base, r.promptTokens, 0, r.promptTokens.length);
+  if (r.requestSeed !== undefined) seed = chainHash53(seed, [r.requestSeed], 0, 1);
+  const random = seededRandom(seed);
+  let count = r.maxTokens;
+  let finishReason: FinishReason = 'length';
+  if (!r.ignoreEos && random() < EARLY_STOP_RATE) {
+    // Stop somewhere in the second half of the budget, never before min_tokens.
+    const early = Math.max(Math.ceil(r.maxTokens * (0.5 + random() / 2)), r.minTokens, 1);
+    if (early < r.maxTokens) {
+      count = early;
+      finishReason = 'stop';
+    }
+  }
+  const pieces = new Array<string>(count);
+  for (let i = 0; i < count; i++) {
+    const word = WORDS[Math.floor(random() * WORDS.length)]!;
+    pieces[i] = i === 0 ? word.charAt(0).toUpperCase() + word.slice(1) : ` ${word}`;
+  }
+  if (finishReason === 'stop' && count > 0) pieces[count - 1] += '.';
+  return { pieces, finishReason };
+}
