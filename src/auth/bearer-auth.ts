@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { errors } from '../api/errors.ts';
+import { errors, GatewayError } from '../api/errors.ts';
 import type { KeyRecord } from './api-keys.ts';
 
 export interface KeyVerifier {
@@ -18,7 +18,19 @@ export const bearerAuth = (keys: KeyVerifier) =>
     const header = c.req.header('authorization');
     if (!header) throw errors.missingKey();
     const match = BEARER.exec(header);
-    const record = match?.[1] ? await keys.verify(match[1]) : null;
+    let record: KeyRecord | null = null;
+    if (match?.[1]) {
+      try {
+        record = await keys.verify(match[1]);
+      } catch (error) {
+        // The key store is down: refuse (fail closed) but say it is us, not the key.
+        throw new GatewayError(503, 'The API key store is unavailable; try again shortly.', {
+          code: 'key_store_unavailable',
+          headers: { 'retry-after': '1' },
+          cause: error,
+        });
+      }
+    }
     if (!record) throw errors.invalidKey();
     c.set('key', record);
     await next();

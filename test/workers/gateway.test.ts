@@ -31,7 +31,7 @@ async function call(
     ...(init.cf ? { cf: init.cf } : {}),
   });
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request, env, ctx);
+  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

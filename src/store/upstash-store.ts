@@ -1,0 +1,93 @@
+import { Redis } from '@upstash/redis/cloudflare';
+import type { SetOptions, Store } from './store.ts';
+import { ttlMilliseconds } from './store-rules.ts';
+
+export interface UpstashCredentials {
+  url: string;
+  token: string;
+}
+
+/**
+ * The global store: Upstash Redis over its REST API. The `/cloudflare` entry of
+ * @upstash/redis only needs `fetch`, so the same code runs in workerd and on Node.
+ */
+export class UpstashStore implements Store {
+  readonly kind = 'upstash' as const;
+  readonly #redis: Redis;
+
+  /**
+   * `redis` must be created with `automaticDeserialization: false` (see `connect`):
+   * otherwise the client JSON-parses values, and a stored "42" would come back as a number.
+   */
+  constructor(redis: Redis) {
+    this.#redis = redis;
+  }
+
+  /** A client configured the way this store needs it. */
+  static connect(credentials: UpstashCredentials): UpstashStore {
+    return new UpstashStore(
+      new Redis({
+        url: credentials.url,
+        token: credentials.token,
+        automaticDeserialization: false,
+        enableTelemetry: false,
+      }),
+    );
+  }
+
+  async get(key: string): Promise<string | null> {
+    return nullableString(await this.#redis.get<unknown>(key), key);
+  }
+
+  async set(key: string, value: string, options?: SetOptions): Promise<void> {
+    if (options?.ttlSeconds === undefined) {
+      await this.#redis.set(key, value);
+    } else {
+      await this.#redis.set(key, value, { px: ttlMilliseconds(options.ttlSeconds) });
+    }
+  }
+
+  async del(key: string): Promise<void> {
+    await this.#redis.del(key);
+  }
+
+  async hget(key: string, field: string): Promise<string | null> {
+    return nullableString(await this.#redis.hget<unknown>(key, field), key);
+  }
+
+  async hset(key: string, field: string, value: string): Promise<void> {
+    await this.#redis.hset(key, { [field]: value });
+  }
+
+  async hdel(key: string, field: string): Promise<void> {
+    await this.#redis.hdel(key, field);
+  }
+
+  async hgetall(key: string): Promise<Record<string, string>> {
+    // Without automatic deserialization the client hands back Redis's flat
+    // [field, value, field, value, ...] reply untouched.
+    const reply: unknown = await this.#redis.hgetall(key);
+    if (reply === null) return {};
+    if (!Array.isArray(reply) || reply.length % 2 !== 0) throw unexpectedReply(key, reply);
+    const record: Record<string, string> = {};
+    for (let i = 0; i < reply.length; i += 2) {
+      const field: unknown = reply[i];
+      const value: unknown = reply[i + 1];
+      if (typeof field !== 'string' || typeof value !== 'string') throw unexpectedReply(key, reply);
+      record[field] = value;
+    }
+    return record;
+  }
+}
+
+function nullableString(reply: unknown, key: string): string | null {
+  if (reply === null || typeof reply === 'string') return reply;
+  throw unexpectedReply(key, reply);
+}
+
+function unexpectedReply(key: string, reply: unknown): Error {
+  return new TypeError(
+    `Upstash returned a ${Array.isArray(reply) ? 'array' : typeof reply} for ${JSON.stringify(key)}; ` +
+      'UpstashStore needs a client created with automaticDeserialization: false',
+  );
+}

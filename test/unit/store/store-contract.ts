@@ -1,0 +1,94 @@
+// The behaviour every Store must share, run against each implementation.
+import { describe, expect, it } from 'vitest';
+import type { Store } from '../../../src/store/store.ts';
+
+export interface ContractSubject {
+  /** A store with nothing in it. */
+  fresh(): Promise<Store>;
+  /** Lets `ms` milliseconds pass: a fake clock for local stores, real waiting for Redis. */
+  advance(ms: number): Promise<void>;
+}
+
+export function storeContract(name: string, subject: ContractSubject): void {
+  describe(`${name}: the Store contract`, () => {
+    it('gets what it set, null for a missing key, and nothing after del', async () => {
+      const store = await subject.fresh();
+      expect(await store.get('missing')).toBeNull();
+      await store.set('k', 'v1');
+      expect(await store.get('k')).toBe('v1');
+      await store.set('k', 'v2');
+      expect(await store.get('k')).toBe('v2');
+      await store.del('k');
+      expect(await store.get('k')).toBeNull();
+      await store.del('never-there');
+    });
+
+    it('returns values exactly as stored, even when they look like JSON', async () => {
+      const store = await subject.fresh();
+      const values = ['42', '1.50', 'true', 'null', '{"a":1}', '[1,2]', '"quoted"', '', 'héllo ✓ 🚀', ' padded ', '12345678901234567890'];
+      for (const [i, value] of values.entries()) await store.set(`v${i}`, value);
+      for (const [i, value] of values.entries()) expect(await store.get(`v${i}`)).toBe(value);
+      for (const [i, value] of values.entries()) await store.hset('h', `f${i}`, value);
+      expect(await store.hgetall('h')).toEqual(Object.fromEntries(values.map((value, i) => [`f${i}`, value])));
+    });
+
+    it('expires a key after its TTL, and a later set without TTL keeps it', async () => {
+      const store = await subject.fresh();
+      await store.set('short', 'x', { ttlSeconds: 1 });
+      await store.set('kept', 'y', { ttlSeconds: 1 });
+      await store.set('kept', 'y2');
+      expect(await store.get('short')).toBe('x');
+      await subject.advance(1200);
+      expect(await store.get('short')).toBeNull();
+      expect(await store.get('kept')).toBe('y2');
+    });
+
+    it('rejects a TTL that is not a positive number', async () => {
+      const store = await subject.fresh();
+      for (const ttlSeconds of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+        await expect(store.set('k', 'v', { ttlSeconds })).rejects.toThrow(RangeError);
+      }
+    });
+
+    it('keeps hash fields: hset, hget, hgetall, hdel', async () => {
+      const store = await subject.fresh();
+      expect(await store.hget('h', 'a')).toBeNull();
+      expect(await store.hgetall('h')).toEqual({});
+      await store.hset('h', 'a', '1');
+      await store.hset('h', 'b', '2');
+      await store.hset('h', 'a', '3');
+      expect(await store.hget('h', 'a')).toBe('3');
+      expect(await store.hget('h', 'zzz')).toBeNull();
+      expect(await store.hgetall('h')).toEqual({ a: '3', b: '2' });
+      await store.hdel('h', 'a');
+      await store.hdel('h', 'not-a-field');
+      expect(await store.hgetall('h')).toEqual({ b: '2' });
+      await store.hdel('h', 'b');
+      expect(await store.hgetall('h')).toEqual({});
+      // The emptied hash is gone: the key can hold a string now.
+      await store.set('h', 'now a string');
+      expect(await store.get('h')).toBe('now a string');
+      await store.hdel('missing', 'f');
+    });
+
+    it('deletes a whole hash with del, and set replaces a hash', async () => {
+      const store = await subject.fresh();
+      await store.hset('h', 'a', '1');
+      await store.del('h');
+      expect(await store.hgetall('h')).toEqual({});
+      await store.hset('h2', 'a', '1');
+      await store.set('h2', 'string');
+      expect(await store.get('h2')).toBe('string');
+    });
+
+    it('refuses hash operations on a string and string reads of a hash, as Redis does', async () => {
+      const store = await subject.fresh();
+      await store.set('s', 'v');
+      await store.hset('h', 'f', 'v');
+      await expect(store.hset('s', 'f', 'v')).rejects.toThrow(/WRONGTYPE/);
+      await expect(store.hget('s', 'f')).rejects.toThrow(/WRONGTYPE/);
+      await expect(store.hgetall('s')).rejects.toThrow(/WRONGTYPE/);
+      await expect(store.get('h')).rejects.toThrow(/WRONGTYPE/);
+    });
+  });
+}
