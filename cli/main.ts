@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { FleetError } from '../src/fleet/load.ts';
+import { classifyCommand } from './classify.ts';
 import { fleetCommand } from './fleet.ts';
 import { keysCommand } from './keys.ts';
+import { serveCommand } from './serve.ts';
+import { simCommand } from './sim.ts';
 
 // One entry, one subcommand per file: each cli/<name>.ts exports a commander Command.
 const program = new Command('switchyard')
@@ -9,7 +12,10 @@ const program = new Command('switchyard')
   .showHelpAfterError()
   .exitOverride()
   .addCommand(fleetCommand())
-  .addCommand(keysCommand());
+  .addCommand(classifyCommand())
+  .addCommand(keysCommand())
+  .addCommand(serveCommand())
+  .addCommand(simCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * What the classifier reads from a request. Structural on purpose: an OpenAI chat or completion
+ * body fits as it is, and so does a line of `switchyard classify` input.
+ */
+export interface ClassifyRequest {
+  messages?: readonly { role: string; content?: unknown }[];
+  prompt?: string | readonly string[];
+  tools?: readonly unknown[];
+  response_format?: unknown;
+  max_tokens?: number;
+  max_completion_tokens?: number;
+}
+
+/** Validates untrusted input (the CLI's lines) into a ClassifyRequest; unknown fields pass through. */
+export const ClassifyRequestSchema = z
+  .looseObject({
+    messages: z.array(z.looseObject({ role: z.string(), content: z.unknown() })).optional(),
+    prompt: z.union([z.string(), z.array(z.string())]).optional(),
+    tools: z.array(z.unknown()).optional(),
+    response_format: z.unknown().optional(),
+    max_tokens: z.number().int().nonnegative().optional(),
+    max_completion_tokens: z.number().int().nonnegative().optional(),
+  })
+  .refine((r) => r.messages !== undefined || r.prompt !== undefined, {
+    message: 'needs "messages" or "prompt"',
+  });
+
+/**
+ * Calls `visit` with each piece of text in a message's content: a string, or the `text` of each
+ * `{type: 'text'}` part. Other part types (images, audio) carry no text to classify.
+ */
+export function forEachContentText(content: unknown, visit: (text: string) => void): void {
+  if (typeof content === 'string') {
+    visit(content);
+    return;
+  }
+  if (!Array.isArray(content)) return;
+  for (const part of content as unknown[]) {
+    if (typeof part !== 'object' || part === null) continue;
+    const { type, text } = part as { type?: unknown; text?: unknown };
+    if (type === 'text' && typeof text === 'string') visit(text);
+  }
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { SHIPPED_WEIGHTS } from './shipped-weights.ts';
+
+export const DEFAULT_TIERS = ['small', 'medium', 'large'] as const;
+
+/**
+ * The part of the fleet's routing policy that turns a classifier profile and the request's hints
+ * into a tier. Every field has a default, so `TierRulesSchema.parse({})` is the shipped policy.
+ */
+export const TierRulesSchema = z
+  .object({
+    /** Tier names, weakest (cheapest, closest) first. */
+    tiers: z.array(z.string().min(1)).min(1).default(() => [...DEFAULT_TIERS]),
+    /**
+     * Score boundaries, one per pair of neighbouring tiers, ascending: a score at or above
+     * scoreThresholds[i] goes at least to tiers[i + 1]. Defaults come from calibration.
+     */
+    scoreThresholds: z.array(z.number().min(0).max(1)).default(() => [...SHIPPED_WEIGHTS.thresholds]),
+    /** A stated latency budget at or under atMostMs caps the tier at maxTier (the tightest matching rule wins). */
+    latencyBudgets: z
+      .array(z.object({ atMostMs: z.number().positive(), maxTier: z.string().min(1) }))
+      .default(() => [
+        { atMostMs: 500, maxTier: 'small' },
+        { atMostMs: 2000, maxTier: 'medium' },
+      ]),
+    /** A stated minimum quality at or above atLeast raises the tier to at least minTier (the highest matching rule wins). */
+    qualityFloors: z
+      .array(z.object({ atLeast: z.number().min(0).max(1), minTier: z.string().min(1) }))
+      .default(() => [
+        { atLeast: 0.8, minTier: 'large' },
+        { atLeast: 0.5, minTier: 'medium' },
+      ]),
+    /**
+     * When the quality floor needs a bigger tier than the latency budget allows. 'quality' (the
+     * default) serves the floor's tier and says the budget was overridden: a fast wrong answer
+     * costs the caller more than a slow right one, and the route header tells them why.
+     * 'latency' keeps the budget and says the floor is unmet.
+     */
+    onConflict: z.enum(['quality', 'latency']).default('quality'),
+  })
+  .superRefine((rules, ctx) => {
+    const { tiers } = rules;
+    if (new Set(tiers).size !== tiers.length) {
+      ctx.addIssue({ code: 'custom', path: ['tiers'], message: 'tier names must be unique' });
+    }
+    if (rules.scoreThresholds.length !== tiers.length - 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scoreThresholds'],
+        message: `needs ${tiers.length - 1} threshold(s), one per boundary between the tiers ${tiers.join(', ')}`,
+      });
+    }
+    rules.scoreThresholds.forEach((t, i) => {
+      const before = rules.scoreThresholds[i - 1];
+      if (before !== undefined && t < before) {
+        ctx.addIssue({ code: 'custom', path: ['scoreThresholds', i], message: 'thresholds must be ascending' });
+      }
+    });
+    const mustBeTier = (tier: string, path: (string | number)[]) => {
+      if (!tiers.includes(tier)) {
+        ctx.addIssue({ code: 'custom', path, message: `"${tier}" is not one of the tiers (${tiers.join(', ')})` });
+      }
+    };
+    rules.latencyBudgets.forEach((b, i) => mustBeTier(b.maxTier, ['latencyBudgets', i, 'maxTier']));
+    rules.qualityFloors.forEach((q, i) => mustBeTier(q.minTier, ['qualityFloors', i, 'minTier']));
+  });
+
+export type TierRules = z.infer<typeof TierRulesSchema>;
+
+export const DEFAULT_TIER_RULES: TierRules = TierRulesSchema.parse({});

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { FEATURE_NAMES } from './features.ts';
+
+/** How a raw feature becomes a number in 0..1 before it is weighted. */
+export const NormalizationSchema = z.discriminatedUnion('kind', [
+  // ln(x) mapped from [ln min, ln max] onto [0, 1]: for sizes that span orders of magnitude.
+  z.object({ kind: z.literal('log-range'), min: z.number().positive(), max: z.number().positive() }),
+  // ln(1 + x) / ln(1 + cap): for evidence counts, where the first few matter most.
+  z.object({ kind: z.literal('log1p-cap'), cap: z.number().positive() }),
+  // x / max: for values that are already shares.
+  z.object({ kind: z.literal('linear'), max: z.number().positive() }),
+]);
+export type Normalization = z.infer<typeof NormalizationSchema>;
+
+/**
+ * The shipped classifier: a logistic model over normalized features, the score thresholds that
+ * were chosen with it, and where it came from. Written by infra/classifier/fit.ts.
+ */
+export const ClassifierWeightsSchema = z
+  .object({
+    model: z.literal('logistic'),
+    bias: z.number(),
+    features: z.array(
+      z.object({
+        name: z.enum(FEATURE_NAMES),
+        normalize: NormalizationSchema,
+        weight: z.number(),
+        /** The hand-set prior the fit was pulled towards; the weight itself when the data could not move it. */
+        prior: z.number(),
+        source: z.enum(['fitted', 'prior']),
+      }),
+    ),
+    /** Score boundaries between consecutive default tiers (small|medium, medium|large), ascending. */
+    thresholds: z.array(z.number().min(0).max(1)),
+    provenance: z.record(z.string(), z.unknown()),
+  })
+  .refine((w) => FEATURE_NAMES.every((name) => w.features.filter((f) => f.name === name).length === 1), {
+    message: `features must list each of ${FEATURE_NAMES.join(', ')} exactly once`,
+    path: ['features'],
+  })
+  .refine((w) => w.thresholds.every((t, i) => i === 0 || t >= (w.thresholds[i - 1] ?? 0)), {
+    message: 'thresholds must be ascending',
+    path: ['thresholds'],
+  });
+
+export type ClassifierWeights = z.infer<typeof ClassifierWeightsSchema>;
