@@ -1,0 +1,38 @@
+/**
+ * What routing knows about one endpoint right now. Data producers (the health prober, the
+ * forwarder's passive feedback) write it; filters, scorers and balancers only read it.
+ */
+export interface HealthSample {
+  /** /health answered 2xx. */
+  healthy: boolean;
+  /** vLLM metrics at the time of the probe (absent when /metrics did not answer). */
+  waiting?: number;
+  running?: number;
+  /** vllm:kv_cache_usage_perc, 0..1. */
+  kvCacheUsage?: number;
+  /** Epoch ms of the probe. */
+  checkedAt: number;
+  error?: string;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface EndpointView {
+  /** Requests this isolate has in flight to the endpoint. */
+  readonly inflight: number;
+  /** Peak-EWMA of response time (ms to headers); undefined before the first sample. */
+  readonly latencyMs: number | undefined;
+  readonly health: HealthSample | undefined;
+  /** The passive circuit breaker; 'half-open' admits a probe request. */
+  readonly breaker: BreakerState;
+  /** Epoch ms until which the endpoint answered 429 / queue full (spill over until then). */
+  readonly saturatedUntil: number;
+}
+
+export const UNKNOWN_ENDPOINT: EndpointView = {
+  inflight: 0,
+  latencyMs: undefined,
+  health: undefined,
+  breaker: 'closed',
+  saturatedUntil: 0,
+};
