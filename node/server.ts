@@ -4,6 +4,7 @@ import { createApp } from '../src/app.ts';
 import { ApiKeys, seedKeys, type KeyRecord } from '../src/auth/api-keys.ts';
 import type { CompiledFleet } from '../src/fleet/compiled.ts';
 import type { RequestLog } from '../src/observe/request-log.ts';
+import { runHealthProbe } from '../src/health/run-probe.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import { undiciTransport } from './undici-transport.ts';
 
@@ -17,6 +18,8 @@ export interface NodeGatewayOptions {
   keys?: readonly KeyRecord[];
   keyMemoTtlMs?: number;
   log?: (line: RequestLog) => void;
+  /** How often to probe every endpoint's /health and /metrics; 0 turns the prober off. */
+  probeIntervalMs?: number;
 }
 
 export interface NodeGateway {
@@ -34,13 +37,24 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     if (env['SWITCHYARD_KEYS']) await seedKeys(store, JSON.parse(env['SWITCHYARD_KEYS']));
   }
   const transport = undiciTransport({ connectMs: options.fleet.routing.timeouts.connectMs });
+  const secret = (name: string) => env[name];
   const app = createApp({
     fleet: options.fleet,
     keys: new ApiKeys(store, options.keyMemoTtlMs === undefined ? {} : { memoTtlMs: options.keyMemoTtlMs }),
     transport,
-    secret: (name) => env[name],
+    secret,
+    store,
     ...(options.log ? { log: options.log } : {}),
   });
+  // The same prober the Worker's cron runs, on an interval: one round at a time.
+  const interval = options.probeIntervalMs ?? 10_000;
+  let probing: Promise<unknown> = Promise.resolve();
+  const probe = () => {
+    probing = runHealthProbe({ fleet: options.fleet, transport, store, secret }).catch((error: unknown) => console.error('health probe failed', error));
+  };
+  const timer = interval > 0 ? setInterval(probe, interval) : undefined;
+  timer?.unref();
+  if (interval > 0) probe();
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
@@ -50,6 +64,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     url: `http://${host}:${port}`,
     port,
     close: async () => {
+      clearInterval(timer);
+      await probing;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await transport.close();
     },

@@ -74,12 +74,15 @@ function undiciResponse(response: Dispatcher.ResponseData): UpstreamResponse {
           return r.done ? { done: true } : { done: false, value: r.value };
         },
         cancel: async (reason) => {
+          // Destroying an unread body makes undici emit an error; nobody else listens for it.
+          body.once('error', () => {});
           body.destroy(reason instanceof Error ? reason : undefined);
         },
       };
     },
     discard: () => {
-      body.destroy();
+      // Drain a little so the connection can be reused; undici destroys it past the limit.
+      body.dump({ limit: 64 * 1024 }).catch(() => {});
     },
   };
 }

@@ -4,7 +4,9 @@ import type { AppEnv } from '../src/app-env.ts';
 import { ApiKeys, seedKeys } from '../src/auth/api-keys.ts';
 import { fetchTransport } from '../src/backends/fetch-transport.ts';
 import type { CompiledFleet } from '../src/fleet/compiled.ts';
+import { runHealthProbe } from '../src/health/run-probe.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
+import type { Store } from '../src/store/store.ts';
 import compiledFleet from './fleet.generated.json' with { type: 'json' };
 
 /** Bindings and secrets: Upstash credentials, dev keys, and each region's upstream secret by name. */
@@ -19,33 +21,50 @@ export interface Env {
   [secret: string]: unknown;
 }
 
-async function buildApp(fleet: CompiledFleet, env: Env): Promise<Hono<AppEnv>> {
+interface Runtime {
+  app: Hono<AppEnv>;
+  store: Store;
+}
+
+async function buildRuntime(fleet: CompiledFleet, env: Env): Promise<Runtime> {
   const store = storeFromEnv(env);
   if (env.SWITCHYARD_KEYS && store.kind === 'memory') await seedKeys(store, JSON.parse(env.SWITCHYARD_KEYS));
   const memoSeconds = env.SWITCHYARD_KEY_MEMO_SECONDS === undefined ? undefined : Number(env.SWITCHYARD_KEY_MEMO_SECONDS);
-  return createApp({
+  const app = createApp({
     fleet,
     keys: new ApiKeys(store, memoSeconds === undefined ? {} : { memoTtlMs: memoSeconds * 1000 }),
     transport: fetchTransport(),
-    secret: (name) => (typeof env[name] === 'string' ? env[name] : undefined),
+    secret: secretOf(env),
+    store,
     ...(env.SWITCHYARD_LOG_REQUESTS === 'false' ? {} : { log: (line) => console.log(JSON.stringify(line)) }),
   });
+  return { app, store };
 }
 
-/** The Worker for a fleet: the app is built once per isolate (per env) and reused. */
+const secretOf = (env: Env) => (name: string) => (typeof env[name] === 'string' ? env[name] : undefined);
+
+/**
+ * The Worker for a fleet: the app is built once per isolate (per env) and reused. The cron
+ * trigger probes every endpoint and writes the health snapshot the app reads; with Upstash
+ * every isolate shares it, with the in-memory store only the isolate that probed sees it.
+ */
 export function createWorker(fleet: CompiledFleet) {
-  const apps = new WeakMap<Env, Promise<Hono<AppEnv>>>();
-  const appFor = (env: Env) => {
-    let app = apps.get(env);
-    if (!app) {
-      app = buildApp(fleet, env);
-      apps.set(env, app);
+  const runtimes = new WeakMap<Env, Promise<Runtime>>();
+  const runtimeFor = (env: Env) => {
+    let runtime = runtimes.get(env);
+    if (!runtime) {
+      runtime = buildRuntime(fleet, env);
+      runtimes.set(env, runtime);
     }
-    return app;
+    return runtime;
   };
   return {
     async fetch(request, env, ctx) {
-      return (await appFor(env)).fetch(request, env, ctx);
+      return (await runtimeFor(env)).app.fetch(request, env, ctx);
+    },
+    async scheduled(_controller, env, ctx) {
+      const { store } = await runtimeFor(env);
+      ctx.waitUntil(runHealthProbe({ fleet, transport: fetchTransport(), store, secret: secretOf(env) }).then(() => undefined));
     },
   } satisfies ExportedHandler<Env>;
 }

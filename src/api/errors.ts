@@ -4,7 +4,7 @@
  * (the app's onError), so every failure reaches the client well-formed.
  */
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 408 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 408 | 413 | 415 | 422 | 429 | 499 | 500 | 502 | 503 | 504;
 
 export interface ErrorBody {
   error: {
@@ -26,6 +26,7 @@ const TYPE_BY_STATUS: Record<ErrorStatus, string> = {
   415: 'invalid_request_error',
   422: 'invalid_request_error',
   429: 'rate_limit_error',
+  499: 'client_closed_request',
   500: 'server_error',
   502: 'upstream_error',
   503: 'service_unavailable',
@@ -100,7 +101,12 @@ export const errors = {
     new GatewayError(504, `The upstream did not answer in time (${phase.replace('_', ' ')} timeout after ${ms} ms).`, {
       code: `upstream_${phase}_timeout`,
     }),
+  /** The upstream answered, but not with a usable response. */
+  upstreamBroken: (detail: string) => new GatewayError(502, `The upstream sent an unusable response: ${detail}`, { code: 'upstream_error' }),
+  /** No upstream could be reached at all: the service is unavailable, not answering badly. */
   upstreamUnavailable: (detail: string) =>
-    new GatewayError(502, `The upstream could not be reached: ${detail}`, { code: 'upstream_unreachable' }),
+    new GatewayError(503, `The upstream could not be reached: ${detail}`, { code: 'upstream_unreachable', headers: { 'retry-after': '1' } }),
+  /** The client went away first; nobody reads this, but the request log does. */
+  clientClosed: () => new GatewayError(499, 'The client closed the connection before the response.', { code: 'client_closed_request' }),
   internal: () => new GatewayError(500, 'The gateway hit an internal error.', { code: 'internal_error' }),
 };

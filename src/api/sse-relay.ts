@@ -38,6 +38,12 @@ const endsWithDone = (tail: Uint8Array, length: number): boolean => {
   return true;
 };
 
+const countTrailingNewlines = (tail: Uint8Array, length: number): number => {
+  let n = 0;
+  for (let i = length - 1; i >= 0 && (tail[i] === 0x0a || tail[i] === 0x0d); i--) if (tail[i] === 0x0a) n++;
+  return n;
+};
+
 /**
  * Relays an upstream SSE body chunk for chunk: one pull, one upstream read, one enqueue —
  * no buffering and no delay. Only the last few bytes are remembered, to tell a finished
@@ -80,6 +86,9 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
           : outcome.error === 'upstream_total_timeout'
             ? 'the response exceeded the total time allowed; the stream was ended'
             : 'the upstream ended the stream before it was complete';
+      // A cut mid-event leaves a partial line: end it so the error event stands on its own.
+      const trailing = countTrailingNewlines(tail, tailLength);
+      if (tailLength > 0 && trailing < 2) controller.enqueue(encoder.encode(trailing === 1 ? '\n' : '\n\n'));
       controller.enqueue(sseErrorEvent(message, outcome.error ?? 'stream_truncated', outcome.error?.includes('timeout') ? 'timeout_error' : 'upstream_error'));
     }
     controller.close();

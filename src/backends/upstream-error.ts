@@ -42,6 +42,15 @@ export function parseUpstreamError(status: number, body: string): NormalizedUpst
       // FastAPI's default shape, seen when a route or method does not exist.
       return { message: o['detail'], type: null, param: null, code: null };
     }
+    if (Array.isArray(o['detail'])) {
+      // FastAPI's validation errors: [{loc: [...], msg, type}, ...].
+      const reasons = o['detail'].map((d: unknown) => {
+        const item = (d ?? {}) as Record<string, unknown>;
+        const loc = Array.isArray(item['loc']) ? item['loc'].map(String).join('.') : '';
+        return `${loc ? `${loc}: ` : ''}${typeof item['msg'] === 'string' ? item['msg'] : JSON.stringify(d)}`;
+      });
+      if (reasons.length > 0) return { message: reasons.join('; ').slice(0, 200), type: null, param: null, code: null };
+    }
   }
   return { message: `upstream answered HTTP ${status}`, type: null, param: null, code: null };
 }

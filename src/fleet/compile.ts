@@ -1,4 +1,5 @@
 import type { CompiledEndpoint, CompiledFleet, CompiledModel, CompiledRegion, CompiledTier } from './compiled.ts';
+import { DEFAULT_TIER_RULES, type TierRules } from '../classify/tier-rules.ts';
 import { isScorerType, SCORERS } from '../route/registry.ts';
 import { FleetError, lineOfField, type Fleet, type FleetProblem } from './load.ts';
 import {
@@ -66,17 +67,52 @@ export function derivedServiceUrl(scheme: string, name: string, namespace: strin
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
+/**
+ * Tier rules as written must name the fleet's tiers. Left out, they follow the fleet: its
+ * tiers in rank order with the calibrated thresholds, which exist for three tiers (one tier
+ * needs none); any other number of tiers needs thresholds written down (no invented cut-offs).
+ */
+function settleTierRules(written: TierRules | undefined, tiers: readonly CompiledTier[], problem: (field: string, message: string) => void): TierRules {
+  const names = tiers.map((t) => t.name);
+  if (written) {
+    if (names.length > 0) {
+      written.tiers.forEach((tier, i) => {
+        if (!names.includes(tier)) problem(`spec.tierRules.tiers.${i}`, `unknown tier "${tier}"; defined tiers: ${names.join(', ')}`);
+      });
+    }
+    return written;
+  }
+  if (names.length === 1) return { ...DEFAULT_TIER_RULES, tiers: names, scoreThresholds: [], latencyBudgets: [], qualityFloors: [] };
+  if (names.length === 0 || names.length === DEFAULT_TIER_RULES.tiers.length) {
+    const rename = (tier: string) => names[DEFAULT_TIER_RULES.tiers.indexOf(tier)] ?? tier;
+    return names.length === 0
+      ? DEFAULT_TIER_RULES
+      : {
+          ...DEFAULT_TIER_RULES,
+          tiers: names,
+          latencyBudgets: DEFAULT_TIER_RULES.latencyBudgets.map((b) => ({ ...b, maxTier: rename(b.maxTier) })),
+          qualityFloors: DEFAULT_TIER_RULES.qualityFloors.map((f) => ({ ...f, minTier: rename(f.minTier) })),
+        };
+  }
+  problem(
+    'spec.tierRules',
+    `the fleet defines ${names.length} tiers (${names.join(', ')}); the calibrated defaults cover 3, so write tierRules with ${names.length - 1} scoreThresholds`,
+  );
+  return DEFAULT_TIER_RULES;
+}
+
 /** Cross-checks the parsed documents and builds the edge's routing view. Throws FleetError. */
 export function compileFleet(fleet: Fleet): CompiledFleet {
   const problems: FleetProblem[] = [];
-  const problem = (document: FleetDocument, field: string, message: string) => {
+  const problem = (document: FleetDocument, at: string | readonly string[], message: string) => {
     const origin = fleet.origin.get(document);
+    const field = typeof at === 'string' ? at : at.join('.');
     problems.push({
       document: origin?.document ?? 0,
       kind: document.kind,
       name: document.metadata.name,
       field,
-      line: lineOfField(fleet, document, field),
+      line: lineOfField(fleet, document, at),
       message,
     });
   };
@@ -138,14 +174,14 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
 
     const tier = labels[LABEL.tier] ?? annotations[LABEL.tier];
     if (tier !== undefined && !tierNames.has(tier)) {
-      problem(resource, `metadata.labels.${LABEL.tier}`, `unknown tier "${tier}"; defined tiers: ${[...tierNames].join(', ') || '(none)'}`);
+      problem(resource, ['metadata', 'labels', LABEL.tier], `unknown tier "${tier}"; defined tiers: ${[...tierNames].join(', ') || '(none)'}`);
     }
 
     const lbAnnotation = annotations[LABEL.loadBalancing];
     let loadBalancing: LoadBalancer = routing.loadBalancing;
     if (lbAnnotation !== undefined) {
       if ((LOAD_BALANCERS as readonly string[]).includes(lbAnnotation)) loadBalancing = lbAnnotation as LoadBalancer;
-      else problem(resource, `metadata.annotations.${LABEL.loadBalancing}`, `unknown load balancer "${lbAnnotation}"; expected one of ${LOAD_BALANCERS.join(', ')}`);
+      else problem(resource, ['metadata', 'annotations', LABEL.loadBalancing], `unknown load balancer "${lbAnnotation}"; expected one of ${LOAD_BALANCERS.join(', ')}`);
     }
 
     const pathStyle = pathStyleOf(resource);
@@ -160,7 +196,7 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
     for (const regionId of servedIn) {
       const region = regionDocs.get(regionId);
       if (!region) {
-        problem(resource, `metadata.annotations.${LABEL.regions}`, `unknown region "${regionId}"; defined regions: ${[...regionDocs.keys()].join(', ')}`);
+        problem(resource, ['metadata', 'annotations', LABEL.regions], `unknown region "${regionId}"; defined regions: ${[...regionDocs.keys()].join(', ')}`);
         continue;
       }
       const explicit = region.spec.endpoints.filter((e) => e.model === id);
@@ -212,6 +248,10 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
   }
 
   const policy = fleet.routingPolicies[0];
+  const tierRules = settleTierRules(routing.tierRules, tiers, (field, message) => {
+    if (policy) problem(policy, field, message);
+    else problems.push({ document: 0, field: `RoutingPolicy.${field}`, message: `${message} (add a RoutingPolicy document)` });
+  });
   for (const key of Object.keys(routing.weights)) {
     if (policy && !isScorerType(key)) {
       problem(policy, `spec.weights.${key}`, `unknown scorer "${key}"; known scorers: ${Object.keys(SCORERS).join(', ')}`);
@@ -219,5 +259,5 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
   }
 
   if (problems.length > 0) throw new FleetError(fleet.source, problems);
-  return { version: 1, source: fleet.source, regions, tiers, models, endpoints, routing };
+  return { version: 1, source: fleet.source, regions, tiers, models, endpoints, routing: { ...routing, tierRules } };
 }

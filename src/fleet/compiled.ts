@@ -1,3 +1,4 @@
+import type { TierRules } from '../classify/tier-rules.ts';
 import type { LoadBalancer, PathStyle, RoutingPolicySpec } from './schema.ts';
 
 /**
@@ -11,8 +12,11 @@ export interface CompiledFleet {
   tiers: CompiledTier[];
   models: CompiledModel[];
   endpoints: CompiledEndpoint[];
-  routing: RoutingPolicySpec;
+  routing: CompiledRouting;
 }
+
+/** The routing policy with its tier rules settled (written, or derived from the fleet's tiers). */
+export type CompiledRouting = Omit<RoutingPolicySpec, 'tierRules'> & { tierRules: TierRules };
 
 export type Continent = 'AF' | 'AN' | 'AS' | 'EU' | 'NA' | 'OC' | 'SA';
 

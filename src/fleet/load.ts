@@ -1,4 +1,4 @@
-import { isNode, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import {
   DOCUMENT_SCHEMAS,
@@ -60,18 +60,28 @@ export interface Fleet {
 const pathKey = (path: readonly PropertyKey[]) => path.map(String).join('.');
 
 function lineOf(doc: Document, path: readonly PropertyKey[], lines: LineCounter): number | undefined {
-  // Walk up until a node exists: a missing field is reported at its parent.
+  // Report a field at its key's line; a missing field is reported at its parent's key.
   for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth) as (string | number)[], true);
+    const at = path.slice(0, depth) as (string | number)[];
+    if (depth > 0) {
+      const parent = doc.getIn(at.slice(0, -1), true);
+      if (isMap(parent)) {
+        const last = at[at.length - 1];
+        const pair = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === last);
+        if (pair && isNode(pair.key) && pair.key.range) return lines.linePos(pair.key.range[0]).line;
+        continue;
+      }
+    }
+    const node = doc.getIn(at, true);
     if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
   }
   return undefined;
 }
 
-export function lineOfField(fleet: Fleet, document: FleetDocument, field: string): number | undefined {
+export function lineOfField(fleet: Fleet, document: FleetDocument, field: string | readonly (string | number)[]): number | undefined {
   const origin = fleet.origin.get(document);
   if (!origin) return undefined;
-  const path = field === '' ? [] : field.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+  const path = typeof field !== 'string' ? field : field === '' ? [] : field.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
   return lineOf(origin.doc, path, fleet.lines);
 }
 
@@ -125,7 +135,7 @@ export function parseFleet(text: string, source: string): Fleet {
     const parsed = (DOCUMENT_SCHEMAS[kind] as z.ZodType<FleetDocument>).safeParse(raw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
-        problems.push({ document, ...named, field: pathKey(issue.path), line: lineOf(doc, issue.path, lines), message: issue.message });
+        problems.push({ document, ...named, field: pathKey(issue.path), line: lineOf(doc, issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path, lines), message: issue.message });
       }
       return;
     }

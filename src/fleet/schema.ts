@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TierRulesSchema } from '../classify/tier-rules.ts';
 
 /**
  * The fleet file's document kinds. Reference resources (KServe InferenceService, the
@@ -110,8 +111,11 @@ export const RoutingPolicySpecSchema = z.strictObject({
   limits: z
     .strictObject({ maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024) })
     .default({ maxBodyBytes: 4 * 1024 * 1024 }),
-  /** Tier-choice rules; the classifier module owns their shape and defaults. */
-  tierRules: z.looseObject({}).optional(),
+  /**
+   * How `model: "auto"` and tier names pick a tier; the classifier module owns the shape and
+   * defaults. Left out, the compiler derives the rules from the fleet's own Tier documents.
+   */
+  tierRules: TierRulesSchema.optional(),
 });
 
 // ---------------------------------------------------------------- Reference resources

@@ -4,6 +4,7 @@ import { TransportError, type UpstreamResponse } from '../backends/transport.ts'
 import { UpstreamHttpError } from '../backends/upstream-error.ts';
 import type { CompiledEndpoint } from '../fleet/compiled.ts';
 import type { Timeouts } from '../fleet/schema.ts';
+import type { LiveState } from '../route/live-state.ts';
 import type { Candidate, Scored } from '../route/types.ts';
 
 export interface Attempt {
@@ -19,7 +20,10 @@ export interface ForwardInput {
   body: string;
   requestId: string;
   timeouts: Timeouts;
+  /** Aborts the exchange: the client left, or the deadline passed. */
   signal: AbortSignal;
+  /** Aborted only when the total deadline passed. */
+  deadline: AbortSignal;
   maxAttempts: number;
 }
 
@@ -27,12 +31,15 @@ export interface ForwardDeps {
   backends: Readonly<Record<CompiledEndpoint['backend'], Backend>>;
   credential(candidate: Candidate): string | undefined;
   now(): number;
+  live: LiveState;
 }
 
 export interface Forwarded {
   response: UpstreamResponse;
   candidate: Candidate;
   attempts: Attempt[];
+  /** Call once the response body has been relayed (or abandoned): the request stops counting as in flight. */
+  done(): void;
 }
 
 /** Failures where another endpoint may well succeed: unreachable, overloaded, broken. */
@@ -46,7 +53,7 @@ const asGatewayError = (error: unknown): GatewayError => {
     if (error.phase === 'first_byte') return errors.upstreamTimeout('first_byte', error.timeoutMs ?? 0);
     return errors.upstreamUnavailable(error.message);
   }
-  return errors.upstreamUnavailable(error instanceof Error ? error.message : String(error));
+  return errors.upstreamBroken(error instanceof Error ? error.message : String(error));
 };
 
 /**
@@ -57,10 +64,19 @@ const asGatewayError = (error: unknown): GatewayError => {
 export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<Forwarded> {
   const attempts: Attempt[] = [];
   let lastError: unknown = errors.noRoute('no endpoint was available');
-  const limit = Math.min(input.maxAttempts, input.ranked.length);
-  for (let i = 0; i < limit; i++) {
+  // An upstream's own HTTP answer says more than a refused connection elsewhere: report it.
+  let lastHttpError: UpstreamHttpError | undefined;
+  let sent = 0;
+  for (let i = 0; i < input.ranked.length && sent < input.maxAttempts && !input.signal.aborted; i++) {
     const { candidate } = input.ranked[i] as Scored;
+    const id = candidate.endpoint.id;
     const started = deps.now();
+    if (!deps.live.admit(id, started)) {
+      attempts.push({ endpoint: id, outcome: 'circuit-open', ms: 0 });
+      continue;
+    }
+    sent++;
+    const done = deps.live.begin(id);
     try {
       const response = await deps.backends[candidate.endpoint.backend].send({
         endpoint: candidate.endpoint,
@@ -72,20 +88,38 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
         firstByteMs: input.timeouts.firstByteMs,
         signal: input.signal,
       });
-      attempts.push({ endpoint: candidate.endpoint.id, outcome: response.status, ms: deps.now() - started });
-      return { response, candidate, attempts };
+      const now = deps.now();
+      deps.live.succeeded(id, now - started, now);
+      attempts.push({ endpoint: id, outcome: response.status, ms: now - started });
+      return { response, candidate, attempts, done };
     } catch (error) {
+      done();
+      const now = deps.now();
+      recordFailure(deps.live, id, error, now);
       attempts.push({
-        endpoint: candidate.endpoint.id,
+        endpoint: id,
         outcome: error instanceof UpstreamHttpError ? error.upstreamStatus : error instanceof TransportError ? error.phase : 'error',
-        ms: deps.now() - started,
+        ms: now - started,
       });
       lastError = error;
+      if (error instanceof UpstreamHttpError) lastHttpError = error;
       if (input.signal.aborted || !retryable(error)) break;
     }
   }
-  if (input.signal.aborted && !(lastError instanceof UpstreamHttpError)) {
+  if (input.deadline.aborted && !(lastError instanceof UpstreamHttpError)) {
     throw errors.upstreamTimeout('total', input.timeouts.totalMs);
   }
-  throw asGatewayError(lastError);
+  if (input.signal.aborted && !input.deadline.aborted) throw errors.clientClosed();
+  throw asGatewayError(lastHttpError ?? lastError);
+}
+
+/** Passive health: what an attempt's failure says about the endpoint. */
+function recordFailure(live: LiveState, id: string, error: unknown, now: number): void {
+  if (error instanceof UpstreamHttpError) {
+    if (error.upstreamStatus === 429) live.saturated(id, now, error.headers['retry-after'] ?? null);
+    else if (error.retryable) live.failed(id, now);
+    else live.succeeded(id, Number.NaN, now); // the server is fine; the request was not
+  } else if (error instanceof TransportError && error.phase !== 'aborted') {
+    live.failed(id, now);
+  }
 }

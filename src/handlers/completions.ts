@@ -9,8 +9,10 @@ import type { Gateway } from '../gateway.ts';
 import { KEY_SCOPE } from '../route/filters/key-scope.ts';
 import { planRoute } from '../route/pipeline.ts';
 import type { AppEnv } from '../app-env.ts';
+import type { ClassifyRequest } from '../classify/request.ts';
 import { callerGeo } from './caller-geo.ts';
 import { defer } from './defer.ts';
+import { readHints, resolveModel } from './resolve-model.ts';
 
 const ROUTE = { chat: 'chat/completions', completions: 'completions' } as const;
 const MAX_ATTEMPTS = 3;
@@ -35,11 +37,11 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     if (!parsed.success) throw invalid(parsed.error);
     const request = parsed.data;
 
-    const model = gw.models.get(request.model);
-    if (!model) throw errors.modelNotFound(request.model);
+    const { model, tier, tierReason } = resolveModel(gw, request.model, request as ClassifyRequest, readHints((name) => c.req.header(name)));
 
     const key = c.var.key;
-    const plan = planRoute(gw.pipeline, { model, key, caller: callerGeo(c.req.raw) }, gw.candidates.get(model.id) ?? [], { now: started });
+    const sessionKey = c.req.header('x-session-id') ?? (typeof request.user === 'string' && request.user !== '' ? request.user : undefined);
+    const plan = planRoute(gw.pipeline, { model, key, caller: callerGeo(c.req.raw), sessionKey }, gw.candidates.get(model.id) ?? [], gw.live.view(started, gw.health?.current((work) => defer(c, () => work))));
     if (!plan.ok) {
       throw plan.droppedBy.type === KEY_SCOPE
         ? new GatewayError(503, `Model \`${model.id}\` is not served in any region your API key allows.`, { code: 'no_endpoint_in_scope' })
@@ -49,14 +51,19 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const body = request.model === model.id ? text : JSON.stringify({ ...(json as Record<string, unknown>), model: model.id });
     const stream = request.stream === true;
 
-    // One controller aborts the upstream exchange: the client left, or the total deadline passed.
-    const upstreamAbort = new AbortController();
-    const deadline = setTimeout(() => upstreamAbort.abort(), routing.timeouts.totalMs);
+    // `upstream` aborts the exchange for either reason; `deadline` fires only for the total
+    // deadline, so a client that leaves is not reported as a timeout.
+    const upstream = new AbortController();
+    const deadline = new AbortController();
+    const deadlineTimer = setTimeout(() => {
+      deadline.abort();
+      upstream.abort(deadline.signal.reason);
+    }, routing.timeouts.totalMs);
     const clientSignal = c.req.raw.signal;
-    const onClientGone = () => upstreamAbort.abort();
+    const onClientGone = () => upstream.abort(clientSignal.reason);
     clientSignal.addEventListener('abort', onClientGone, { once: true });
     const release = () => {
-      clearTimeout(deadline);
+      clearTimeout(deadlineTimer);
       clientSignal.removeEventListener('abort', onClientGone);
     };
 
@@ -70,7 +77,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
         ms: gw.now() - started,
         tenant: key.tenant,
         model: model.id,
-        ...(model.tier ? { tier: model.tier } : {}),
+        ...(tier ? { tier } : {}),
         stream,
         ...(extra.forwarded
           ? { region: extra.forwarded.candidate.region.id, endpoint: extra.forwarded.candidate.endpoint.id, attempts: extra.forwarded.attempts }
@@ -82,7 +89,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     let forwarded: Forwarded;
     try {
       forwarded = await forward(
-        { ranked: plan.ranked, route: ROUTE[kind], body, requestId, timeouts: routing.timeouts, signal: upstreamAbort.signal, maxAttempts: MAX_ATTEMPTS },
+        { ranked: plan.ranked, route: ROUTE[kind], body, requestId, timeouts: routing.timeouts, signal: upstream.signal, deadline: deadline.signal, maxAttempts: MAX_ATTEMPTS },
         gw,
       );
     } catch (error) {
@@ -94,17 +101,18 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const { response, candidate } = forwarded;
     c.header('x-switchyard-model', model.id);
     c.header('x-switchyard-region', candidate.region.id);
-    if (model.tier) c.header('x-switchyard-tier', model.tier);
-    c.header('x-switchyard-route', plan.reason);
+    if (tier) c.header('x-switchyard-tier', tier);
+    c.header('x-switchyard-route', tierReason ? `${tierReason} ${plan.reason}` : plan.reason);
 
     if (stream) {
       let settle: (outcome: StreamOutcome) => void = () => {};
       const ended = new Promise<StreamOutcome>((resolve) => (settle = resolve));
       const relayed = relaySse(response.reader(), {
         idleMs: routing.timeouts.streamIdleMs,
-        deadline: upstreamAbort.signal,
+        deadline: deadline.signal,
         onEnd: (outcome) => {
           release();
+          forwarded.done();
           settle(outcome);
         },
       });
@@ -118,9 +126,10 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     try {
       bytes = await response.bytes();
     } catch (error) {
-      throw upstreamAbort.signal.aborted ? errors.upstreamTimeout('total', routing.timeouts.totalMs) : errors.upstreamUnavailable(`the response body was cut (${String(error)})`);
+      throw deadline.signal.aborted ? errors.upstreamTimeout('total', routing.timeouts.totalMs) : errors.upstreamBroken(`the response body was cut (${String(error)})`);
     } finally {
       release();
+      forwarded.done();
     }
     if (gw.log) defer(c, async () => log(200, { forwarded }));
     c.header('content-type', response.header('content-type') ?? 'application/json');

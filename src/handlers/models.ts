@@ -13,7 +13,7 @@ export const listModels = (gw: Gateway) => {
     const key = c.var.key;
     const data = [];
     for (const model of gw.fleet.models) {
-      const reachable = scope.filter({ model, key, caller: undefined }, gw.candidates.get(model.id) ?? [], { now: 0 });
+      const reachable = scope.filter({ model, key, caller: undefined }, gw.candidates.get(model.id) ?? [], gw.live.view(0));
       if (reachable.length === 0) continue;
       data.push({
         id: model.id,
@@ -23,6 +23,14 @@ export const listModels = (gw: Gateway) => {
         ...(model.tier ? { tier: model.tier } : {}),
         regions: [...new Set(reachable.map((cand) => cand.region.id))],
       });
+    }
+    // `auto` and each tier name are models too: routing picks the concrete one per request.
+    const reachable = new Set(data.map((m) => m.id));
+    const tiers = [...gw.tierModels].filter(([, model]) => reachable.has(model.id)).map(([tier]) => tier);
+    if (tiers.length > 0) {
+      for (const id of ['auto', ...tiers]) {
+        data.push({ id, object: 'model' as const, created, owned_by: 'switchyard', ...(id === 'auto' ? {} : { tier: id }), regions: [] });
+      }
     }
     return c.json({ object: 'list', data });
   };

@@ -1,6 +1,8 @@
 import { keyScope } from './filters/key-scope.ts';
 import { servesModel } from './filters/serves-model.ts';
-import { maxScorePicker } from './max-score-picker.ts';
+import { healthy } from './filters/healthy.ts';
+import { notSaturated } from './filters/not-saturated.ts';
+import { regionPoolPicker } from './region-pool-picker.ts';
 import { isScorerType, SCORERS } from './registry.ts';
 import type { Candidate, Filter, Picker, RoutePlan, RouteRequest, RouteState, Scored, WeightedScorer } from './types.ts';
 
@@ -10,16 +12,18 @@ export interface Pipeline {
   readonly picker: Picker;
 }
 
-const clamp01 = (x: number) => (Number.isFinite(x) ? (x < 0 ? 0 : x > 1 ? 1 : x) : 0);
+// As llm-d's enforceScoreRange: out-of-range scores are clamped (+Infinity to 1); NaN counts as 0.
+const clamp01 = (x: number) => (Number.isNaN(x) ? 0 : x < 0 ? 0 : x > 1 ? 1 : x);
 
 /** Builds the pipeline from the routing policy's weights; a weight of 0 leaves a scorer out. */
-export function pipelineFromWeights(weights: Readonly<Record<string, number>>, picker: Picker = maxScorePicker()): Pipeline {
+export function pipelineFromWeights(weights: Readonly<Record<string, number>>, picker: Picker = regionPoolPicker()): Pipeline {
   const scorers: WeightedScorer[] = [];
   for (const [type, weight] of Object.entries(weights)) {
     if (!isScorerType(type)) throw new Error(`routing policy weights an unknown scorer "${type}"`);
     if (weight > 0) scorers.push({ scorer: SCORERS[type](), weight });
   }
-  return { filters: [servesModel(), keyScope()], scorers, picker };
+  // Key scope comes before health: a key's residency holds even when its whole zone is down.
+  return { filters: [servesModel(), keyScope(), healthy(), notSaturated()], scorers, picker };
 }
 
 const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
@@ -47,7 +51,7 @@ export function planRoute(pipeline: Pipeline, request: RouteRequest, all: readon
     }
   }
   const scored: Scored[] = candidates.map((candidate, i) => ({ candidate, total: totals[i] ?? 0, parts: parts[i] ?? {} }));
-  const ranked = pipeline.picker.pick(scored, state);
+  const ranked = pipeline.picker.pick(scored, state, request);
   const best = ranked[0];
   const why = best ? Object.entries(best.parts).map(([k, v]) => `${k}=${fmt(v)}`) : [];
   const reason = [`region=${best?.candidate.region.id}`, ...why, `fallbacks=${ranked.length - 1}`].join(' ');

@@ -1,5 +1,9 @@
 import { costScorer, COST } from './scorers/cost.ts';
 import { geoScorer, GEO } from './scorers/geo.ts';
+import { kvCacheScorer, KV_CACHE } from './scorers/kv-cache.ts';
+import { latencyScorer, LATENCY } from './scorers/latency.ts';
+import { loadScorer, LOAD } from './scorers/load.ts';
+import { sessionAffinityScorer, SESSION_AFFINITY } from './scorers/session-affinity.ts';
 import type { Scorer } from './types.ts';
 
 /**
@@ -9,6 +13,10 @@ import type { Scorer } from './types.ts';
 export const SCORERS = {
   [GEO]: geoScorer,
   [COST]: costScorer,
+  [LOAD]: loadScorer,
+  [KV_CACHE]: kvCacheScorer,
+  [LATENCY]: latencyScorer,
+  [SESSION_AFFINITY]: sessionAffinityScorer,
 } satisfies Record<string, () => Scorer>;
 
 export type ScorerType = keyof typeof SCORERS;

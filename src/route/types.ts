@@ -1,3 +1,4 @@
+import type { EndpointView } from './endpoint-view.ts';
 import type { CompiledEndpoint, CompiledModel, CompiledRegion, Continent } from '../fleet/compiled.ts';
 
 /** Where the caller is, from `request.cf` on Workers (absent on Node or when unknown). */
@@ -25,11 +26,14 @@ export interface RouteRequest {
   readonly model: CompiledModel;
   readonly key: KeyScope;
   readonly caller: CallerGeo | undefined;
+  /** Session affinity key: `x-session-id`, else the OpenAI `user` field. */
+  readonly sessionKey?: string | undefined;
 }
 
 /** Live view of the fleet (health, load) that plugins may read; pure data, no I/O. */
 export interface RouteState {
   readonly now: number;
+  endpoint(id: string): EndpointView;
 }
 
 export interface Plugin {
@@ -57,7 +61,7 @@ export interface Scored {
 
 export interface Picker extends Plugin {
   /** Orders scored candidates: the first is the pick, the rest the fallbacks in order. */
-  pick(scored: readonly Scored[], state: RouteState): readonly Scored[];
+  pick(scored: readonly Scored[], state: RouteState, request: RouteRequest): readonly Scored[];
 }
 
 export interface WeightedScorer {

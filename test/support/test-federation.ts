@@ -119,6 +119,10 @@ metadata: { name: small }
 spec: { rank: 1, defaultModel: llama-3.1-8b }`,
     `apiVersion: switchyard.dev/v1alpha1
 kind: Tier
+metadata: { name: medium }
+spec: { rank: 2 }`,
+    `apiVersion: switchyard.dev/v1alpha1
+kind: Tier
 metadata: { name: large }
 spec: { rank: 3 }`,
     `apiVersion: switchyard.dev/v1alpha1

@@ -172,7 +172,7 @@ describe('the Worker in workerd', () => {
   it('never serves an EU-scoped key outside the EU, even when the EU endpoint is down', async () => {
     const before = ((await (await fetch(`${simUrls['us-east-residency']}/sim/requests`)).json()) as unknown[]).length;
     const response = await call('/v1/chat/completions', { body: chat('residency-model'), key: keys.eu, cf: CALLERS['North America'].cf });
-    expect(response.status).toBeGreaterThanOrEqual(502);
+    expect(response.status).toBe(503);
     const after = ((await (await fetch(`${simUrls['us-east-residency']}/sim/requests`)).json()) as unknown[]).length;
     expect(after).toBe(before);
     const ok = await call('/v1/chat/completions', { body: chat('llama-3.1-8b'), key: keys.eu, cf: CALLERS.Asia.cf });
@@ -224,5 +224,33 @@ describe('the Worker in workerd', () => {
     // apac rejects the wrong key; the request fails over to a region whose key is right.
     expect(response.status).toBe(200);
     expect(response.headers.get('x-switchyard-region')).not.toBe('apac');
+  });
+});
+
+describe('tiers in the Worker', () => {
+  it('routes model "auto" through the classifier: a trivial prompt goes to the small tier', async () => {
+    const response = await call('/v1/chat/completions', { body: chat('auto', { messages: [{ role: 'user', content: 'hi' }] }) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-switchyard-tier')).toBe('small');
+    expect(response.headers.get('x-switchyard-model')).toBe('llama-3.1-8b');
+    expect(response.headers.get('x-switchyard-route')).toMatch(/^score=/);
+  });
+
+  it('raises "auto" to the large tier for a quality floor, reaching the first model of that tier', async () => {
+    const response = await call('/v1/chat/completions', { body: chat('auto'), headers: { 'x-min-quality': '0.9' } });
+    expect(response.headers.get('x-switchyard-tier')).toBe('large');
+    expect(response.headers.get('x-switchyard-route')).toMatch(/^quality-floor>=0.8/);
+  });
+
+  it('moves a tier that has no model up to the next tier that has one', async () => {
+    const response = await call('/v1/chat/completions', { body: chat('medium') });
+    expect(response.headers.get('x-switchyard-tier')).toBe('large');
+    expect(response.headers.get('x-switchyard-route')).toMatch(/medium-unserved->large/);
+  });
+
+  it('rejects a malformed hint header with 400', async () => {
+    const response = await call('/v1/chat/completions', { body: chat('auto'), headers: { 'x-min-quality': '2' } });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).code).toBe('invalid_header');
   });
 });

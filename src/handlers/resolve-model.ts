@@ -1,0 +1,72 @@
+import { errors, GatewayError } from '../api/errors.ts';
+import { chooseTier, type TierHints } from '../classify/choose-tier.ts';
+import { classify } from '../classify/classify.ts';
+import type { ClassifyRequest } from '../classify/request.ts';
+import type { CompiledModel } from '../fleet/compiled.ts';
+import type { Gateway } from '../gateway.ts';
+
+export const AUTO_MODEL = 'auto';
+
+export interface Resolution {
+  model: CompiledModel;
+  /** The tier that served it (the classifier's pick, or the model's own tier label). */
+  tier: string | undefined;
+  /** Why this tier, when the tier was chosen here (`auto` or a tier name). */
+  tierReason?: string;
+}
+
+const number = (header: string | undefined, name: string, min: number, max: number): number | undefined => {
+  if (header === undefined) return undefined;
+  const n = Number(header);
+  if (header.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new GatewayError(400, `Header ${name} must be a number between ${min} and ${max}.`, { code: 'invalid_header', param: name });
+  }
+  return n;
+};
+
+export function readHints(header: (name: string) => string | undefined): TierHints {
+  const hints: TierHints = {};
+  const latency = number(header('x-max-latency-ms'), 'x-max-latency-ms', 1, 3_600_000);
+  const quality = number(header('x-min-quality'), 'x-min-quality', 0, 1);
+  if (latency !== undefined) hints.maxLatencyMs = latency;
+  if (quality !== undefined) hints.minQuality = quality;
+  return hints;
+}
+
+/**
+ * `model` → the model to serve. A concrete id (or alias) bypasses classification. `auto`
+ * classifies the request and lets the tier rules pick; a tier name starts from that tier and
+ * the same rules apply the caller's latency budget and quality floor. A tier with no model in the fleet moves to the nearest
+ * larger tier that has one (never silently to a weaker one), else the nearest smaller.
+ */
+export function resolveModel(gw: Gateway, requested: string, request: ClassifyRequest, hints: TierHints): Resolution {
+  const direct = gw.models.get(requested);
+  if (direct) return { model: direct, tier: direct.tier };
+
+  const rules = gw.fleet.routing.tierRules;
+  let tier: string;
+  let reason: string;
+  if (requested === AUTO_MODEL) {
+    const choice = chooseTier(classify(request, { rules }), hints, rules);
+    tier = choice.tier;
+    reason = choice.reason;
+  } else if (rules.tiers.includes(requested)) {
+    // A named tier enters the same rules as a score sitting exactly on that tier's threshold,
+    // so latency budgets and quality floors move it the same way they would move `auto`.
+    const index = rules.tiers.indexOf(requested);
+    const choice = chooseTier({ score: index === 0 ? 0 : (rules.scoreThresholds[index - 1] ?? 0) }, hints, rules);
+    tier = choice.tier;
+    reason = choice.tier === requested ? `tier=${requested}` : choice.reason;
+  } else {
+    throw errors.modelNotFound(requested);
+  }
+
+  const order = rules.tiers;
+  const at = order.indexOf(tier);
+  const search = at < 0 ? [tier] : [...order.slice(at), ...order.slice(0, at).reverse()];
+  for (const candidate of search) {
+    const model = gw.tierModels.get(candidate);
+    if (model) return { model, tier: candidate, tierReason: candidate === tier ? reason : `${reason} ${tier}-unserved->${candidate}` };
+  }
+  throw new GatewayError(503, `No model is configured for tier \`${tier}\` or any other tier.`, { code: 'no_model_for_tier' });
+}

@@ -1,0 +1,18 @@
+import type { Filter } from '../types.ts';
+
+export const HEALTHY = 'healthy';
+
+/**
+ * Drops endpoints the prober saw failing /health and endpoints whose circuit breaker is open.
+ * No probe data is not a failure: an endpoint nobody has checked yet stays in. A half-open
+ * breaker stays in so one probe request can close it again.
+ */
+export const healthy = (): Filter => ({
+  type: HEALTHY,
+  reason: 'every endpoint for this model is down (failed health checks or an open circuit breaker)',
+  filter: (_request, candidates, state) =>
+    candidates.filter((c) => {
+      const view = state.endpoint(c.endpoint.id);
+      return view.health?.healthy !== false && view.breaker !== 'open';
+    }),
+});

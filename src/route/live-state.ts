@@ -1,0 +1,82 @@
+import { CircuitBreakers, type BreakerOptions } from '../health/circuit-breaker.ts';
+import { SaturationMarks } from '../health/saturation.ts';
+import type { HealthSnapshot } from '../health/snapshot.ts';
+import { observePeakEwma, type PeakEwma } from './balancers/peak-ewma.ts';
+import { UNKNOWN_ENDPOINT, type EndpointView } from './endpoint-view.ts';
+import type { RouteState } from './types.ts';
+
+/**
+ * What this isolate knows about each endpoint right now: in-flight counts, peak-EWMA latency,
+ * circuit breakers (passive outlier detection on live traffic) and 429 saturation marks. The
+ * forwarder writes it; routing reads it through a per-request view that also carries the
+ * prober's last health snapshot. Bounded: one entry per endpoint of the fleet.
+ */
+export class LiveState {
+  readonly #inflight = new Map<string, number>();
+  readonly #latency = new Map<string, PeakEwma>();
+  readonly #breakers: CircuitBreakers;
+  readonly #saturation: SaturationMarks;
+  readonly #known: ReadonlySet<string>;
+
+  constructor(endpointIds: Iterable<string>, options: { breaker?: Partial<BreakerOptions> } = {}) {
+    const ids = [...endpointIds];
+    this.#known = new Set(ids);
+    this.#breakers = new CircuitBreakers(ids, options.breaker);
+    this.#saturation = new SaturationMarks(ids);
+  }
+
+  /** A request to the endpoint started; call the returned function exactly once when it ends. */
+  begin(endpointId: string): () => void {
+    if (!this.#known.has(endpointId)) return () => {};
+    this.#inflight.set(endpointId, (this.#inflight.get(endpointId) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#inflight.set(endpointId, Math.max(0, (this.#inflight.get(endpointId) ?? 1) - 1));
+    };
+  }
+
+  /** Whether the breaker lets a request through now; a half-open breaker admits one probe. */
+  admit(endpointId: string, now: number): boolean {
+    return this.#breakers.allow(endpointId, now);
+  }
+
+  /** The endpoint answered 2xx; `latencyMs` is the time to response headers. */
+  succeeded(endpointId: string, latencyMs: number, now: number): void {
+    this.#breakers.record(endpointId, 'success', now);
+    if (!this.#known.has(endpointId)) return;
+    const next = observePeakEwma(this.#latency.get(endpointId), latencyMs, now);
+    if (next) this.#latency.set(endpointId, next);
+  }
+
+  /** Unreachable, 5xx or timed out: counts towards opening the breaker. */
+  failed(endpointId: string, now: number): void {
+    this.#breakers.record(endpointId, 'failure', now);
+  }
+
+  /** 429 / queue full: avoid the endpoint until its Retry-After (spill over meanwhile). */
+  saturated(endpointId: string, now: number, retryAfter: string | null): void {
+    this.#saturation.mark(endpointId, now, retryAfter);
+  }
+
+  inflight(endpointId: string): number {
+    return this.#inflight.get(endpointId) ?? 0;
+  }
+
+  view(now: number, snapshot?: HealthSnapshot): RouteState {
+    return {
+      now,
+      endpoint: (id): EndpointView => {
+        if (!this.#known.has(id)) return UNKNOWN_ENDPOINT;
+        return {
+          inflight: this.#inflight.get(id) ?? 0,
+          latencyMs: this.#latency.get(id)?.value,
+          health: snapshot?.endpoints[id],
+          breaker: this.#breakers.state(id, now),
+          saturatedUntil: this.#saturation.saturatedUntil(id),
+        };
+      },
+    };
+  }
+}

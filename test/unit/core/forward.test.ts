@@ -1,0 +1,247 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../../src/api/errors.ts';
+import type { Backend, BackendCall } from '../../../src/backends/backend.ts';
+import { TransportError, type UpstreamResponse } from '../../../src/backends/transport.ts';
+import { parseUpstreamError, UpstreamHttpError } from '../../../src/backends/upstream-error.ts';
+import { forward, type ForwardDeps, type ForwardInput } from '../../../src/forward/forward.ts';
+import { LiveState } from '../../../src/route/live-state.ts';
+import type { Candidate, Scored } from '../../../src/route/types.ts';
+import { upstreamResponse } from '../../support/upstream.ts';
+import { candidatesOf, localFleet } from './fixtures.ts';
+
+const fleet = localFleet();
+// us-east pod-a, us-east pod-b, eu-west, apac
+const ranked: Scored[] = candidatesOf(fleet, 'llama-3.1-8b').map((candidate) => ({ candidate, total: 1, parts: {} }));
+const TIMEOUTS = { connectMs: 2000, firstByteMs: 30000, totalMs: 300000, streamIdleMs: 30000 };
+
+type Outcome = UpstreamResponse | Error | ((call: BackendCall) => UpstreamResponse | Error);
+
+/** A backend that answers each call with the next scripted outcome and records the calls. */
+function scriptedBackend(outcomes: readonly Outcome[]) {
+  const calls: BackendCall[] = [];
+  const backend: Backend = {
+    kind: 'vllm',
+    async send(call) {
+      calls.push(call);
+      const scripted = outcomes[calls.length - 1];
+      if (scripted === undefined) throw new Error(`unexpected call ${calls.length} to ${call.endpoint.id}`);
+      const outcome = typeof scripted === 'function' ? scripted(call) : scripted;
+      if (outcome instanceof Error) throw outcome;
+      return outcome;
+    },
+  };
+  return { backend, calls };
+}
+
+/** A clock that advances 5 ms each time it is read. */
+function steppingClock() {
+  let t = 1_000;
+  return () => {
+    t += 5;
+    return t;
+  };
+}
+
+const freshLive = () => new LiveState(localFleet().endpoints.map((e) => e.id));
+
+function run(outcomes: readonly Outcome[], input: Partial<ForwardInput> = {}, live = freshLive()) {
+  const { backend, calls } = scriptedBackend(outcomes);
+  const deps: ForwardDeps = {
+    backends: { vllm: backend },
+    credential: (c: Candidate) => (c.region.id === 'us-east' ? 'us-token' : undefined),
+    now: steppingClock(),
+    live,
+  };
+  const promise = forward(
+    { ranked, route: 'chat/completions', body: '{"model":"llama-3.1-8b"}', requestId: 'req-1', timeouts: TIMEOUTS, signal: new AbortController().signal, deadline: new AbortController().signal, maxAttempts: 3, ...input },
+    deps,
+  );
+  return { promise, calls, live };
+}
+
+const httpError = (status: number, body = '{"error":{"message":"nope","type":"X","param":null,"code":0}}', retryAfter: string | null = null) =>
+  new UpstreamHttpError(status, parseUpstreamError(status, body), retryAfter);
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected forward to throw');
+}
+
+describe('forward', () => {
+  it('sends the call to the first candidate with body, route, request id, credential and timeouts', async () => {
+    const ok = upstreamResponse(200, '{}');
+    const { promise, calls } = run([ok]);
+    const result = await promise;
+    expect(result.response).toBe(ok);
+    expect(result.candidate.endpoint.id).toBe('us-east/llama-3.1-8b/pod-a');
+    expect(result.attempts).toEqual([{ endpoint: 'us-east/llama-3.1-8b/pod-a', outcome: 200, ms: 5 }]);
+    expect(calls).toHaveLength(1);
+    const call = calls[0] as BackendCall;
+    expect([call.endpoint.id, call.route, call.body, call.requestId, call.credential, call.connectMs, call.firstByteMs]).toEqual([
+      'us-east/llama-3.1-8b/pod-a',
+      'chat/completions',
+      '{"model":"llama-3.1-8b"}',
+      'req-1',
+      'us-token',
+      2000,
+      30000,
+    ]);
+  });
+
+  it('moves on to the next candidate after a network error and records both attempts', async () => {
+    const { promise, calls } = run([new TransportError('network', 'ECONNREFUSED'), upstreamResponse(200, '{}')]);
+    const result = await promise;
+    expect(result.candidate.endpoint.id).toBe('us-east/llama-3.1-8b/pod-b');
+    expect(result.attempts).toEqual([
+      { endpoint: 'us-east/llama-3.1-8b/pod-a', outcome: 'network', ms: 5 },
+      { endpoint: 'us-east/llama-3.1-8b/pod-b', outcome: 200, ms: 5 },
+    ]);
+    expect(calls.map((c) => c.endpoint.id)).toEqual(['us-east/llama-3.1-8b/pod-a', 'us-east/llama-3.1-8b/pod-b']);
+  });
+
+  it('counts the answering endpoint in flight until done() is called, and releases failed attempts at once', async () => {
+    const inflightDuringCalls: number[] = [];
+    const live = freshLive();
+    const { promise } = run([
+      (call) => {
+        inflightDuringCalls.push(live.inflight(call.endpoint.id));
+        return new TransportError('network', 'ECONNREFUSED');
+      },
+      (call) => {
+        inflightDuringCalls.push(live.inflight(call.endpoint.id));
+        return upstreamResponse(200, '{}');
+      },
+    ], {}, live);
+    const result = await promise;
+    expect(inflightDuringCalls).toEqual([1, 1]);
+    expect([live.inflight('us-east/llama-3.1-8b/pod-a'), live.inflight('us-east/llama-3.1-8b/pod-b')]).toEqual([0, 1]);
+    result.done();
+    result.done();
+    expect(live.inflight('us-east/llama-3.1-8b/pod-b')).toBe(0);
+  });
+
+  it('leaves nothing in flight when every attempt fails', async () => {
+    const { promise, live } = run([httpError(503), httpError(503), httpError(503)]);
+    await rejection(promise);
+    expect(ranked.map((s) => live.inflight(s.candidate.endpoint.id))).toEqual([0, 0, 0, 0]);
+  });
+
+  it.each([400, 404, 413, 422])('does not retry an upstream %i: the client error is thrown as is', async (status) => {
+    const error = httpError(status);
+    const { promise, calls } = run([error, upstreamResponse(200, '{}')]);
+    expect(await rejection(promise)).toBe(error);
+    expect(calls).toHaveLength(1);
+  });
+
+  it.each([429, 500, 502, 503, 504, 401])('retries an upstream %i on the next candidate', async (status) => {
+    const { promise, calls } = run([httpError(status), upstreamResponse(200, '{}')]);
+    const result = await promise;
+    expect(result.attempts.map((a) => a.outcome)).toEqual([status, 200]);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('stops after maxAttempts and throws the last upstream error, Retry-After included', async () => {
+    const last = httpError(429, '{"error":"slow down"}', '3');
+    const { promise, calls } = run([httpError(503), httpError(503), last, upstreamResponse(200, '{}')], { maxAttempts: 3 });
+    const error = await rejection(promise);
+    expect(error).toBe(last);
+    expect((error as GatewayError).headers).toEqual({ 'retry-after': '3' });
+    expect(calls.map((c) => c.endpoint.id)).toEqual(['us-east/llama-3.1-8b/pod-a', 'us-east/llama-3.1-8b/pod-b', 'eu-west/llama-3.1-8b/0']);
+  });
+
+  it('tries every candidate when there are fewer than maxAttempts', async () => {
+    const { promise, calls } = run([httpError(503), httpError(503), httpError(503), httpError(503)], { maxAttempts: 10 });
+    expect(((await rejection(promise)) as GatewayError).status).toBe(503);
+    expect(calls).toHaveLength(4);
+  });
+
+  it('answers 504 upstream_connect_timeout when every attempt times out connecting', async () => {
+    const timeout = () => new TransportError('connect', 'no response headers within 32000 ms', { timeoutMs: 2000 });
+    const { promise, calls } = run([timeout(), timeout(), timeout()]);
+    const error = (await rejection(promise)) as GatewayError;
+    expect(error.status).toBe(504);
+    expect(error.toBody()).toEqual({
+      error: { message: 'The upstream did not answer in time (connect timeout after 2000 ms).', type: 'timeout_error', param: null, code: 'upstream_connect_timeout' },
+    });
+    expect(calls).toHaveLength(3);
+  });
+
+  it('answers 504 upstream_first_byte_timeout when the last attempt waited too long for headers', async () => {
+    const { promise } = run([new TransportError('network', 'reset'), new TransportError('first_byte', 'slow', { timeoutMs: 30000 }), new TransportError('first_byte', 'slow', { timeoutMs: 30000 })]);
+    const error = (await rejection(promise)) as GatewayError;
+    expect([error.status, error.code, error.message]).toEqual([504, 'upstream_first_byte_timeout', 'The upstream did not answer in time (first byte timeout after 30000 ms).']);
+  });
+
+  it('answers 503 upstream_unreachable when every attempt failed to connect', async () => {
+    const { promise } = run([new TransportError('network', 'ECONNREFUSED'), new TransportError('network', 'ECONNREFUSED'), new TransportError('connect', 'ECONNREFUSED')]);
+    const error = (await rejection(promise)) as GatewayError;
+    expect([error.status, error.code, error.message]).toEqual([503, 'upstream_unreachable', 'The upstream could not be reached: ECONNREFUSED']);
+  });
+
+  it('stops walking the candidates once the deadline passes, answering 504 upstream_total_timeout', async () => {
+    const controller = new AbortController();
+    const abortDuringCall = () => {
+      controller.abort();
+      return new TransportError('aborted', 'request aborted');
+    };
+    const { promise, calls } = run([abortDuringCall, upstreamResponse(200, '{}')], { signal: controller.signal, deadline: controller.signal });
+    const error = (await rejection(promise)) as GatewayError;
+    expect(calls).toHaveLength(1);
+    expect([error.status, error.code, error.message]).toEqual([504, 'upstream_total_timeout', 'The upstream did not answer in time (total timeout after 300000 ms).']);
+  });
+
+  it('reports a client that left as 499 client_closed_request, not as a timeout', async () => {
+    const client = new AbortController();
+    const leave = () => {
+      client.abort();
+      return new TransportError('aborted', 'request aborted');
+    };
+    const { promise, calls } = run([leave, upstreamResponse(200, '{}')], { signal: client.signal });
+    const error = (await rejection(promise)) as GatewayError;
+    expect(calls).toHaveLength(1);
+    expect([error.status, error.code]).toEqual([499, 'client_closed_request']);
+  });
+
+  it('does not call any endpoint when the client has already left', async () => {
+    const client = new AbortController();
+    client.abort();
+    const { promise, calls } = run([upstreamResponse(200, '{}')], { signal: client.signal });
+    expect(((await rejection(promise)) as GatewayError).status).toBe(499);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('stops at the deadline even after a retryable failure, keeping that upstream error', async () => {
+    const controller = new AbortController();
+    const overloaded = httpError(503);
+    const { promise, calls } = run(
+      [
+        () => {
+          controller.abort();
+          return overloaded;
+        },
+        upstreamResponse(200, '{}'),
+      ],
+      { signal: controller.signal, deadline: controller.signal },
+    );
+    expect(await rejection(promise)).toBe(overloaded);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('answers 503 no_available_endpoint when there is nothing to try', async () => {
+    const { promise, calls } = run([], { ranked: [] });
+    const error = (await rejection(promise)) as GatewayError;
+    expect([error.status, error.code]).toEqual([503, 'no_available_endpoint']);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('does not retry an unexpected error and reports it as 502', async () => {
+    const { promise, calls } = run([new TypeError('boom'), upstreamResponse(200, '{}')]);
+    const error = (await rejection(promise)) as GatewayError;
+    expect([error.status, error.code]).toEqual([502, 'upstream_error']);
+    expect(calls).toHaveLength(1);
+  });
+});

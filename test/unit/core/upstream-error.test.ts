@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../../src/api/errors.ts';
+import { clientStatusFor, parseUpstreamError, UpstreamHttpError, type NormalizedUpstreamError } from '../../../src/backends/upstream-error.ts';
+
+describe('parseUpstreamError', () => {
+  it.each<[string, number, string, NormalizedUpstreamError]>([
+    [
+      'vLLM today: {"error":{message,type,param,code:int}}',
+      400,
+      '{"error":{"message":"This model\'s maximum context length is 8192 tokens.","type":"BadRequestError","param":"messages","code":400}}',
+      { message: "This model's maximum context length is 8192 tokens.", type: 'BadRequestError', param: 'messages', code: '400' },
+    ],
+    [
+      'older vLLM: flat {"object":"error",...}',
+      404,
+      '{"object":"error","message":"The model `llama-9b` does not exist.","type":"NotFoundError","param":null,"code":404}',
+      { message: 'The model `llama-9b` does not exist.', type: 'NotFoundError', param: null, code: '404' },
+    ],
+    ['KServe: {"error":"<message>"}', 503, '{"error":"Model is not ready"}', { message: 'Model is not ready', type: null, param: null, code: null }],
+    [
+      'KServe: {"error":{"message","code":"<string>"}}',
+      503,
+      '{"error":{"message":"model llama-3-1-8b is loading","code":"model_not_ready"}}',
+      { message: 'model llama-3-1-8b is loading', type: null, param: null, code: 'model_not_ready' },
+    ],
+    ['FastAPI: {"detail":"..."}', 404, '{"detail":"Not Found"}', { message: 'Not Found', type: null, param: null, code: null }],
+    ['an error object without a message', 500, '{"error":{"code":500}}', { message: 'upstream answered HTTP 500', type: null, param: null, code: '500' }],
+    ['JSON that is not an error shape', 500, '{"ok":false}', { message: 'upstream answered HTTP 500', type: null, param: null, code: null }],
+    ['a JSON array', 500, '[1,2]', { message: 'upstream answered HTTP 500', type: null, param: null, code: null }],
+    ['a JSON null', 502, 'null', { message: 'upstream answered HTTP 502', type: null, param: null, code: null }],
+  ])('reads %s', (_shape, status, body, normalized) => {
+    expect(parseUpstreamError(status, body)).toEqual(normalized);
+  });
+
+  it("keeps the reason of FastAPI's validation error list", () => {
+    const body = '{"detail":[{"type":"missing","loc":["body","model"],"msg":"Field required","input":{}}]}';
+    expect(parseUpstreamError(422, body).message).toContain('Field required');
+  });
+
+  it('turns an HTML page into a whitespace-collapsed excerpt', () => {
+    const html = '<html>\r\n<head><title>502 Bad Gateway</title></head>\n<body>\n\t<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n';
+    expect(parseUpstreamError(502, html)).toEqual({
+      message: '<html> <head><title>502 Bad Gateway</title></head> <body> <center><h1>502 Bad Gateway</h1></center> <hr><center>nginx</center> </body> </html>',
+      type: null,
+      param: null,
+      code: null,
+    });
+  });
+
+  it('keeps at most 200 characters of a long text body', () => {
+    const text = `upstream connect error or disconnect/reset before headers. ${'x'.repeat(500)}`;
+    const { message } = parseUpstreamError(503, `  ${text}  `);
+    expect(message).toHaveLength(200);
+    expect(message).toBe(text.slice(0, 200));
+  });
+
+  it.each([
+    ['an empty body', ''],
+    ['a body of whitespace', ' \n\t '],
+  ])('says the upstream answered with an empty body for %s', (_what, body) => {
+    expect(parseUpstreamError(504, body)).toEqual({ message: 'upstream answered HTTP 504 with an empty body', type: null, param: null, code: null });
+  });
+});
+
+describe('clientStatusFor', () => {
+  it.each([
+    [400, 400],
+    [404, 404],
+    [413, 413],
+    [422, 422],
+    [401, 502],
+    [403, 502],
+    [405, 502],
+    [408, 504],
+    [504, 504],
+    [429, 429],
+    [503, 503],
+    [500, 502],
+    [502, 502],
+    [507, 502],
+  ])('maps upstream %i to %i', (upstream, client) => {
+    expect(clientStatusFor(upstream)).toBe(client);
+  });
+});
+
+describe('UpstreamHttpError', () => {
+  const vllm = (message: string, code: number): NormalizedUpstreamError => ({ message, type: 'BadRequestError', param: 'max_tokens', code: String(code) });
+
+  it.each<[number, number, boolean, string, string, string]>([
+    [400, 400, false, 'bad max_tokens', 'invalid_request', 'BadRequestError'],
+    [404, 404, false, 'bad max_tokens', 'invalid_request', 'BadRequestError'],
+    [413, 413, false, 'bad max_tokens', 'invalid_request', 'BadRequestError'],
+    [422, 422, false, 'bad max_tokens', 'invalid_request', 'BadRequestError'],
+    [401, 502, true, "the upstream rejected the gateway's credentials (HTTP 401): bad max_tokens", 'upstream_error', 'upstream_error'],
+    [403, 502, true, "the upstream rejected the gateway's credentials (HTTP 403): bad max_tokens", 'upstream_error', 'upstream_error'],
+    [408, 504, true, 'upstream error (HTTP 408): bad max_tokens', 'upstream_error', 'timeout_error'],
+    [504, 504, true, 'upstream error (HTTP 504): bad max_tokens', 'upstream_error', 'timeout_error'],
+    [429, 429, true, 'upstream error (HTTP 429): bad max_tokens', 'upstream_error', 'rate_limit_error'],
+    [503, 503, true, 'upstream error (HTTP 503): bad max_tokens', 'upstream_error', 'service_unavailable'],
+    [500, 502, true, 'upstream error (HTTP 500): bad max_tokens', 'upstream_error', 'upstream_error'],
+  ])('answers upstream %i as %i (retryable: %s)', (upstream, status, retryable, message, code, type) => {
+    const error = new UpstreamHttpError(upstream, vllm('bad max_tokens', upstream), null);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect([error.status, error.upstreamStatus, error.retryable]).toEqual([status, upstream, retryable]);
+    expect(error.toBody()).toEqual({ error: { message, type, param: 'max_tokens', code } });
+  });
+
+  it('keeps a string error code from the upstream', () => {
+    const error = new UpstreamHttpError(503, { message: 'loading', type: null, param: null, code: 'model_not_ready' }, null);
+    expect(error.toBody().error.code).toBe('model_not_ready');
+  });
+
+  it.each([
+    [429, '7'],
+    [503, '120'],
+  ])('carries Retry-After on %i to the client response', async (status, retryAfter) => {
+    const error = new UpstreamHttpError(status, parseUpstreamError(status, '{"error":"busy"}'), retryAfter);
+    expect(error.headers).toEqual({ 'retry-after': retryAfter });
+    const response = error.toResponse();
+    expect(response.status).toBe(status);
+    expect(response.headers.get('retry-after')).toBe(retryAfter);
+    expect(await response.json()).toEqual({
+      error: { message: `upstream error (HTTP ${status}): busy`, type: status === 429 ? 'rate_limit_error' : 'service_unavailable', param: null, code: 'upstream_error' },
+    });
+  });
+
+  it('sets no Retry-After when the upstream sent none', () => {
+    expect(new UpstreamHttpError(503, parseUpstreamError(503, ''), null).headers).toEqual({});
+  });
+});
