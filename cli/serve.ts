@@ -25,7 +25,12 @@ export function serveCommand(): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--keys-file <file>', 'key file written by `switchyard keys` (used without Upstash)', DEFAULT_STORE_FILE)
     .option('--no-log', 'do not write a log line per request')
-    .action(async (opts: { fleet: string; port: number; host: string; keysFile: string; log: boolean }) => {
+    .option('--probe-interval <ms>', 'how often to probe every endpoint (/health, /metrics); 0 = never', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of milliseconds');
+      return n;
+    }, 10_000)
+    .action(async (opts: { fleet: string; port: number; host: string; keysFile: string; log: boolean; probeInterval: number }) => {
       const { compiled } = loadFleetFile(opts.fleet);
       const upstash = Boolean(process.env['UPSTASH_REDIS_REST_URL']);
       const keys = upstash ? [] : await keysFromFile(opts.keysFile);
@@ -34,6 +39,7 @@ export function serveCommand(): Command {
         port: opts.port,
         host: opts.host,
         keys,
+        probeIntervalMs: opts.probeInterval,
         ...(opts.log ? { log: (line) => console.log(JSON.stringify(line)) } : {}),
       });
       const store = upstash ? 'Upstash Redis' : `in-memory (${keys.length} keys from ${opts.keysFile})`;

@@ -102,7 +102,8 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     c.header('x-switchyard-model', model.id);
     c.header('x-switchyard-region', candidate.region.id);
     if (tier) c.header('x-switchyard-tier', tier);
-    c.header('x-switchyard-route', tierReason ? `${tierReason} ${plan.reason}` : plan.reason);
+    const failedOver = forwarded.attempts.length > 1 ? ` attempts=${forwarded.attempts.length}` : '';
+    c.header('x-switchyard-route', `${tierReason ? `${tierReason} ` : ''}${plan.reason}${failedOver}`);
 
     if (stream) {
       let settle: (outcome: StreamOutcome) => void = () => {};

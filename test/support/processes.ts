@@ -36,7 +36,8 @@ export async function startProcess(
     });
   });
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode !== null) return child.exitCode;
+    // A child killed by a signal has signalCode set and exitCode null.
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

@@ -26,6 +26,8 @@ const ENDPOINTS = {
   'us-east-cut': { region: 'us-east', model: 'cut-model', faults: { cutAfterChunks: 2 } },
   'us-east-busy': { region: 'us-east', model: 'busy-model', faults: { errorRate: 1, errorStatus: 429, errorShape: 'kserve' } },
   'us-east-residency': { region: 'us-east', model: 'residency-model' },
+  'us-east-full': { region: 'us-east', model: 'spill-model', faults: { errorRate: 1, errorStatus: 429 } },
+  'eu-west-spill': { region: 'eu-west', model: 'spill-model' },
 } as const satisfies Record<string, { region: RegionId; model: string; pathStyle?: SimOptions['pathStyle']; faults?: SimOptions['faults'] }>;
 export type EndpointName = keyof typeof ENDPOINTS;
 

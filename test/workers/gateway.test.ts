@@ -254,3 +254,26 @@ describe('tiers in the Worker', () => {
     expect((await errorOf(response)).code).toBe('invalid_header');
   });
 });
+
+describe('failover in the Worker', () => {
+  const requestsTo = async (sim: string) => ((await (await fetch(`${simUrls[sim]}/sim/requests`)).json()) as unknown[]).length;
+
+  it('fails a stream over before its first byte, then relays it to the end', async () => {
+    const response = await call('/v1/chat/completions', { body: chat('failover-model', { stream: true }), cf: CALLERS['North America'].cf });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-switchyard-region')).toBe('eu-west');
+    expect((await readSse(response)).done).toBe(true);
+  });
+
+  it('spills over to the next region when a pool answers 429, and stays away until Retry-After', async () => {
+    const first = await call('/v1/chat/completions', { body: chat('spill-model'), cf: CALLERS['North America'].cf });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-switchyard-region')).toBe('eu-west');
+    expect(first.headers.get('x-switchyard-route')).toMatch(/attempts=2$/);
+    const fullBefore = await requestsTo('us-east-full');
+    const second = await call('/v1/chat/completions', { body: chat('spill-model'), cf: CALLERS['North America'].cf });
+    expect(second.headers.get('x-switchyard-region')).toBe('eu-west');
+    expect(second.headers.get('x-switchyard-route')).not.toMatch(/attempts=/);
+    expect(await requestsTo('us-east-full')).toBe(fullBefore);
+  });
+});
