@@ -28,6 +28,8 @@ const ENDPOINTS = {
   'us-east-residency': { region: 'us-east', model: 'residency-model' },
   'us-east-full': { region: 'us-east', model: 'spill-model', faults: { errorRate: 1, errorStatus: 429 } },
   'eu-west-spill': { region: 'eu-west', model: 'spill-model' },
+  'us-east-probe': { region: 'us-east', model: 'probe-model' },
+  'eu-west-probe': { region: 'eu-west', model: 'probe-model' },
 } as const satisfies Record<string, { region: RegionId; model: string; pathStyle?: SimOptions['pathStyle']; faults?: SimOptions['faults'] }>;
 export type EndpointName = keyof typeof ENDPOINTS;
 

@@ -277,3 +277,38 @@ describe('failover in the Worker', () => {
     expect(await requestsTo('us-east-full')).toBe(fullBefore);
   });
 });
+
+describe('the health prober in the Worker', () => {
+  it('runs from the cron trigger, stores its snapshot in Redis, and routing avoids what it saw down', async () => {
+    await fetch(`${simUrls['us-east-probe']}/sim/faults`, { method: 'POST', body: JSON.stringify({ unhealthy: true }) });
+    try {
+      // One env object = one isolate runtime: the cron run and the requests share its store.
+      const env: Env = { ...baseEnv, UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: redis.token };
+      const ctx = createExecutionContext();
+      await worker.scheduled({ cron: '* * * * *', scheduledTime: Date.now(), noRetry: () => {} }, env, ctx);
+      await waitOnExecutionContext(ctx);
+
+      const stored = (await (
+        await fetch(redis.url, { method: 'POST', headers: { authorization: `Bearer ${redis.token}` }, body: JSON.stringify(['GET', 'switchyard:health']) })
+      ).json()) as { result: string };
+      const snapshot = JSON.parse(stored.result) as { endpoints: Record<string, { healthy: boolean; running?: number }> };
+      expect(snapshot.endpoints['us-east/probe-model/us-east-probe']?.healthy).toBe(false);
+      expect(snapshot.endpoints['eu-west/probe-model/eu-west-probe']?.healthy).toBe(true);
+      expect(snapshot.endpoints['eu-west/probe-model/eu-west-probe']?.running).toBe(0);
+
+      // The first request starts the isolate's background read of the snapshot; then it is used.
+      await call('/v1/models', { key: redis.key }, env);
+      const models = (await (await call('/v1/models', { key: redis.key }, env)).json()) as { data: { id: string; regions: string[]; available_regions: string[] }[] };
+      const probe = models.data.find((m) => m.id === 'probe-model');
+      expect(probe?.regions.sort()).toEqual(['eu-west', 'us-east']);
+      expect(probe?.available_regions).toEqual(['eu-west']);
+
+      const response = await call('/v1/chat/completions', { body: chat('probe-model'), key: redis.key, cf: CALLERS['North America'].cf }, env);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-switchyard-region')).toBe('eu-west');
+      expect(response.headers.get('x-switchyard-route')).not.toMatch(/attempts=/);
+    } finally {
+      await fetch(`${simUrls['us-east-probe']}/sim/faults`, { method: 'DELETE' });
+    }
+  });
+});
