@@ -129,8 +129,8 @@ function isCodeDigraph(a: number, b: number): boolean {
 /**
  * One pass over `text`, adding what it finds to `s`. No regular expressions, no substrings: a word
  * is read in a tight inner loop that hashes it as it goes, then looked up once in a typed-array
- * table (lexicon.ts); numbers and backtick runs likewise. All state is a handful of local numbers, so the cost
- * is linear in the text and nothing is allocated.
+ * table (lexicon.ts); numbers and backtick runs are read the same way. All state is a handful of
+ * local numbers, so the cost is linear in the text and nothing is allocated.
  */
 export function scanText(text: string, s: TextStats): void {
   const n = text.length;
