@@ -1,4 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.ts';
 import { ApiKeys, seedKeys, type KeyRecord } from '../src/auth/api-keys.ts';
@@ -22,6 +23,8 @@ export interface NodeGatewayOptions {
   probeIntervalMs?: number;
 }
 
+const sha256Hex = (key: string) => createHash('sha256').update(key).digest('hex');
+
 export interface NodeGateway {
   url: string;
   port: number;
@@ -40,7 +43,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const secret = (name: string) => env[name];
   const app = createApp({
     fleet: options.fleet,
-    keys: new ApiKeys(store, options.keyMemoTtlMs === undefined ? {} : { memoTtlMs: options.keyMemoTtlMs }),
+    keys: new ApiKeys(store, { hash: sha256Hex, ...(options.keyMemoTtlMs === undefined ? {} : { memoTtlMs: options.keyMemoTtlMs }) }),
     transport,
     secret,
     store,

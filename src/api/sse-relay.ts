@@ -1,3 +1,4 @@
+import type { Cancellation } from '../backends/cancellation.ts';
 import type { BodyReader } from '../backends/transport.ts';
 import type { ErrorBody } from './errors.ts';
 
@@ -14,8 +15,8 @@ export interface StreamOutcome {
 export interface RelayOptions {
   /** Longest silence tolerated between two upstream chunks. */
   idleMs: number;
-  /** Aborted when the total deadline passes; the relay then ends the stream with an error event. */
-  deadline?: AbortSignal;
+  /** Cancelled when the total deadline passes (or the client left); a deadline ends the stream with an error event. */
+  cancel?: Cancellation;
   onEnd?: (outcome: StreamOutcome) => void;
 }
 
@@ -78,7 +79,7 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
     if (ended) return;
     ended = true;
     if (idleTimer !== undefined) clearTimeout(idleTimer);
-    options.deadline?.removeEventListener('abort', onDeadline);
+    offCancel();
     if (!outcome.completed) {
       const message =
         outcome.error === 'stream_idle_timeout'
@@ -95,10 +96,10 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
     options.onEnd?.({ ...outcome, bytes, chunks, clientCancelled: false });
   };
 
-  const onDeadline = () => {
-    upstream.cancel(new Error('total deadline')).catch(() => {});
-  };
-  options.deadline?.addEventListener('abort', onDeadline, { once: true });
+  const offCancel = options.cancel?.onCancel(() => {
+    upstream.cancel(new Error(`cancelled: ${options.cancel?.reason}`)).catch(() => {});
+  }) ?? (() => {});
+  const deadlinePassed = () => options.cancel?.reason === 'deadline';
 
   return new ReadableStream<Uint8Array>(
     {
@@ -112,12 +113,12 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
           result = await upstream.read();
         } catch {
           result = { done: true };
-          if (!idle && !options.deadline?.aborted) return finish(controller, { completed: false, error: 'stream_truncated' });
+          if (!idle && !deadlinePassed()) return finish(controller, { completed: false, error: 'stream_truncated' });
         } finally {
           if (idleTimer !== undefined) clearTimeout(idleTimer);
         }
         if (idle) return finish(controller, { completed: false, error: 'stream_idle_timeout' });
-        if (options.deadline?.aborted) return finish(controller, { completed: false, error: 'upstream_total_timeout' });
+        if (deadlinePassed()) return finish(controller, { completed: false, error: 'upstream_total_timeout' });
         if (result.done) {
           const completed = endsWithDone(tail, tailLength);
           return finish(controller, completed ? { completed } : { completed, error: 'stream_truncated' });
@@ -131,7 +132,7 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
       cancel(reason) {
         ended = true;
         if (idleTimer !== undefined) clearTimeout(idleTimer);
-        options.deadline?.removeEventListener('abort', onDeadline);
+        offCancel();
         options.onEnd?.({ completed: false, error: 'client_cancelled', bytes, chunks, clientCancelled: true });
         return upstream.cancel(reason);
       },

@@ -1,4 +1,5 @@
 import type { CompiledEndpoint } from '../fleet/compiled.ts';
+import type { Cancellation } from './cancellation.ts';
 import type { UpstreamResponse } from './transport.ts';
 
 export type OpenAIRoute = 'chat/completions' | 'completions' | 'models';
@@ -14,7 +15,7 @@ export interface BackendCall {
   credential: string | undefined;
   connectMs: number;
   firstByteMs: number;
-  signal?: AbortSignal;
+  cancel?: Cancellation;
 }
 
 /**

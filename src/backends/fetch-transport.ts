@@ -9,9 +9,15 @@ export const fetchTransport = (fetcher: typeof fetch = fetch): Transport =>
   async function fetchUpstream(request) {
     const started = Date.now();
     const budget = request.connectMs + request.firstByteMs;
-    const headersTimer = new AbortController();
-    const timer = setTimeout(() => headersTimer.abort(), budget);
-    const signal = request.signal ? AbortSignal.any([request.signal, headersTimer.signal]) : headersTimer.signal;
+    // One controller: the headers timer and a cancellation (client gone, deadline) both end it.
+    const controller = new AbortController();
+    let headersTimedOut = false;
+    const timer = setTimeout(() => {
+      headersTimedOut = true;
+      controller.abort();
+    }, budget);
+    request.cancel?.onCancel(() => controller.abort());
+    const signal = controller.signal;
     let response: Response;
     try {
       response = await fetcher(request.url, {
@@ -21,8 +27,8 @@ export const fetchTransport = (fetcher: typeof fetch = fetch): Transport =>
         signal,
       });
     } catch (error) {
-      if (request.signal?.aborted) throw new TransportError('aborted', 'request aborted', { cause: error });
-      if (headersTimer.signal.aborted) {
+      if (request.cancel?.cancelled) throw new TransportError('aborted', 'request aborted', { cause: error });
+      if (headersTimedOut) {
         const elapsed = Date.now() - started;
         const phase = elapsed < request.connectMs ? 'connect' : 'first_byte';
         throw new TransportError(phase, `no response headers within ${budget} ms`, {

@@ -1,3 +1,5 @@
+import type { Cancellation } from './cancellation.ts';
+
 /**
  * How the core reaches an upstream over HTTP. Workers use fetch; Node uses an undici Pool
  * (several times cheaper than fetch there). Both report failures as TransportError so the
@@ -11,8 +13,8 @@ export interface UpstreamRequest {
   /** Time allowed to open the connection, then to receive response headers. */
   connectMs: number;
   firstByteMs: number;
-  /** Aborts the whole exchange: the client went away or the total deadline passed. */
-  signal?: AbortSignal;
+  /** Ends the whole exchange: the client went away or the total deadline passed. */
+  cancel?: Cancellation;
 }
 
 /** The subset of ReadableStreamDefaultReader the relay needs, so Node can skip web streams. */

@@ -25,7 +25,7 @@ export const vllmBackend = (transport: Transport): Backend => ({
       ...(call.route === 'models' ? {} : { body: call.body }),
       connectMs: call.connectMs,
       firstByteMs: call.firstByteMs,
-      ...(call.signal ? { signal: call.signal } : {}),
+      ...(call.cancel ? { cancel: call.cancel } : {}),
     });
     if (response.status >= 200 && response.status < 300) return response;
     let text = '';

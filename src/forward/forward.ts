@@ -1,5 +1,6 @@
 import { errors, GatewayError } from '../api/errors.ts';
 import type { Backend, OpenAIRoute } from '../backends/backend.ts';
+import type { Cancellation } from '../backends/cancellation.ts';
 import { TransportError, type UpstreamResponse } from '../backends/transport.ts';
 import { UpstreamHttpError } from '../backends/upstream-error.ts';
 import type { CompiledEndpoint } from '../fleet/compiled.ts';
@@ -20,10 +21,8 @@ export interface ForwardInput {
   body: string;
   requestId: string;
   timeouts: Timeouts;
-  /** Aborts the exchange: the client left, or the deadline passed. */
-  signal: AbortSignal;
-  /** Aborted only when the total deadline passed. */
-  deadline: AbortSignal;
+  /** Cancelled when the client leaves or the total deadline passes (its reason says which). */
+  cancel: Cancellation;
   maxAttempts: number;
 }
 
@@ -63,11 +62,11 @@ const asGatewayError = (error: unknown): GatewayError => {
  */
 export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<Forwarded> {
   const attempts: Attempt[] = [];
-  let lastError: unknown = errors.noRoute('no endpoint was available');
+  let lastError: unknown; // built only on failure: an error object costs a stack trace
   // An upstream's own HTTP answer says more than a refused connection elsewhere: report it.
   let lastHttpError: UpstreamHttpError | undefined;
   let sent = 0;
-  for (let i = 0; i < input.ranked.length && sent < input.maxAttempts && !input.signal.aborted; i++) {
+  for (let i = 0; i < input.ranked.length && sent < input.maxAttempts && !input.cancel.cancelled; i++) {
     const { candidate } = input.ranked[i] as Scored;
     const id = candidate.endpoint.id;
     const started = deps.now();
@@ -86,7 +85,7 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
         credential: deps.credential(candidate),
         connectMs: input.timeouts.connectMs,
         firstByteMs: input.timeouts.firstByteMs,
-        signal: input.signal,
+        cancel: input.cancel,
       });
       const now = deps.now();
       deps.live.succeeded(id, now - started, now);
@@ -103,14 +102,14 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
       });
       lastError = error;
       if (error instanceof UpstreamHttpError) lastHttpError = error;
-      if (input.signal.aborted || !retryable(error)) break;
+      if (input.cancel.cancelled || !retryable(error)) break;
     }
   }
-  if (input.deadline.aborted && !(lastError instanceof UpstreamHttpError)) {
+  if (input.cancel.reason === 'deadline' && !(lastError instanceof UpstreamHttpError)) {
     throw errors.upstreamTimeout('total', input.timeouts.totalMs);
   }
-  if (input.signal.aborted && !input.deadline.aborted) throw errors.clientClosed();
-  throw asGatewayError(lastHttpError ?? lastError);
+  if (input.cancel.reason === 'client') throw errors.clientClosed();
+  throw asGatewayError(lastHttpError ?? lastError ?? errors.noRoute('no endpoint was available'));
 }
 
 /** Passive health: what an attempt's failure says about the endpoint. */

@@ -2,8 +2,10 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { errors, GatewayError } from '../api/errors.ts';
 import { readJsonBody } from '../api/read-body.ts';
+import { rewriteModel } from '../api/rewrite-model.ts';
 import { REQUEST_SCHEMAS, type Endpoint } from '../api/schemas.ts';
 import { relaySse, type StreamOutcome } from '../api/sse-relay.ts';
+import { CancelScope } from '../backends/cancellation.ts';
 import { forward, type Forwarded } from '../forward/forward.ts';
 import type { Gateway } from '../gateway.ts';
 import { KEY_SCOPE } from '../route/filters/key-scope.ts';
@@ -48,19 +50,15 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
         : errors.noRoute(`No endpoint is available for model \`${model.id}\`: ${plan.reason}.`);
     }
 
-    const body = request.model === model.id ? text : JSON.stringify({ ...(json as Record<string, unknown>), model: model.id });
+    const body = request.model === model.id ? text : rewriteModel(text, json as Record<string, unknown>, request.model, model.id);
     const stream = request.stream === true;
 
-    // `upstream` aborts the exchange for either reason; `deadline` fires only for the total
-    // deadline, so a client that leaves is not reported as a timeout.
-    const upstream = new AbortController();
-    const deadline = new AbortController();
-    const deadlineTimer = setTimeout(() => {
-      deadline.abort();
-      upstream.abort(deadline.signal.reason);
-    }, routing.timeouts.totalMs);
+    // One scope ends the upstream exchange, and remembers why: the client left or the total
+    // deadline passed (a client that leaves is not reported as a timeout).
+    const cancel = new CancelScope();
+    const deadlineTimer = setTimeout(() => cancel.cancel('deadline'), routing.timeouts.totalMs);
     const clientSignal = c.req.raw.signal;
-    const onClientGone = () => upstream.abort(clientSignal.reason);
+    const onClientGone = () => cancel.cancel('client');
     clientSignal.addEventListener('abort', onClientGone, { once: true });
     const release = () => {
       clearTimeout(deadlineTimer);
@@ -89,7 +87,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     let forwarded: Forwarded;
     try {
       forwarded = await forward(
-        { ranked: plan.ranked, route: ROUTE[kind], body, requestId, timeouts: routing.timeouts, signal: upstream.signal, deadline: deadline.signal, maxAttempts: MAX_ATTEMPTS },
+        { ranked: plan.ranked, route: ROUTE[kind], body, requestId, timeouts: routing.timeouts, cancel, maxAttempts: MAX_ATTEMPTS },
         gw,
       );
     } catch (error) {
@@ -110,7 +108,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
       const ended = new Promise<StreamOutcome>((resolve) => (settle = resolve));
       const relayed = relaySse(response.reader(), {
         idleMs: routing.timeouts.streamIdleMs,
-        deadline: deadline.signal,
+        cancel,
         onEnd: (outcome) => {
           release();
           forwarded.done();
@@ -127,7 +125,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     try {
       bytes = await response.bytes();
     } catch (error) {
-      throw deadline.signal.aborted ? errors.upstreamTimeout('total', routing.timeouts.totalMs) : errors.upstreamBroken(`the response body was cut (${String(error)})`);
+      throw cancel.reason === 'deadline' ? errors.upstreamTimeout('total', routing.timeouts.totalMs) : errors.upstreamBroken(`the response body was cut (${String(error)})`);
     } finally {
       release();
       forwarded.done();

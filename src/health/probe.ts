@@ -1,3 +1,4 @@
+import { CancelScope } from '../backends/cancellation.ts';
 import { TransportError, type Transport, type UpstreamResponse } from '../backends/transport.ts';
 import type { CompiledEndpoint, CompiledFleet } from '../fleet/compiled.ts';
 import type { HealthSample } from '../route/endpoint-view.ts';
@@ -115,7 +116,7 @@ export async function probeFleet(
 }
 
 interface Deadline {
-  readonly signal: AbortSignal;
+  readonly cancel: CancelScope;
   /** Rejects when the time is up; raced against every wait so a transport that ignores the signal cannot hang us. */
   readonly expired: Promise<never>;
   readonly timedOut: boolean;
@@ -123,7 +124,7 @@ interface Deadline {
 }
 
 function startDeadline(timeoutMs: number): Deadline {
-  const controller = new AbortController();
+  const cancel = new CancelScope();
   let timedOut = false;
   let expire: (error: Error) => void = () => {};
   const expired = new Promise<never>((_, reject) => {
@@ -133,10 +134,10 @@ function startDeadline(timeoutMs: number): Deadline {
   const timer = setTimeout(() => {
     timedOut = true;
     expire(new Error(timeoutMessage(timeoutMs)));
-    controller.abort();
+    cancel.cancel('probe-timeout');
   }, timeoutMs);
   return {
-    signal: controller.signal,
+    cancel,
     expired,
     get timedOut() {
       return timedOut;
@@ -150,10 +151,10 @@ async function send(transport: Transport, deadline: Deadline, url: string, optio
     url,
     method: 'GET',
     headers: options.credential === undefined ? {} : { authorization: `Bearer ${options.credential}` },
-    // The deadline's signal bounds the whole exchange; these only need to be no shorter.
+    // The deadline's cancellation bounds the whole exchange; these only need to be no shorter.
     connectMs: options.timeoutMs,
     firstByteMs: options.timeoutMs,
-    signal: deadline.signal,
+    cancel: deadline.cancel,
   });
   try {
     return await Promise.race([pending, deadline.expired]);

@@ -318,8 +318,8 @@ describe('residency', () => {
     const body = (await res.json()) as ModelList;
     expect(body.object).toBe('list');
     expect(served(body)).toEqual([
-      { id: 'llama-3.1-8b', object: 'model', created, owned_by: 'switchyard', tier: 'small', regions: ['eu-west'] },
-      { id: 'qwen2.5-32b', object: 'model', created, owned_by: 'switchyard', tier: 'medium', regions: ['eu-west'] },
+      { id: 'llama-3.1-8b', object: 'model', created, owned_by: 'switchyard', tier: 'small', regions: ['eu-west'], available_regions: ['eu-west'] },
+      { id: 'qwen2.5-32b', object: 'model', created, owned_by: 'switchyard', tier: 'medium', regions: ['eu-west'], available_regions: ['eu-west'] },
     ]);
     // Neither the us-east-only model nor the tier that only it serves is offered.
     expect(body.data.map((m) => m.id)).not.toContain('llama-3.1-70b');

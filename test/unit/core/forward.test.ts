@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/api/errors.ts';
 import type { Backend, BackendCall } from '../../../src/backends/backend.ts';
+import { CancelScope } from '../../../src/backends/cancellation.ts';
 import { TransportError, type UpstreamResponse } from '../../../src/backends/transport.ts';
 import { parseUpstreamError, UpstreamHttpError } from '../../../src/backends/upstream-error.ts';
 import { forward, type ForwardDeps, type ForwardInput } from '../../../src/forward/forward.ts';
@@ -53,7 +54,7 @@ function run(outcomes: readonly Outcome[], input: Partial<ForwardInput> = {}, li
     live,
   };
   const promise = forward(
-    { ranked, route: 'chat/completions', body: '{"model":"llama-3.1-8b"}', requestId: 'req-1', timeouts: TIMEOUTS, signal: new AbortController().signal, deadline: new AbortController().signal, maxAttempts: 3, ...input },
+    { ranked, route: 'chat/completions', body: '{"model":"llama-3.1-8b"}', requestId: 'req-1', timeouts: TIMEOUTS, cancel: new CancelScope(), maxAttempts: 3, ...input },
     deps,
   );
   return { promise, calls, live };
@@ -183,49 +184,49 @@ describe('forward', () => {
   });
 
   it('stops walking the candidates once the deadline passes, answering 504 upstream_total_timeout', async () => {
-    const controller = new AbortController();
+    const cancel = new CancelScope();
     const abortDuringCall = () => {
-      controller.abort();
+      cancel.cancel('deadline');
       return new TransportError('aborted', 'request aborted');
     };
-    const { promise, calls } = run([abortDuringCall, upstreamResponse(200, '{}')], { signal: controller.signal, deadline: controller.signal });
+    const { promise, calls } = run([abortDuringCall, upstreamResponse(200, '{}')], { cancel });
     const error = (await rejection(promise)) as GatewayError;
     expect(calls).toHaveLength(1);
     expect([error.status, error.code, error.message]).toEqual([504, 'upstream_total_timeout', 'The upstream did not answer in time (total timeout after 300000 ms).']);
   });
 
   it('reports a client that left as 499 client_closed_request, not as a timeout', async () => {
-    const client = new AbortController();
+    const cancel = new CancelScope();
     const leave = () => {
-      client.abort();
+      cancel.cancel('client');
       return new TransportError('aborted', 'request aborted');
     };
-    const { promise, calls } = run([leave, upstreamResponse(200, '{}')], { signal: client.signal });
+    const { promise, calls } = run([leave, upstreamResponse(200, '{}')], { cancel });
     const error = (await rejection(promise)) as GatewayError;
     expect(calls).toHaveLength(1);
     expect([error.status, error.code]).toEqual([499, 'client_closed_request']);
   });
 
   it('does not call any endpoint when the client has already left', async () => {
-    const client = new AbortController();
-    client.abort();
-    const { promise, calls } = run([upstreamResponse(200, '{}')], { signal: client.signal });
+    const cancel = new CancelScope();
+    cancel.cancel('client');
+    const { promise, calls } = run([upstreamResponse(200, '{}')], { cancel });
     expect(((await rejection(promise)) as GatewayError).status).toBe(499);
     expect(calls).toHaveLength(0);
   });
 
   it('stops at the deadline even after a retryable failure, keeping that upstream error', async () => {
-    const controller = new AbortController();
+    const cancel = new CancelScope();
     const overloaded = httpError(503);
     const { promise, calls } = run(
       [
         () => {
-          controller.abort();
+          cancel.cancel('deadline');
           return overloaded;
         },
         upstreamResponse(200, '{}'),
       ],
-      { signal: controller.signal, deadline: controller.signal },
+      { cancel },
     );
     expect(await rejection(promise)).toBe(overloaded);
     expect(calls).toHaveLength(1);

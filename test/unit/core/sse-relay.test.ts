@@ -1,3 +1,4 @@
+import { CancelScope } from '../../../src/backends/cancellation.ts';
 import { describe, expect, it } from 'vitest';
 import { relaySse, type RelayOptions, type StreamOutcome } from '../../../src/api/sse-relay.ts';
 import type { BodyReader } from '../../../src/backends/transport.ts';
@@ -148,13 +149,13 @@ describe('relaySse', () => {
 
   it('ends the stream with upstream_total_timeout when the deadline fires during a read, cancelling the upstream', async () => {
     const upstream = stallingReader([EVENT_A]);
-    const deadline = new AbortController();
-    const { stream, ends } = relay(upstream, { deadline: deadline.signal });
+    const deadline = new CancelScope();
+    const { stream, ends } = relay(upstream, { cancel: deadline });
     const reader = stream.getReader();
     expect(decode([(await reader.read()).value ?? new Uint8Array()])).toBe(EVENT_A);
     const pending = reader.read();
     await sleep(10);
-    deadline.abort();
+    deadline.cancel('deadline');
     expect(decode([(await pending).value ?? new Uint8Array()])).toBe(TOTAL_TIMEOUT);
     expect((await reader.read()).done).toBe(true);
     expect(upstream.cancels).toHaveLength(1);
@@ -163,11 +164,11 @@ describe('relaySse', () => {
 
   it('ends the stream with upstream_total_timeout when the deadline fires between reads', async () => {
     const upstream = chunkReader([EVENT_A, EVENT_B, DONE]);
-    const deadline = new AbortController();
-    const { stream, ends } = relay(upstream, { deadline: deadline.signal });
+    const deadline = new CancelScope();
+    const { stream, ends } = relay(upstream, { cancel: deadline });
     const reader = stream.getReader();
     await reader.read();
-    deadline.abort();
+    deadline.cancel('deadline');
     expect(decode([(await reader.read()).value ?? new Uint8Array()])).toBe(TOTAL_TIMEOUT);
     expect((await reader.read()).done).toBe(true);
     expect(upstream.cancels).toHaveLength(1);
@@ -199,10 +200,10 @@ describe('relaySse', () => {
   });
 
   it('reports the outcome exactly once even when the deadline fires after the stream completed', async () => {
-    const deadline = new AbortController();
-    const { stream, ends } = relay(chunkReader([EVENT_A, DONE]), { deadline: deadline.signal });
+    const deadline = new CancelScope();
+    const { stream, ends } = relay(chunkReader([EVENT_A, DONE]), { cancel: deadline });
     await readAll(stream);
-    deadline.abort();
+    deadline.cancel('deadline');
     await sleep(10);
     expect(ends).toEqual([{ completed: true, bytes: EVENT_A.length + DONE.length, chunks: 2, clientCancelled: false }]);
   });

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../../src/backends/backend.ts';
+import { CancelScope } from '../../../src/backends/cancellation.ts';
 import { TransportError } from '../../../src/backends/transport.ts';
 import { parseUpstreamError, UpstreamHttpError } from '../../../src/backends/upstream-error.ts';
 import type { CompiledEndpoint, CompiledFleet, CompiledModel, CompiledRegion, Continent } from '../../../src/fleet/compiled.ts';
@@ -141,8 +142,7 @@ describe('residency as a property', () => {
                 body: '{}',
                 requestId: 'p',
                 timeouts: fleet.routing.timeouts,
-                signal: new AbortController().signal,
-                deadline: new AbortController().signal,
+                cancel: new CancelScope(),
                 maxAttempts: 3,
               },
               { backends: { vllm: backend }, credential: () => undefined, now: () => (t += 1 + Math.floor(random() * 50)), live },
