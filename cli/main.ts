@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { FleetError } from '../src/fleet/load.ts';
 import { classifyCommand } from './classify.ts';
 import { fleetCommand } from './fleet.ts';
+import { infraCommand } from './infra.ts';
 import { keysCommand } from './keys.ts';
 import { serveCommand } from './serve.ts';
 import { simCommand } from './sim.ts';
@@ -12,6 +13,7 @@ const program = new Command('switchyard')
   .showHelpAfterError()
   .exitOverride()
   .addCommand(fleetCommand())
+  .addCommand(infraCommand())
   .addCommand(classifyCommand())
   .addCommand(keysCommand())
   .addCommand(serveCommand())
