@@ -5,6 +5,7 @@
 //
 //   node_modules/.bin/node infra/classifier/fit.ts
 //   SWITCHYARD_CLASSIFIER_DATA=/path/to/classifier-dev node_modules/.bin/node infra/classifier/fit.ts
+import { seededRandom } from '../local/sim/hash.ts';
 import { statSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extractFeatures, FEATURE_NAMES, type FeatureName, type FeatureVector } from '../../src/classify/features.ts';
@@ -60,17 +61,6 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** Deterministic PRNG (mulberry32) for the bootstrap. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Row extends LabeledItem {
   raw: FeatureVector;
@@ -155,7 +145,7 @@ function bootstrap(rows: readonly Row[], score: (r: Row) => number) {
   const byQuestion = new Map<number, Row[]>();
   for (const r of rows) byQuestion.set(r.questionId, [...(byQuestion.get(r.questionId) ?? []), r]);
   const groups = [...byQuestion.values()];
-  const random = prng(20261124);
+  const random = seededRandom(20261124);
   const aucs: number[] = [];
   const shares: number[] = [];
   const savings: number[] = [];

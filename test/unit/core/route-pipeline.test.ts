@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as seeded } from '../../../infra/local/sim/hash.ts';
 import { regionPoolPicker } from '../../../src/route/region-pool-picker.ts';
 import { pipelineFromWeights, planRoute, type Pipeline } from '../../../src/route/pipeline.ts';
 import type { Candidate, Filter, Picker, RouteRequest, Scorer, Scored } from '../../../src/route/types.ts';
@@ -29,17 +30,6 @@ function fakeFilter(type: string, keep: (c: Candidate) => boolean) {
 /** A scorer that returns fixed scores, aligned with the candidates it is given. */
 const fixedScorer = (type: string, scores: readonly number[]): Scorer => ({ type, category: 'balance', score: () => scores });
 
-/** Mulberry32: a small seeded generator, so tie-breaking is reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Orders by total, stable: isolates the pipeline's own behaviour from any real picker. */
 const byTotal: Picker = { type: 'by-total', pick: (scored) => scored.slice().sort((a, b) => b.total - a.total) };

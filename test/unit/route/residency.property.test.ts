@@ -2,6 +2,7 @@
 // endpoint outside the key's allowed regions and residency zones — not the pick, not a
 // fallback, not after breakers open or endpoints saturate.
 import fc from 'fast-check';
+import { seededRandom } from '../../../infra/local/sim/hash.ts';
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../../src/backends/backend.ts';
 import { CancelScope } from '../../../src/backends/cancellation.ts';
@@ -125,8 +126,7 @@ describe('residency as a property', () => {
         };
         const live = new LiveState(fleet.endpoints.map((e) => e.id), { breaker: { consecutiveFailures: 2 } });
         let t = 1_000_000 + (seed & 0xffff);
-        let state = seed;
-        const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) | 0) >>> 0) / 2 ** 32;
+        const random = seededRandom(seed);
         const pipeline = pipelineFromWeights(fleet.routing.weights);
         for (let n = 0; n < requests; n++) {
           for (const model of fleet.models) {

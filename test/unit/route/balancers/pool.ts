@@ -1,8 +1,11 @@
 // Test support for the balancers: pools of fake endpoints, a live-view stub and a seeded generator.
+import { seededRandom as seeded } from '../../../../infra/local/sim/hash.ts';
 import type { CompiledRegion } from '../../../../src/fleet/compiled.ts';
 import type { BalanceContext, Balancer } from '../../../../src/route/balancers/balancer.ts';
 import { UNKNOWN_ENDPOINT, type EndpointView } from '../../../../src/route/endpoint-view.ts';
 import type { Candidate, RouteState } from '../../../../src/route/types.ts';
+
+export { seeded };
 
 const region: CompiledRegion = {
   id: 'us-east',
@@ -30,17 +33,6 @@ export function stateOf(views: Readonly<Record<string, Partial<EndpointView>>> =
   return { now: 0, endpoint: (id) => ({ ...UNKNOWN_ENDPOINT, ...views[id] }) };
 }
 
-/** Mulberry32: a small seeded generator, so every run draws the same numbers. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const context = (extra: Partial<BalanceContext> = {}): BalanceContext => ({
   state: extra.state ?? stateOf(),
