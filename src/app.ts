@@ -31,9 +31,9 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
     });
   }
 
-  app.notFound((c) => errors.notFound(c.req.path).toResponse({ 'x-request-id': c.var.requestId }));
+  app.notFound((c) => errors.notFound(c.req.path).toResponse({ 'x-request-id': c.get('requestId') }));
   app.onError((error, c) => {
-    const requestId = c.var.requestId;
+    const requestId = c.get('requestId');
     if (error instanceof GatewayError) return error.toResponse({ 'x-request-id': requestId });
     console.error(JSON.stringify({ requestId, error: String(error), stack: error instanceof Error ? error.stack : undefined }));
     return errors.internal().toResponse({ 'x-request-id': requestId });

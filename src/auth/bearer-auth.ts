@@ -9,7 +9,7 @@ export interface KeyVerifier {
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 /**
- * `Authorization: Bearer <key>` → the key's record in `c.var.key`. Missing, malformed,
+ * `Authorization: Bearer <key>` → the key's record in `c.get('key')`. Missing, malformed,
  * unknown and revoked keys all get 401 `invalid_api_key` (the verifier compares hashes in
  * constant time), without saying which of these it was.
  */

@@ -18,7 +18,7 @@ export const listModels = (gw: Gateway) => {
   // `created` is when this gateway loaded the fleet, the closest thing to a creation time it knows.
   const created = Math.floor(gw.now() / 1000);
   return function listModels(c: Context<AppEnv>): Response {
-    const key = c.var.key;
+    const key = c.get('key');
     const state = gw.live.view(gw.now(), gw.health?.current((work) => defer(c, () => work)));
     const data = [];
     for (const model of gw.fleet.models) {
