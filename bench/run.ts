@@ -1,0 +1,71 @@
+// `npm run bench -- <name> [flags]`: one entry for every benchmark. Each benchmark is a
+// module under bench/ exporting `benchmark` (see bench/lib/benchmark.ts); add one line here.
+import { UsageError, type Benchmark } from './lib/benchmark.ts';
+import { interrupted } from './lib/children.ts';
+
+const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmark> }> = {
+  overhead: {
+    summary: 'gateway overhead vs a direct call and a bare Node proxy (Node and wrangler dev), one run, side by side',
+    load: async () => (await import('./overhead.ts')).benchmark,
+  },
+  classify: {
+    summary: 'classifier latency: p50/p99 per request, including a 4,000-token prompt (target p99 < 0.2 ms)',
+    load: async () => (await import('./classify.ts')).benchmark,
+  },
+};
+
+const names = Object.keys(BENCHMARKS);
+
+function help(): string {
+  const width = Math.max(...names.map((n) => n.length));
+  return `Usage: npm run bench -- <benchmark> [flags]     (or: node bench/run.ts <benchmark> [flags])
+
+Benchmarks:
+${names.map((n) => `  ${n.padEnd(width)}  ${BENCHMARKS[n]?.summary ?? ''}`).join('\n')}
+
+Common flags: --duration <s> (seconds per measurement), --rounds <n>, --quick (short smoke run).
+\`npm run bench -- <benchmark> --help\` lists a benchmark's own flags.
+Results go to bench/RESULTS.md, one section per benchmark.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name === undefined ? 2 : 0;
+  }
+  const entry = BENCHMARKS[name];
+  if (!entry) {
+    console.error(`bench: unknown benchmark "${name}"; available: ${names.join(', ')} (see npm run bench -- --help)`);
+    return 2;
+  }
+  const benchmark = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`Usage: npm run bench -- ${name} [flags]\n\n${benchmark.summary}\n\nFlags:\n${benchmark.usage}`);
+    return 0;
+  }
+  try {
+    return await benchmark.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`bench ${name}: ${error.message} (see npm run bench -- ${name} --help)`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+let code: number;
+try {
+  code = await main(process.argv.slice(2));
+} catch (error) {
+  const signal = interrupted();
+  if (signal) {
+    // The signal handler stops the children and exits; this is only the measurement it cut short.
+    await new Promise(() => {});
+  }
+  console.error(`\nbench: FAILED — ${error instanceof Error ? error.message : String(error)}`);
+  code = 1;
+}
+// Explicit: keep-alive sockets of the load generators must not hold the process open.
+process.exit(code);
