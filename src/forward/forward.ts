@@ -24,6 +24,11 @@ export interface ForwardInput {
   /** Cancelled when the client leaves or the total deadline passes (its reason says which). */
   cancel: Cancellation;
   maxAttempts: number;
+  /**
+   * Non-streaming: read the whole body inside the attempt, so an upstream that dies after its
+   * headers is one more failure to move past, not a broken answer for the client.
+   */
+  readBody?: boolean;
 }
 
 export interface ForwardDeps {
@@ -39,6 +44,8 @@ export interface Forwarded {
   attempts: Attempt[];
   /** Call once the response body has been relayed (or abandoned): the request stops counting as in flight. */
   done(): void;
+  /** The whole body, when `readBody` was asked. */
+  body?: Uint8Array;
 }
 
 /** Failures where another endpoint may well succeed: unreachable, overloaded, broken. */
@@ -66,8 +73,22 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
   // An upstream's own HTTP answer says more than a refused connection elsewhere: report it.
   let lastHttpError: UpstreamHttpError | undefined;
   let sent = 0;
-  for (let i = 0; i < input.ranked.length && sent < input.maxAttempts && !input.cancel.cancelled; i++) {
-    const { candidate } = input.ranked[i] as Scored;
+  // A region whose endpoint could not be reached is probably down as a whole: its other
+  // endpoints wait until every other region has had its turn, so the attempt budget is not
+  // spent inside one dead region.
+  const suspect = new Set<string>();
+  const deferred: Scored[] = [];
+  let position = 0;
+  const nextCandidate = (): Scored | undefined => {
+    while (position < input.ranked.length) {
+      const s = input.ranked[position++] as Scored;
+      if (!suspect.has(s.candidate.region.id)) return s;
+      deferred.push(s);
+    }
+    return deferred.shift();
+  };
+  for (let next = nextCandidate(); next && sent < input.maxAttempts && !input.cancel.cancelled; next = nextCandidate()) {
+    const { candidate } = next;
     const id = candidate.endpoint.id;
     const started = deps.now();
     if (!deps.live.admit(id, started)) {
@@ -87,14 +108,17 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
         firstByteMs: input.timeouts.firstByteMs,
         cancel: input.cancel,
       });
-      const now = deps.now();
-      deps.live.succeeded(id, now - started, now);
+      const headersAt = deps.now();
+      const body = input.readBody ? await readWhole(response) : undefined;
+      const now = body === undefined ? headersAt : deps.now();
+      deps.live.succeeded(id, headersAt - started, now);
       attempts.push({ endpoint: id, outcome: response.status, ms: now - started });
-      return { response, candidate, attempts, done };
+      return body === undefined ? { response, candidate, attempts, done } : { response, candidate, attempts, done, body };
     } catch (error) {
       done();
       const now = deps.now();
       recordFailure(deps.live, id, error, now);
+      if (error instanceof TransportError && error.phase !== 'aborted') suspect.add(candidate.region.id);
       attempts.push({
         endpoint: id,
         outcome: error instanceof UpstreamHttpError ? error.upstreamStatus : error instanceof TransportError ? error.phase : 'error',
@@ -110,6 +134,15 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
   }
   if (input.cancel.reason === 'client') throw errors.clientClosed();
   throw asGatewayError(lastHttpError ?? lastError ?? errors.noRoute('no endpoint was available'));
+}
+
+/** The whole body; a body cut after the headers becomes a network failure of this attempt. */
+async function readWhole(response: UpstreamResponse): Promise<Uint8Array> {
+  try {
+    return await response.bytes();
+  } catch (error) {
+    throw new TransportError('network', `the response body was cut (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
 }
 
 /** Passive health: what an attempt's failure says about the endpoint. */

@@ -48,7 +48,7 @@ const freshLive = () => new LiveState(localFleet().endpoints.map((e) => e.id));
 function run(outcomes: readonly Outcome[], input: Partial<ForwardInput> = {}, live = freshLive()) {
   const { backend, calls } = scriptedBackend(outcomes);
   const deps: ForwardDeps = {
-    backends: { vllm: backend },
+    backends: { vllm: backend, sagemaker: backend },
     credential: (c: Candidate) => (c.region.id === 'us-east' ? 'us-token' : undefined),
     now: steppingClock(),
     live,
@@ -93,15 +93,15 @@ describe('forward', () => {
     ]);
   });
 
-  it('moves on to the next candidate after a network error and records both attempts', async () => {
+  it('moves on to the next region after a network error and records both attempts', async () => {
     const { promise, calls } = run([new TransportError('network', 'ECONNREFUSED'), upstreamResponse(200, '{}')]);
     const result = await promise;
-    expect(result.candidate.endpoint.id).toBe('us-east/llama-3.1-8b/pod-b');
+    expect(result.candidate.endpoint.id).toBe('eu-west/llama-3.1-8b/0');
     expect(result.attempts).toEqual([
       { endpoint: 'us-east/llama-3.1-8b/pod-a', outcome: 'network', ms: 5 },
-      { endpoint: 'us-east/llama-3.1-8b/pod-b', outcome: 200, ms: 5 },
+      { endpoint: 'eu-west/llama-3.1-8b/0', outcome: 200, ms: 5 },
     ]);
-    expect(calls.map((c) => c.endpoint.id)).toEqual(['us-east/llama-3.1-8b/pod-a', 'us-east/llama-3.1-8b/pod-b']);
+    expect(calls.map((c) => c.endpoint.id)).toEqual(['us-east/llama-3.1-8b/pod-a', 'eu-west/llama-3.1-8b/0']);
   });
 
   it('counts the answering endpoint in flight until done() is called, and releases failed attempts at once', async () => {
@@ -119,10 +119,12 @@ describe('forward', () => {
     ], {}, live);
     const result = await promise;
     expect(inflightDuringCalls).toEqual([1, 1]);
-    expect([live.inflight('us-east/llama-3.1-8b/pod-a'), live.inflight('us-east/llama-3.1-8b/pod-b')]).toEqual([0, 1]);
+    // The refused us-east pod is released at once; the answering endpoint (eu-west, as us-east
+    // is deferred after a refused connection) stays in flight until done().
+    expect([live.inflight('us-east/llama-3.1-8b/pod-a'), live.inflight('eu-west/llama-3.1-8b/0')]).toEqual([0, 1]);
     result.done();
     result.done();
-    expect(live.inflight('us-east/llama-3.1-8b/pod-b')).toBe(0);
+    expect(live.inflight('eu-west/llama-3.1-8b/0')).toBe(0);
   });
 
   it('leaves nothing in flight when every attempt fails', async () => {
@@ -244,5 +246,46 @@ describe('forward', () => {
     const error = (await rejection(promise)) as GatewayError;
     expect([error.status, error.code]).toEqual([502, 'upstream_error']);
     expect(calls).toHaveLength(1);
+  });
+
+  describe('when a non-streaming body is read inside the attempt', () => {
+    it('fails over when the upstream dies after its headers, and counts it against that endpoint', async () => {
+      const cut: UpstreamResponse = { ...upstreamResponse(200, '{}'), bytes: () => Promise.reject(new Error('read ECONNRESET')) };
+      const live = freshLive();
+      const { promise, calls } = run([cut, upstreamResponse(200, '{"ok":true}')], { readBody: true }, live);
+      const forwarded = await promise;
+      expect(calls.map((c) => c.endpoint.id)).toEqual(['us-east/llama-3.1-8b/pod-a', 'eu-west/llama-3.1-8b/0']);
+      expect(new TextDecoder().decode(forwarded.body)).toBe('{"ok":true}');
+      expect(forwarded.attempts.map((a) => a.outcome)).toEqual(['network', 200]);
+      forwarded.done();
+      expect(live.inflight('us-east/llama-3.1-8b/pod-a')).toBe(0);
+    });
+
+    it('returns no body when none was asked for (streams are relayed, not read)', async () => {
+      const { promise } = run([upstreamResponse(200, '{}')]);
+      expect((await promise).body).toBeUndefined();
+    });
+  });
+
+  describe('after a region cannot be reached', () => {
+    it('tries the other regions before the same region\'s other endpoints', async () => {
+      const refused = () => new TransportError('network', 'ECONNREFUSED');
+      const { promise, calls } = run([refused, refused, upstreamResponse(200, '{}')]);
+      await promise;
+      expect(calls.map((c) => c.endpoint.id)).toEqual(['us-east/llama-3.1-8b/pod-a', 'eu-west/llama-3.1-8b/0', 'apac/llama-3.1-8b/0']);
+    });
+
+    it('still comes back to the deferred endpoints when nothing else is left', async () => {
+      const refused = () => new TransportError('network', 'ECONNREFUSED');
+      const { promise, calls } = run([refused, refused, refused, upstreamResponse(200, '{}')], { maxAttempts: 4 });
+      await promise;
+      expect(calls.map((c) => c.endpoint.id).at(-1)).toBe('us-east/llama-3.1-8b/pod-b');
+    });
+
+    it('does not defer a region for an HTTP error (the server is up)', async () => {
+      const { promise, calls } = run([httpError(500), upstreamResponse(200, '{}')]);
+      await promise;
+      expect(calls.map((c) => c.endpoint.id)).toEqual(['us-east/llama-3.1-8b/pod-a', 'us-east/llama-3.1-8b/pod-b']);
+    });
   });
 });
