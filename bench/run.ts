@@ -12,6 +12,10 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
     summary: 'classifier latency: p50/p99 per request, including a 4,000-token prompt (target p99 < 0.2 ms)',
     load: async () => (await import('./classify.ts')).benchmark,
   },
+  failover: {
+    summary: "steady load over three simulated regions; one region's simulators are killed mid-run and restarted: failed requests, time to drain and to recover, p99 before/during/after",
+    load: async () => (await import('./failover.ts')).benchmark,
+  },
 };
 
 const names = Object.keys(BENCHMARKS);
