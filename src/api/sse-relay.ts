@@ -30,6 +30,13 @@ export const sseErrorEvent = (message: string, code: string, type = 'upstream_er
   return encoder.encode(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
 };
 
+/** `: Name: message` of a failed read, short enough for one SSE line. */
+const causeText = (cause: unknown): string => {
+  if (!(cause instanceof Error) || !cause.message) return '';
+  const text = `${cause.name && cause.name !== 'Error' ? `${cause.name}: ` : ''}${cause.message}`.replace(/\s+/g, ' ');
+  return `: ${text.length > 200 ? `${text.slice(0, 197)}...` : text}`;
+};
+
 const endsWithDone = (tail: Uint8Array, length: number): boolean => {
   // Trailing blank lines follow the [DONE] marker; find the last non-newline byte.
   let end = length;
@@ -75,7 +82,12 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
     }
   };
 
-  const finish = (controller: ReadableStreamDefaultController<Uint8Array>, outcome: Omit<StreamOutcome, 'bytes' | 'chunks' | 'clientCancelled'>) => {
+  const finish = (
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    outcome: Omit<StreamOutcome, 'bytes' | 'chunks' | 'clientCancelled'>,
+    /** Why the upstream's read failed, when it said (e.g. a SageMaker ModelStreamError). */
+    cause?: unknown,
+  ) => {
     if (ended) return;
     ended = true;
     if (idleTimer !== undefined) clearTimeout(idleTimer);
@@ -86,7 +98,7 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
           ? `the upstream sent nothing for ${options.idleMs} ms; the stream was ended`
           : outcome.error === 'upstream_total_timeout'
             ? 'the response exceeded the total time allowed; the stream was ended'
-            : 'the upstream ended the stream before it was complete';
+            : `the upstream ended the stream before it was complete${causeText(cause)}`;
       // A cut mid-event leaves a partial line: end it so the error event stands on its own.
       const trailing = countTrailingNewlines(tail, tailLength);
       if (tailLength > 0 && trailing < 2) controller.enqueue(encoder.encode(trailing === 1 ? '\n' : '\n\n'));
@@ -111,9 +123,9 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
         let result: Awaited<ReturnType<BodyReader['read']>>;
         try {
           result = await upstream.read();
-        } catch {
+        } catch (error) {
           result = { done: true };
-          if (!idle && !deadlinePassed()) return finish(controller, { completed: false, error: 'stream_truncated' });
+          if (!idle && !deadlinePassed()) return finish(controller, { completed: false, error: 'stream_truncated' }, error);
         } finally {
           if (idleTimer !== undefined) clearTimeout(idleTimer);
         }

@@ -87,6 +87,9 @@ export async function probeFleet(
   const endpoints: Record<string, HealthSample> = {};
   const servers = new Map<string, { root: string; credential: string | undefined; ids: string[] }>();
   for (const endpoint of fleet.endpoints) {
+    // Only vLLM servers have /health and /metrics. A SageMaker endpoint gets no sample (no data
+    // is not "down"); the passive circuit breaker still watches its live traffic.
+    if (endpoint.backend !== 'vllm') continue;
     const root = serverRoot(endpoint);
     let credential: string | undefined;
     try {

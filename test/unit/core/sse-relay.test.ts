@@ -103,11 +103,16 @@ describe('relaySse', () => {
     expect(ends).toEqual([{ completed: false, error: 'stream_truncated', bytes, chunks: chunks.length, clientCancelled: false }]);
   });
 
-  it('ends a stream whose upstream read rejects mid-way with the same error event', async () => {
+  it('ends a stream whose upstream read rejects mid-way with the error event, naming the cause', async () => {
     const upstream = chunkReader([EVENT_A, EVENT_B, DONE], { failAfter: 1, error: new TypeError('terminated') });
     const { stream, ends } = relay(upstream);
     const out = await readAll(stream);
-    expect(out.map((c) => decode([c]))).toEqual([EVENT_A, TRUNCATED]);
+    expect(decode([out[0] as Uint8Array])).toBe(EVENT_A);
+    const event = parseSse(decode(out.slice(1))).at(-1);
+    expect(event?.event).toBe('error');
+    expect(JSON.parse(event?.data ?? 'null')).toEqual({
+      error: { message: 'the upstream ended the stream before it was complete: TypeError: terminated', type: 'upstream_error', param: null, code: 'stream_truncated' },
+    });
     expect(ends).toEqual([{ completed: false, error: 'stream_truncated', bytes: EVENT_A.length, chunks: 1, clientCancelled: false }]);
   });
 

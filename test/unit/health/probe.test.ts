@@ -277,6 +277,14 @@ describe('probe with a scripted transport', () => {
     expect(snapshot.endpoints['us/b/0']).toEqual({ healthy: true, checkedAt: now(), waiting: 3, running: 4, kvCacheUsage: 0.5 });
   });
 
+  it('leaves SageMaker endpoints out: they have no /health, and no sample is not "down"', async () => {
+    const t = scripted(ok);
+    const sagemaker: CompiledEndpoint = { ...endpoint('us/sm/0', 'https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/x'), backend: 'sagemaker' };
+    const snapshot = await probeFleet({ endpoints: [sagemaker, endpoint('us/a/0', 'http://one')] }, t, { timeoutMs: 100, now });
+    expect(t.calls.map((c) => c.url).sort()).toEqual(['http://one/health', 'http://one/metrics']);
+    expect(Object.keys(snapshot.endpoints)).toEqual(['us/a/0']);
+  });
+
   it('keeps at most `concurrency` servers in flight', async () => {
     let inflight = 0;
     let peak = 0;
