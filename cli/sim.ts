@@ -3,6 +3,7 @@ import { ERROR_SHAPES, type ErrorShape } from '../infra/local/sim/error-shapes.t
 import type { FaultPatch } from '../infra/local/sim/faults.ts';
 import { type ProfileName, PROFILES } from '../infra/local/sim/latency-model.ts';
 import { DEFAULT_MODEL, PATH_STYLES, type PathStyle, startSim } from '../infra/local/sim/server.ts';
+import { TEST_AWS_CREDENTIALS } from '../infra/local/sim/sagemaker/front.ts';
 
 const integer = (min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -40,6 +41,8 @@ interface SimFlags {
   addedLatencyMs?: number;
   hang?: boolean;
   unhealthy?: boolean;
+  sagemaker?: boolean;
+  sagemakerRegion?: string;
 }
 
 export function simCommand(): Command {
@@ -59,6 +62,8 @@ export function simCommand(): Command {
     .option('--added-latency-ms <n>', 'extra wait before answering', nonNegative)
     .option('--hang', 'accept inference requests and never answer')
     .option('--unhealthy', 'answer /health with 503')
+    .option('--sagemaker', `also serve the SageMaker runtime API (SigV4 with the test key ${TEST_AWS_CREDENTIALS.accessKeyId})`)
+    .option('--sagemaker-region <region>', 'AWS region SageMaker signatures must be scoped to (default: any)')
     .action(async (opts: SimFlags) => {
       const faults: FaultPatch = {
         ...(opts.errorRate === undefined ? {} : { errorRate: opts.errorRate }),
@@ -78,10 +83,12 @@ export function simCommand(): Command {
         pathStyle: opts.pathStyle,
         ...(opts.apiKey === undefined ? {} : { apiKey: opts.apiKey }),
         faults,
+        ...(opts.sagemaker || opts.sagemakerRegion ? { sagemaker: opts.sagemakerRegion ? { region: opts.sagemakerRegion } : {} } : {}),
       });
       console.log(
         `switchyard sim ready on ${sim.url} — models ${sim.models.join(', ')}, profile ${sim.profile.name}, ` +
-          `paths ${sim.pathStyle === 'both' ? '/v1 and /openai/v1' : sim.pathStyle === 'v1' ? '/v1' : '/openai/v1'}`,
+          `paths ${sim.pathStyle === 'both' ? '/v1 and /openai/v1' : sim.pathStyle === 'v1' ? '/v1' : '/openai/v1'}` +
+          (sim.sagemaker ? ', SageMaker runtime API on /endpoints/{name}/invocations[-response-stream]' : ''),
       );
       const stop = () => void sim.close().then(() => process.exit(0));
       process.once('SIGINT', stop);

@@ -5,6 +5,7 @@ import { createApp } from '../src/app.ts';
 import { ApiKeys, seedKeys, type KeyRecord } from '../src/auth/api-keys.ts';
 import type { CompiledFleet } from '../src/fleet/compiled.ts';
 import type { RequestLog } from '../src/observe/request-log.ts';
+import { cacheStoreFromEnv } from '../src/cache/l3-store.ts';
 import { runHealthProbe } from '../src/health/run-probe.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import { undiciTransport } from './undici-transport.ts';
@@ -39,6 +40,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     if (options.keys?.length) await seedKeys(store, options.keys);
     if (env['SWITCHYARD_KEYS']) await seedKeys(store, JSON.parse(env['SWITCHYARD_KEYS']));
   }
+  const l3 = cacheStoreFromEnv(env);
   const transport = undiciTransport({ connectMs: options.fleet.routing.timeouts.connectMs });
   const secret = (name: string) => env[name];
   const app = createApp({
@@ -47,6 +49,10 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     transport,
     secret,
     store,
+    // The snapshot lives in this process's store (or Upstash): reading it often is cheap.
+    healthMemoMs: 1_000,
+    // No Cache API on Node, so no L2: L1 (this process's memory), then L3 when Upstash is set.
+    cache: { sha256: sha256Hex, ...(l3 ? { store: l3 } : {}) },
     ...(options.log ? { log: options.log } : {}),
   });
   // The same prober the Worker's cron runs, on an interval: one round at a time.

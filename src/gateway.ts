@@ -1,8 +1,11 @@
 import type { Backend } from './backends/backend.ts';
+import { DEFAULT_EDGE_CACHE } from './cache/policy.ts';
+import { createResponseCache, type ResponseCache, type ResponseCacheDeps } from './cache/response-cache.ts';
 import type { Transport } from './backends/transport.ts';
 import { vllmBackend } from './backends/vllm.ts';
+import { sageMakerBackend } from './backends/sagemaker/backend.ts';
 import type { KeyVerifier } from './auth/bearer-auth.ts';
-import type { CompiledEndpoint, CompiledFleet, CompiledModel } from './fleet/compiled.ts';
+import type { CompiledEndpoint, CompiledFleet, CompiledModel, CompiledRegion } from './fleet/compiled.ts';
 import type { RequestLog } from './observe/request-log.ts';
 import { HealthSnapshotReader } from './health/snapshot-reader.ts';
 import { LiveState } from './route/live-state.ts';
@@ -19,9 +22,16 @@ export interface GatewayDeps {
   secret(name: string): string | undefined;
   /** Where the prober's health snapshot is read from (the same store the keys live in). */
   store?: Store;
+  /** How long the snapshot read from the store is reused (default 5 s; an in-process store can go lower). */
+  healthMemoMs?: number;
   /** One structured line per request; omitted = no request log. */
   log?: (line: RequestLog) => void;
   now?: () => number;
+  /**
+   * The response cache's platform tiers: L2 the colo's Cache API (Workers only), L3 a store
+   * every instance shares (Upstash). L1, isolate memory, needs nothing. The policy is the fleet's.
+   */
+  cache?: Omit<ResponseCacheDeps, 'policy' | 'now'>;
 }
 
 /** The immutable per-isolate view built once from the deps: lookups the hot path needs. */
@@ -30,6 +40,7 @@ export interface Gateway {
   readonly keys: KeyVerifier;
   readonly pipeline: Pipeline;
   readonly backends: Readonly<Record<CompiledEndpoint['backend'], Backend>>;
+  readonly regions: ReadonlyMap<string, CompiledRegion>;
   /** Model by id or alias. */
   readonly models: ReadonlyMap<string, CompiledModel>;
   /** The model serving each tier: its defaultModel, else the first model labelled with it. */
@@ -41,6 +52,8 @@ export interface Gateway {
   readonly live: LiveState;
   /** The prober's last snapshot, read stale-while-revalidate; absent without a store. */
   readonly health: HealthSnapshotReader | undefined;
+  /** The edge response cache; absent when the fleet's CachePolicy turns it off. */
+  readonly cache: ResponseCache | undefined;
   now(): number;
 }
 
@@ -71,7 +84,9 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     fleet,
     keys: deps.keys,
     pipeline: pipelineFromWeights(fleet.routing.weights),
-    backends: { vllm: vllmBackend(deps.transport) },
+    regions,
+    // SageMaker reads its AWS keys by the names each endpoint gives, through the same secret lookup.
+    backends: { vllm: vllmBackend(deps.transport), sagemaker: sageMakerBackend({ transport: deps.transport, secret: deps.secret }) },
     models,
     tierModels,
     candidates,
@@ -79,8 +94,14 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     log: deps.log,
     live: new LiveState(fleet.endpoints.map((e) => e.id)),
     health: deps.store
-      ? new HealthSnapshotReader({ store: deps.store, now: deps.now ?? Date.now, onError: (e) => console.error('health snapshot', String(e)) })
+      ? new HealthSnapshotReader({
+          store: deps.store,
+          now: deps.now ?? Date.now,
+          ...(deps.healthMemoMs === undefined ? {} : { memoMs: deps.healthMemoMs }),
+          onError: (e) => console.error('health snapshot', String(e)),
+        })
       : undefined,
+    cache: createResponseCache({ policy: fleet.cache ?? DEFAULT_EDGE_CACHE, ...deps.cache, now: deps.now ?? Date.now }),
     now: deps.now ?? Date.now,
   };
 }

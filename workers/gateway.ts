@@ -4,6 +4,7 @@ import type { AppEnv } from '../src/app-env.ts';
 import { ApiKeys, seedKeys } from '../src/auth/api-keys.ts';
 import { fetchTransport } from '../src/backends/fetch-transport.ts';
 import type { CompiledFleet } from '../src/fleet/compiled.ts';
+import { cacheStoreFromEnv } from '../src/cache/l3-store.ts';
 import { runHealthProbe } from '../src/health/run-probe.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import type { Store } from '../src/store/store.ts';
@@ -29,6 +30,10 @@ interface Runtime {
 async function buildRuntime(fleet: CompiledFleet, env: Env): Promise<Runtime> {
   const store = storeFromEnv(env);
   if (env.SWITCHYARD_KEYS && store.kind === 'memory') await seedKeys(store, JSON.parse(env.SWITCHYARD_KEYS));
+  // Response cache: L2 is this colo's Cache API (a no-op on *.workers.dev, which has none; it
+  // works on a custom domain), L3 Upstash when it is configured.
+  const colo = await caches.open('switchyard-responses');
+  const l3 = cacheStoreFromEnv(env);
   const memoSeconds = env.SWITCHYARD_KEY_MEMO_SECONDS === undefined ? undefined : Number(env.SWITCHYARD_KEY_MEMO_SECONDS);
   const app = createApp({
     fleet,
@@ -36,6 +41,7 @@ async function buildRuntime(fleet: CompiledFleet, env: Env): Promise<Runtime> {
     transport: fetchTransport(),
     secret: secretOf(env),
     store,
+    cache: { colo, ...(l3 ? { store: l3 } : {}) },
     ...(env.SWITCHYARD_LOG_REQUESTS === 'false' ? {} : { log: (line) => console.log(JSON.stringify(line)) }),
   });
   return { app, store };

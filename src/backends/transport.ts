@@ -36,7 +36,8 @@ export interface UpstreamResponse {
 
 export type Transport = (request: UpstreamRequest) => Promise<UpstreamResponse>;
 
-export type TransportPhase = 'connect' | 'first_byte' | 'aborted' | 'network';
+/** `body`: the response headers arrived, then the body broke off. */
+export type TransportPhase = 'connect' | 'first_byte' | 'aborted' | 'network' | 'body';
 
 export class TransportError extends Error {
   readonly phase: TransportPhase;

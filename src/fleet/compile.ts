@@ -1,6 +1,8 @@
-import type { CompiledEndpoint, CompiledFleet, CompiledModel, CompiledRegion, CompiledTier } from './compiled.ts';
+import { DEFAULT_EDGE_CACHE, edgeCachePolicy } from '../cache/policy.ts';
+import type { CompiledEndpoint, CompiledFleet, CompiledModel, CompiledPrefixSharing, CompiledRegion, CompiledSageMaker, CompiledTier } from './compiled.ts';
 import { DEFAULT_TIER_RULES, type TierRules } from '../classify/tier-rules.ts';
 import { isScorerType, SCORERS } from '../route/registry.ts';
+import { settlePrefixSharing } from '../route/prefix/settings.ts';
 import { FleetError, lineOfField, type Fleet, type FleetProblem } from './load.ts';
 import {
   LABEL,
@@ -11,6 +13,7 @@ import {
   type LLMDeploymentDoc,
   type LoadBalancer,
   type PathStyle,
+  type RegionDoc,
 } from './schema.ts';
 
 export const PATH_PREFIX: Record<PathStyle, string> = { v1: '/v1', 'openai-v1': '/openai/v1' };
@@ -66,6 +69,31 @@ export function derivedServiceUrl(scheme: string, name: string, namespace: strin
 }
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
+
+type SageMakerEntry = Extract<RegionDoc['spec']['endpoints'][number], { backend: 'sagemaker' }>;
+
+/** AWS's public runtime host for a region (China's partition has its own domain). */
+export const sageMakerRuntimeUrl = (awsRegion: string): string =>
+  `https://runtime.sagemaker.${awsRegion}.${awsRegion.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+
+function sageMakerEndpoint(e: SageMakerEntry, id: string, model: string, region: string): CompiledEndpoint {
+  const sagemaker: CompiledSageMaker = {
+    endpointName: e.endpointName,
+    awsRegion: e.awsRegion,
+    ...(e.inferenceComponent ? { inferenceComponent: e.inferenceComponent } : {}),
+    ...(e.targetVariant ? { targetVariant: e.targetVariant } : {}),
+    outputStyle: e.outputStyle,
+    credentials: {
+      accessKeyIdSecret: e.credentials.accessKeyIdSecret,
+      secretAccessKeySecret: e.credentials.secretAccessKeySecret,
+      ...(e.credentials.sessionTokenSecret ? { sessionTokenSecret: e.credentials.sessionTokenSecret } : {}),
+    },
+    ...(e.endpointUrl ? { endpointUrl: trimSlash(e.endpointUrl) } : {}),
+  };
+  const runtime = sagemaker.endpointUrl ?? sageMakerRuntimeUrl(e.awsRegion);
+  // pathStyle means nothing to SageMaker; 'v1' keeps the field's type unchanged for vLLM code.
+  return { id, model, region, baseUrl: `${runtime}/endpoints/${e.endpointName}`, pathStyle: 'v1', weight: e.weight, backend: 'sagemaker', sagemaker };
+}
 
 /**
  * Tier rules as written must name the fleet's tiers. Left out, they follow the fleet: its
@@ -202,15 +230,19 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
       const explicit = region.spec.endpoints.filter((e) => e.model === id);
       if (explicit.length > 0) {
         explicit.forEach((e, n) =>
-          endpoints.push({
-            id: `${regionId}/${id}/${e.name ?? n}`,
-            model: id,
-            region: regionId,
-            baseUrl: trimSlash(e.url) + PATH_PREFIX[e.pathStyle],
-            pathStyle: e.pathStyle,
-            weight: e.weight,
-            backend: 'vllm',
-          }),
+          endpoints.push(
+            e.backend === 'sagemaker'
+              ? sageMakerEndpoint(e, `${regionId}/${id}/${e.name ?? n}`, id, regionId)
+              : {
+                  id: `${regionId}/${id}/${e.name ?? n}`,
+                  model: id,
+                  region: regionId,
+                  baseUrl: trimSlash(e.url) + PATH_PREFIX[e.pathStyle],
+                  pathStyle: e.pathStyle,
+                  weight: e.weight,
+                  backend: 'vllm',
+                },
+          ),
         );
       } else if (region.spec.ingress && pathStyle) {
         const base = derivedServiceUrl(region.spec.ingress.scheme, resource.metadata.name, namespaceOf(region.spec.namespace), region.spec.ingress.domain);
@@ -258,6 +290,25 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
     }
   }
 
+  // The edge cache is one per gateway (one isolate memory, one colo cache, one Redis), so one
+  // CachePolicy at most may describe it; the others describe backend tiers only.
+  const edgePolicies = fleet.cachePolicies.filter((p) => p.spec.edge !== undefined);
+  for (const extra of edgePolicies.slice(1)) {
+    problem(extra, 'spec.edge', `only one CachePolicy may have an edge section; "${edgePolicies[0]?.metadata.name}" already does`);
+  }
+  const edge = edgePolicies[0];
+  const cache = edge ? edgeCachePolicy(edge.spec.edge, edge.metadata.name) : DEFAULT_EDGE_CACHE;
+
+  // Prefix-affinity routing hashes by each model's CachePolicy (the one it names, else the
+  // fleet's only one, as infra renders it): block size and minimum prefix length.
+  const prefixSharing: Record<string, CompiledPrefixSharing> = {};
+  for (const resource of resources) {
+    const named = resource.metadata.labels?.[LABEL.cachePolicy] ?? resource.metadata.annotations?.[LABEL.cachePolicy];
+    const cachePolicy = named === undefined ? (fleet.cachePolicies.length === 1 ? fleet.cachePolicies[0] : undefined) : fleet.cachePolicies.find((c) => c.metadata.name === named);
+    if (cachePolicy?.spec.prefixSharing) prefixSharing[servedModelId(resource)] = settlePrefixSharing(cachePolicy.spec.prefixSharing);
+  }
+
   if (problems.length > 0) throw new FleetError(fleet.source, problems);
-  return { version: 1, source: fleet.source, regions, tiers, models, endpoints, routing: { ...routing, tierRules } };
+  const sharing = Object.keys(prefixSharing).length > 0 ? { prefixSharing } : {};
+  return { version: 1, source: fleet.source, regions, tiers, models, endpoints, routing: { ...routing, tierRules }, cache, ...sharing };
 }

@@ -1,5 +1,6 @@
+import type { EdgeCachePolicy } from '../cache/policy.ts';
 import type { TierRules } from '../classify/tier-rules.ts';
-import type { LoadBalancer, PathStyle, RoutingPolicySpec } from './schema.ts';
+import type { LoadBalancer, PathStyle, RoutingPolicySpec, SageMakerOutputStyle } from './schema.ts';
 
 /**
  * The edge's view of the fleet: what the Worker bundles (as JSON) and routes by. Plain data,
@@ -13,6 +14,20 @@ export interface CompiledFleet {
   models: CompiledModel[];
   endpoints: CompiledEndpoint[];
   routing: CompiledRouting;
+  /** The edge response cache (the CachePolicy's `edge` section, defaults filled in); absent = the defaults. */
+  cache?: EdgeCachePolicy;
+  /** By model id: its CachePolicy's prefixSharing, settled; a model not listed has vLLM's defaults. */
+  prefixSharing?: Record<string, CompiledPrefixSharing>;
+}
+
+/** What prefix-affinity routing hashes by (src/route/prefix/settings.ts fills in the defaults). */
+export interface CompiledPrefixSharing {
+  /** vLLM prefix caching is on; without it, affinity gains nothing. */
+  enabled: boolean;
+  /** Tokens per KV block (vLLM --block-size). */
+  blockSize: number;
+  /** Prompts shorter than this many tokens are not routed by prefix. */
+  minLength: number;
 }
 
 /** The routing policy with its tier rules settled (written, or derived from the fleet's tiers). */
@@ -51,9 +66,29 @@ export interface CompiledEndpoint {
   id: string;
   model: string;
   region: string;
-  /** Base URL up to and including the OpenAI prefix (`.../v1` or `.../openai/v1`). */
+  /**
+   * Base URL up to and including the OpenAI prefix (`.../v1` or `.../openai/v1`). For SageMaker,
+   * the endpoint's runtime URL (`{runtime}/endpoints/{name}`), for logs and tooling only: the
+   * AWS SDK builds its own request URLs from the `sagemaker` block.
+   */
   baseUrl: string;
   pathStyle: PathStyle;
   weight: number;
-  backend: 'vllm';
+  backend: 'vllm' | 'sagemaker';
+  /** Present exactly when backend is 'sagemaker'. */
+  sagemaker?: CompiledSageMaker;
+}
+
+/** A SageMaker real-time endpoint: what the AWS SDK needs to invoke it. */
+export interface CompiledSageMaker {
+  endpointName: string;
+  awsRegion: string;
+  inferenceComponent?: string;
+  targetVariant?: string;
+  /** How the LMI container answers: OpenAI chat/completion JSON and `data:` chunks, or TGI-style JSON lines. */
+  outputStyle: SageMakerOutputStyle;
+  /** Secret / env var names holding the AWS keys; resolved by the backend, once per isolate. */
+  credentials: { accessKeyIdSecret: string; secretAccessKeySecret: string; sessionTokenSecret?: string };
+  /** Runtime URL override (a local simulator, a VPC endpoint); absent = the SDK's regional default. */
+  endpointUrl?: string;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseBytes, parseDuration } from '../cache/units.ts';
 import { TierRulesSchema } from '../classify/tier-rules.ts';
 
 /**
@@ -49,14 +50,45 @@ export type PathStyle = (typeof PATH_STYLES)[number];
 export const LOAD_BALANCERS = ['round-robin', 'least-connections', 'weighted-round-robin', 'consistent-hash', 'p2c-ewma'] as const;
 export type LoadBalancer = (typeof LOAD_BALANCERS)[number];
 
-const explicitEndpoint = z.strictObject({
+const vllmEndpoint = z.strictObject({
   /** Served model id this endpoint answers for. */
   model: z.string().min(1),
+  /** Optional, so entries written before SageMaker existed keep their meaning. */
+  backend: z.literal('vllm').default('vllm'),
   url: z.url({ protocol: /^https?$/ }),
   pathStyle: z.enum(PATH_STYLES).default('v1'),
   weight: z.number().positive().default(1),
   name: name.optional(),
 });
+
+/** The two response formats of SageMaker's LMI (djl-serving) containers. */
+export const SAGEMAKER_OUTPUT_STYLES = ['openai-sse', 'json-lines'] as const;
+export type SageMakerOutputStyle = (typeof SAGEMAKER_OUTPUT_STYLES)[number];
+
+const secretName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an env-var style name');
+
+/** A SageMaker real-time endpoint, reached through the SageMaker runtime API with SigV4. */
+const sageMakerEndpoint = z.strictObject({
+  model: z.string().min(1),
+  backend: z.literal('sagemaker'),
+  endpointName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'must be a SageMaker endpoint name (letters, digits, "-", at most 63)'),
+  awsRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
+  inferenceComponent: z.string().min(1).optional(),
+  targetVariant: z.string().min(1).optional(),
+  outputStyle: z.enum(SAGEMAKER_OUTPUT_STYLES),
+  /** Names of the Worker secrets / env vars holding the AWS keys (never the keys themselves). */
+  credentials: z.strictObject({
+    accessKeyIdSecret: secretName,
+    secretAccessKeySecret: secretName,
+    sessionTokenSecret: secretName.optional(),
+  }),
+  /** Overrides the regional runtime URL: a local simulator, a VPC interface endpoint. */
+  endpointUrl: z.url({ protocol: /^https?$/ }).optional(),
+  weight: z.number().positive().default(1),
+  name: name.optional(),
+});
+
+const explicitEndpoint = z.discriminatedUnion('backend', [vllmEndpoint, sageMakerEndpoint]);
 
 export const RegionSpecSchema = z.strictObject({
   location: z.strictObject({
@@ -84,7 +116,7 @@ export const RegionSpecSchema = z.strictObject({
     .default({ inputPerMillionTokensUsd: 0, outputPerMillionTokensUsd: 0 }),
   /** Name of the Worker secret / env var holding this region's upstream bearer token. */
   credentials: z.strictObject({ secretName: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an env-var style name') }).optional(),
-  /** Endpoints given by URL (local simulators, clusters outside KServe); they replace derived ones per model. */
+  /** Endpoints given by URL (local simulators, clusters outside KServe) or SageMaker endpoints; they replace derived ones per model. */
   endpoints: z.array(explicitEndpoint).default([]),
 });
 
@@ -165,6 +197,7 @@ export const LLMDeploymentSpecSchema = z.looseObject({
 });
 
 export const EVICTION_POLICIES = ['lru', 'lfu', 'fifo'] as const;
+export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
 
 const cacheTier = z.looseObject({
   name: z.string().optional(),
@@ -176,6 +209,34 @@ const cacheTier = z.looseObject({
   ttl: quantity.optional(),
 });
 
+const duration = quantity.refine((v) => parseDuration(v) !== undefined, 'must be a duration such as "500ms", "90s", "30m", "1h", "7d" or a number of seconds');
+const bytes = quantity.refine((v) => parseBytes(v) !== undefined, 'must be a size such as "512Ki", "16Mi", "1Gi" or a number of bytes');
+// L2 and L3 are sized and evicted by their platform; saying otherwise in the file would mislead.
+const platformSized = (tier: string, owner: string) => ({
+  error: (issue: { code?: string }) =>
+    issue.code === 'unrecognized_keys' ? `${tier} takes enabled and ttl${tier === 'l3' ? ' and lookupTimeout' : ''} only: its size and eviction are ${owner}'s` : undefined,
+});
+
+/**
+ * The edge response cache (see src/cache/policy.ts for the defaults). Strict, unlike the
+ * reference fields around it: a misspelt cache setting must fail the build, not be ignored.
+ */
+export const EdgeCacheSpecSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  /** Also cache requests without temperature 0 or a seed (off: they would replay one sample forever). */
+  cacheNonDeterministic: z.boolean().optional(),
+  maxEntryBytes: bytes.optional(),
+  l1: z.strictObject({ enabled: z.boolean().optional(), maxBytes: bytes.optional(), eviction: z.enum(EVICTION_POLICIES).optional(), ttl: duration.optional() }).optional(),
+  l2: z.strictObject({ enabled: z.boolean().optional(), ttl: duration.optional() }, platformSized('l2', 'the colo cache (Cloudflare)')).optional(),
+  l3: z
+    .strictObject(
+      { enabled: z.boolean().optional(), ttl: duration.optional(), lookupTimeout: duration.optional() },
+      platformSized('l3', 'the Redis database (maxmemory-policy; Upstash: eviction setting)'),
+    )
+    .optional(),
+});
+export type EdgeCacheSpec = z.infer<typeof EdgeCacheSpecSchema>;
+
 export const CachePolicySpecSchema = z.looseObject({
   /** Backend KV tiers (gpu / memory / disk), as a list or keyed by tier name. */
   tiers: z.union([z.array(cacheTier), z.record(z.string(), cacheTier)]).optional(),
@@ -183,7 +244,7 @@ export const CachePolicySpecSchema = z.looseObject({
     .looseObject({ enabled: z.boolean().optional(), minLength: z.number().int().min(0).optional(), blockSize: z.number().int().positive().optional() })
     .optional(),
   /** Edge response-cache tiers (L1 isolate memory, L2 colo Cache API, L3 Redis). */
-  edge: z.looseObject({}).optional(),
+  edge: EdgeCacheSpecSchema.optional(),
 });
 
 // ---------------------------------------------------------------- Documents

@@ -57,6 +57,7 @@ const asGatewayError = (error: unknown): GatewayError => {
   if (error instanceof TransportError) {
     if (error.phase === 'connect' && error.isTimeout) return errors.upstreamTimeout('connect', error.timeoutMs ?? 0);
     if (error.phase === 'first_byte') return errors.upstreamTimeout('first_byte', error.timeoutMs ?? 0);
+    if (error.phase === 'body') return errors.upstreamBroken(error.message);
     return errors.upstreamUnavailable(error.message);
   }
   return errors.upstreamBroken(error instanceof Error ? error.message : String(error));
@@ -118,7 +119,8 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
       done();
       const now = deps.now();
       recordFailure(deps.live, id, error, now);
-      if (error instanceof TransportError && error.phase !== 'aborted') suspect.add(candidate.region.id);
+      // Refused or unreachable says the region may be down; a body cut after headers does not.
+      if (error instanceof TransportError && (error.phase === 'network' || error.phase === 'connect')) suspect.add(candidate.region.id);
       attempts.push({
         endpoint: id,
         outcome: error instanceof UpstreamHttpError ? error.upstreamStatus : error instanceof TransportError ? error.phase : 'error',
@@ -141,7 +143,7 @@ async function readWhole(response: UpstreamResponse): Promise<Uint8Array> {
   try {
     return await response.bytes();
   } catch (error) {
-    throw new TransportError('network', `the response body was cut (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    throw new TransportError('body', `the response body was cut (${error instanceof Error ? error.message : String(error)})`, { cause: error });
   }
 }
 

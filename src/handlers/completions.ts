@@ -10,8 +10,13 @@ import { forward, type Forwarded } from '../forward/forward.ts';
 import type { Gateway } from '../gateway.ts';
 import { KEY_SCOPE } from '../route/filters/key-scope.ts';
 import { planRoute } from '../route/pipeline.ts';
+import { requestPrefix } from '../route/prefix/request-prefix.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { ClassifyRequest } from '../classify/request.ts';
+import { collecting } from '../cache/collect.ts';
+import type { CacheKey } from '../cache/entry.ts';
+import { replaySse } from '../cache/replay.ts';
+import { servedInScope } from '../cache/scope.ts';
 import { callerGeo } from './caller-geo.ts';
 import { defer } from './defer.ts';
 import { readHints, resolveModel } from './resolve-model.ts';
@@ -41,9 +46,49 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
 
     const { model, tier, tierReason } = resolveModel(gw, request.model, request as ClassifyRequest, readHints((name) => c.req.header(name)));
 
-    const key = c.var.key;
+    const key = c.get('key');
+    const stream = request.stream === true;
+    const requestId = c.get('requestId');
+
+    // 4 cache lookup. Deciding is a few property reads; only a cacheable request is hashed and
+    // looked up, and only a completed answer is stored (deferred, below).
+    const cache = gw.cache;
+    const decision = cache?.decide(request, () => c.req.header('cache-control'));
+    let cacheKey: CacheKey | undefined;
+    if (cache && decision?.use) {
+      cacheKey = await cache.key({ tenant: key.tenant, kind, model: model.id, request }, c.req.url);
+      const includeUsage = request.stream_options?.include_usage === true || request.stream_options?.['continuous_usage_stats'] === true;
+      const hit = decision.lookup
+        ? await cache.lookup(cacheKey, { usage: !stream || includeUsage, region: servedInScope(key, gw.regions) }, (work) => defer(c, work))
+        : undefined;
+      if (hit) {
+        const status = `hit-${hit.tier}`;
+        c.header('x-switchyard-cache', status);
+        c.header('x-switchyard-model', model.id);
+        // The region whose endpoint made the answer, when it was made: `age` says how long ago.
+        c.header('x-switchyard-region', hit.entry.region);
+        c.header('age', String(Math.max(0, Math.floor((gw.now() - hit.entry.storedAt) / 1000))));
+        if (tier) c.header('x-switchyard-tier', tier);
+        c.header('x-switchyard-route', `${tierReason ? `${tierReason} ` : ''}cache=${hit.tier}`);
+        if (gw.log) {
+          const line = { requestId, method: 'POST', path: c.req.path, status: 200, ms: gw.now() - started, tenant: key.tenant, model: model.id, ...(tier ? { tier } : {}), stream, region: hit.entry.region, cache: status };
+          defer(c, async () => gw.log?.(line));
+        }
+        if (!stream) {
+          c.header('content-type', 'application/json');
+          return c.body(hit.entry.body, 200);
+        }
+        c.header('content-type', 'text/event-stream; charset=utf-8');
+        c.header('cache-control', 'no-cache');
+        return c.body(replaySse(hit.entry.body, kind, includeUsage), 200);
+      }
+    }
+    const cacheStatus = cacheKey ? 'miss' : 'bypass';
+
     const sessionKey = c.req.header('x-session-id') ?? (typeof request.user === 'string' && request.user !== '' ? request.user : undefined);
-    const plan = planRoute(gw.pipeline, { model, key, caller: callerGeo(c.req.raw), sessionKey }, gw.candidates.get(model.id) ?? [], gw.live.view(started, gw.health?.current((work) => defer(c, () => work))));
+    // Prefix block hashes for prefix-affinity routing (computed only when the policy weights it).
+    const prefix = requestPrefix(gw.fleet, model.id, request);
+    const plan = planRoute(gw.pipeline, { model, key, caller: callerGeo(c.req.raw), sessionKey, prefix }, gw.candidates.get(model.id) ?? [], gw.live.view(started, gw.health?.current((work) => defer(c, () => work))));
     if (!plan.ok) {
       throw plan.droppedBy.type === KEY_SCOPE
         ? new GatewayError(503, `Model \`${model.id}\` is not served in any region your API key allows.`, { code: 'no_endpoint_in_scope' })
@@ -51,7 +96,6 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     }
 
     const body = request.model === model.id ? text : rewriteModel(text, json as Record<string, unknown>, request.model, model.id);
-    const stream = request.stream === true;
 
     // One scope ends the upstream exchange, and remembers why: the client left or the total
     // deadline passed (a client that leaves is not reported as a timeout).
@@ -65,7 +109,6 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
       clientSignal.removeEventListener('abort', onClientGone);
     };
 
-    const requestId = c.var.requestId;
     const log = (status: number, extra: { forwarded?: Forwarded; streamOutcome?: StreamOutcome; error?: string }) =>
       gw.log?.({
         requestId,
@@ -82,12 +125,15 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
           : {}),
         ...(extra.streamOutcome ? { streamOutcome: extra.streamOutcome.completed ? 'completed' : (extra.streamOutcome.error ?? 'incomplete') } : {}),
         ...(extra.error ? { error: extra.error } : {}),
+        cache: cacheStatus,
       });
 
     let forwarded: Forwarded;
     try {
       forwarded = await forward(
-        { ranked: plan.ranked, route: ROUTE[kind], body, requestId, timeouts: routing.timeouts, cancel, maxAttempts: MAX_ATTEMPTS },
+        // A non-streaming body is read inside the attempt: an upstream dying after its headers
+        // is then failed over like any other failure, before the client sees a byte.
+        { ranked: plan.ranked, route: ROUTE[kind], body, requestId, timeouts: routing.timeouts, cancel, maxAttempts: MAX_ATTEMPTS, readBody: !stream },
         gw,
       );
     } catch (error) {
@@ -100,13 +146,19 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     c.header('x-switchyard-model', model.id);
     c.header('x-switchyard-region', candidate.region.id);
     if (tier) c.header('x-switchyard-tier', tier);
-    const failedOver = forwarded.attempts.length > 1 ? ` attempts=${forwarded.attempts.length}` : '';
+    // Endpoints actually tried (an open breaker skips without sending).
+    const sent = forwarded.attempts.reduce((n, a) => (a.outcome === 'circuit-open' ? n : n + 1), 0);
+    const failedOver = sent > 1 ? ` attempts=${sent}` : '';
     c.header('x-switchyard-route', `${tierReason ? `${tierReason} ` : ''}${plan.reason}${failedOver}`);
+    c.header('x-switchyard-cache', cacheStatus);
 
     if (stream) {
       let settle: (outcome: StreamOutcome) => void = () => {};
       const ended = new Promise<StreamOutcome>((resolve) => (settle = resolve));
-      const relayed = relaySse(response.reader(), {
+      // A cacheable stream is copied chunk by chunk as it passes (no parsing, no delay) and
+      // stored once the relay has seen it complete; a cut or failed stream is never stored.
+      const collector = cacheKey ? cache?.collector() : undefined;
+      const relayed = relaySse(collector ? collecting(response.reader(), collector) : response.reader(), {
         idleMs: routing.timeouts.streamIdleMs,
         cancel,
         onEnd: (outcome) => {
@@ -116,21 +168,23 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
         },
       });
       if (gw.log) defer(c, async () => log(200, { forwarded, streamOutcome: await ended }));
+      if (cache && cacheKey && collector) {
+        const filled = cacheKey;
+        defer(c, async () => (await ended).completed && cache.fillFromStream(filled, collector, kind, candidate.region.id));
+      }
       c.header('content-type', 'text/event-stream; charset=utf-8');
       c.header('cache-control', 'no-cache');
       return c.body(relayed, 200);
     }
 
-    let bytes: Uint8Array;
-    try {
-      bytes = await response.bytes();
-    } catch (error) {
-      throw cancel.reason === 'deadline' ? errors.upstreamTimeout('total', routing.timeouts.totalMs) : errors.upstreamBroken(`the response body was cut (${String(error)})`);
-    } finally {
-      release();
-      forwarded.done();
-    }
+    release();
+    forwarded.done();
+    const bytes = forwarded.body ?? new Uint8Array(0);
     if (gw.log) defer(c, async () => log(200, { forwarded }));
+    if (cache && cacheKey) {
+      const filled = cacheKey;
+      defer(c, () => cache.fillFromJson(filled, bytes, candidate.region.id));
+    }
     c.header('content-type', response.header('content-type') ?? 'application/json');
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
   };

@@ -14,5 +14,7 @@ export interface RequestLog {
   attempts?: readonly { endpoint: string; outcome: number | string; ms: number }[];
   /** For streams: how the stream ended. */
   streamOutcome?: string;
+  /** x-switchyard-cache: hit-l1 / hit-l2 / hit-l3 / miss / bypass. */
+  cache?: string;
   error?: string;
 }

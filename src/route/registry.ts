@@ -3,6 +3,7 @@ import { geoScorer, GEO } from './scorers/geo.ts';
 import { kvCacheScorer, KV_CACHE } from './scorers/kv-cache.ts';
 import { latencyScorer, LATENCY } from './scorers/latency.ts';
 import { loadScorer, LOAD } from './scorers/load.ts';
+import { prefixAffinityScorer, PREFIX_AFFINITY } from './scorers/prefix-affinity.ts';
 import { sessionAffinityScorer, SESSION_AFFINITY } from './scorers/session-affinity.ts';
 import type { Scorer } from './types.ts';
 
@@ -17,6 +18,7 @@ export const SCORERS = {
   [KV_CACHE]: kvCacheScorer,
   [LATENCY]: latencyScorer,
   [SESSION_AFFINITY]: sessionAffinityScorer,
+  [PREFIX_AFFINITY]: prefixAffinityScorer,
 } satisfies Record<string, () => Scorer>;
 
 export type ScorerType = keyof typeof SCORERS;

@@ -1,4 +1,5 @@
 import type { EndpointView } from './endpoint-view.ts';
+import type { PrefixInfo } from './prefix/prefix-info.ts';
 import type { CompiledEndpoint, CompiledModel, CompiledRegion, Continent } from '../fleet/compiled.ts';
 
 /** Where the caller is, from `request.cf` on Workers (absent on Node or when unknown). */
@@ -28,6 +29,8 @@ export interface RouteRequest {
   readonly caller: CallerGeo | undefined;
   /** Session affinity key: `x-session-id`, else the OpenAI `user` field. */
   readonly sessionKey?: string | undefined;
+  /** The prompt's chained block hashes and affinity anchor (src/route/prefix/), when prefix-affinity is weighted. */
+  readonly prefix?: PrefixInfo | undefined;
 }
 
 /** Live view of the fleet (health, load) that plugins may read; pure data, no I/O. */

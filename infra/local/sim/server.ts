@@ -5,6 +5,8 @@
 //   GET /health, GET /metrics                       like vLLM (never behind the API key)
 //   GET|DELETE /sim/requests                        the last N requests received (a JSON array, oldest first)
 //   GET|POST|DELETE /sim/faults                     read, patch, clear the injected faults
+//   POST /endpoints/{name}/invocations[-response-stream], /sim/sagemaker/faults
+//                                                   the SageMaker runtime API, when `sagemaker` is set (sagemaker/front.ts)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type FaultPatch, type Faults, NO_FAULTS, parseFaultPatch } from './faults.ts';
@@ -15,6 +17,8 @@ import { renderMetrics } from './metrics.ts';
 import type { RecordedRequest } from './request-log.ts';
 import { modelsBody } from './response-bodies.ts';
 import { createSimState, metricsSnapshot, setFaults, type SimState } from './sim-state.ts';
+import { createSageMakerFront, type SageMakerFront, type SageMakerSimOptions } from './sagemaker/front.ts';
+import type { SageMakerFaultPatch, SageMakerFaults } from './sagemaker/faults.ts';
 
 export const PATH_STYLES = ['v1', 'openai', 'both'] as const;
 export type PathStyle = (typeof PATH_STYLES)[number];
@@ -41,6 +45,8 @@ export interface SimOptions {
   readonly faults?: FaultPatch;
   /** How many requests GET /sim/requests remembers; default 50. */
   readonly requestLogSize?: number;
+  /** Also speak the SageMaker runtime API (SigV4-checked) in front of this server; default off. */
+  readonly sagemaker?: SageMakerSimOptions;
 }
 
 export interface SimServer {
@@ -59,6 +65,8 @@ export interface SimServer {
   requests(): RecordedRequest[];
   /** Stops listening and drops every open connection (streams, hung requests). */
   close(): Promise<void>;
+  /** SageMaker faults, when the SageMaker API is on. */
+  readonly sagemaker?: { faults(): SageMakerFaults; setFaults(patch: SageMakerFaultPatch): SageMakerFaults };
 }
 
 export async function startSim(options: SimOptions = {}): Promise<SimServer> {
@@ -78,9 +86,13 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
     requestLogSize: options.requestLogSize ?? 50,
   });
   const prefixes = pathStyle === 'v1' ? ['/v1'] : pathStyle === 'openai' ? ['/openai/v1'] : ['/v1', '/openai/v1'];
+  let selfUrl = '';
+  const sagemaker = options.sagemaker
+    ? createSageMakerFront(options.sagemaker, { log: state.log, container: () => ({ baseUrl: `${selfUrl}${prefixes[0]}`, apiKey: state.apiKey }) })
+    : undefined;
 
   const server = createServer((req, res) => {
-    route(state, prefixes, req, res).catch((err: unknown) => {
+    route(state, prefixes, req, res, sagemaker).catch((err: unknown) => {
       if (!res.headersSent) sendError(res, 'vllm', { status: 500, message: `simulator error: ${String(err)}` });
       else res.destroy();
     });
@@ -94,6 +106,8 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
     });
   });
   const port = (server.address() as AddressInfo).port;
+  // The SageMaker front reaches the container (this server) over loopback.
+  selfUrl = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -111,6 +125,7 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
       return state.faults;
     },
     requests: () => state.log.list(),
+    ...(sagemaker ? { sagemaker: { faults: () => sagemaker.faults(), setFaults: (patch: SageMakerFaultPatch) => sagemaker.setFaults(patch) } } : {}),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -125,7 +140,7 @@ function checkedPatch(base: Faults, patch: FaultPatch): Faults {
   return { ...base, ...checked.patch };
 }
 
-async function route(state: SimState, prefixes: readonly string[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(state: SimState, prefixes: readonly string[], req: IncomingMessage, res: ServerResponse, sagemaker?: SageMakerFront): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
@@ -150,6 +165,7 @@ async function route(state: SimState, prefixes: readonly string[], req: Incoming
       return faultsRoute(state, method, req, res);
   }
 
+  if (sagemaker && (await sagemaker.route(path, method, req, res))) return;
   for (const prefix of prefixes) {
     if (path.length > prefix.length && path.startsWith(prefix) && path[prefix.length] === '/') {
       return openAiRoute(state, path.slice(prefix.length), method, req, res);

@@ -1,0 +1,109 @@
+import type { Backend } from '../backend.ts';
+import type { BodyReader, UpstreamResponse } from '../transport.ts';
+import { UpstreamHttpError } from '../upstream-error.ts';
+import { sageMakerClients, type ClientDeps } from './client.ts';
+import { sageMakerError } from './errors.ts';
+import { metaFor } from './openai-shapes.ts';
+import { lmiRequest, readRequest } from './request.ts';
+import { openAIBody } from './response-body.ts';
+import { callOptions, type CallContext } from './sdk-handler.ts';
+import { translatingReader, type ResponseStreamEvent } from './stream-reader.ts';
+import { jsonLinesTranslator, openAISseTranslator } from './stream-translate.ts';
+
+const encoder = new TextEncoder();
+
+/**
+ * SageMaker real-time endpoints behind the Backend interface: InvokeEndpoint for whole
+ * answers, InvokeEndpointWithResponseStream for streams, both through the AWS SDK (SigV4,
+ * event-stream parsing) over the gateway's Transport. Whatever the container's output style,
+ * the response is OpenAI's: completion JSON, or `data: {chunk}` … `data: [DONE]`, so the
+ * relay and the response cache take it like vLLM's. Credentials come from secrets by the
+ * names the fleet gives (`deps.secret`, the same lookup the region bearer tokens use).
+ */
+export function sageMakerBackend(deps: ClientDeps & { now?: () => number }): Backend {
+  const clientFor = sageMakerClients(deps);
+  const now = deps.now ?? Date.now;
+  return {
+    kind: 'sagemaker',
+    async send(call) {
+      const target = call.endpoint.sagemaker;
+      if (!target) throw new Error(`endpoint ${call.endpoint.id} is not a SageMaker endpoint`);
+      if (call.route === 'models') {
+        throw new UpstreamHttpError(404, { message: 'SageMaker endpoints do not list models', type: null, param: null, code: null }, null);
+      }
+      const request = readRequest(call.route, call.body);
+      const body = target.outputStyle === 'json-lines' ? lmiRequest(request) : call.body;
+      const meta = metaFor(request.kind, call.requestId, call.endpoint.model, now());
+      const context: CallContext = { connectMs: call.connectMs, firstByteMs: call.firstByteMs, ...(call.cancel ? { cancel: call.cancel } : {}) };
+      const input = {
+        EndpointName: target.endpointName,
+        Body: body,
+        ContentType: 'application/json',
+        ...(target.inferenceComponent ? { InferenceComponentName: target.inferenceComponent } : {}),
+        ...(target.targetVariant ? { TargetVariant: target.targetVariant } : {}),
+      };
+      try {
+        const { sdk, client } = await clientFor(call.endpoint.id, target);
+        if (!request.stream) {
+          const out = await client.send(new sdk.InvokeEndpointCommand({ ...input, Accept: 'application/json' }), callOptions(context));
+          return jsonResponse(openAIBody(target.outputStyle, request, meta, out.Body ?? new Uint8Array()));
+        }
+        const out = await client.send(
+          new sdk.InvokeEndpointWithResponseStreamCommand({ ...input, Accept: target.outputStyle === 'json-lines' ? 'application/jsonlines' : 'text/event-stream' }),
+          callOptions(context),
+        );
+        if (!out.Body) throw new UpstreamHttpError(502, { message: 'SageMaker answered a stream without a body', type: null, param: null, code: null }, null);
+        // The SDK resolves `send` once the first event has arrived (within the first-byte
+        // budget, see sdk-handler.ts): an exception frame there was thrown above and can still
+        // fail over; from here on the client gets 200 and errors become SSE error events.
+        const events: AsyncIterator<ResponseStreamEvent> = out.Body[Symbol.asyncIterator]();
+        const abort = () => void context.reader?.cancel(new Error('stream abandoned')).catch(() => {});
+        const translator = target.outputStyle === 'json-lines' ? jsonLinesTranslator(request, meta) : openAISseTranslator(request, meta);
+        return sseResponse(translatingReader(events, translator, abort));
+      } catch (error) {
+        throw sageMakerError(error);
+      }
+    },
+  };
+}
+
+function jsonResponse(text: string): UpstreamResponse {
+  const bytes = encoder.encode(text);
+  return {
+    status: 200,
+    header: (name) => (name.toLowerCase() === 'content-type' ? 'application/json' : null),
+    bytes: async () => bytes,
+    reader: (): BodyReader => {
+      let sent = false;
+      return {
+        read: async () => {
+          if (sent) return { done: true };
+          sent = true;
+          return { done: false, value: bytes };
+        },
+        cancel: async () => {},
+      };
+    },
+    discard: () => {},
+  };
+}
+
+function sseResponse(reader: BodyReader): UpstreamResponse {
+  return {
+    status: 200,
+    header: (name) => (name.toLowerCase() === 'content-type' ? 'text/event-stream; charset=utf-8' : null),
+    async bytes() {
+      const chunks: Uint8Array[] = [];
+      for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+      const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of chunks) {
+        all.set(c, at);
+        at += c.length;
+      }
+      return all;
+    },
+    reader: () => reader,
+    discard: () => void reader.cancel().catch(() => {}),
+  };
+}

@@ -1,0 +1,65 @@
+import type { Endpoint } from '../api/schemas.ts';
+
+/** Bumped when the key's layout changes, so old entries are simply never found again. */
+const KEY_VERSION = 'v1';
+
+/**
+ * Request fields that cannot change the answer, left out of the key. Everything else is in it,
+ * so a field this list does not know (a new OpenAI or vLLM parameter) changes the key rather
+ * than letting two different requests share an answer.
+ * - model: replaced by the resolved model id (an alias, a tier name and `auto` that land on the
+ *   same model share entries);
+ * - stream, stream_options: an entry serves both forms (replay.ts);
+ * - user, metadata, store: bookkeeping; priority, request_id: vLLM scheduling and tracing.
+ */
+export const IGNORED_FIELDS: ReadonlySet<string> = new Set(['model', 'stream', 'stream_options', 'user', 'metadata', 'store', 'priority', 'request_id']);
+
+/** JSON with object keys sorted at every depth: equal values give equal text whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (const key of keys) {
+    const v = record[key];
+    if (v === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
+}
+
+/**
+ * The request as the key sees it: top-level fields minus the ignored ones, and minus explicit
+ * nulls (OpenAI reads `"temperature": null` as "use the default", the same as leaving it out).
+ */
+export function keyedRequest(request: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(request)) {
+    if (value === null || IGNORED_FIELDS.has(field)) continue;
+    kept[field] = value;
+  }
+  return kept;
+}
+
+export interface KeyParts {
+  tenant: string;
+  kind: Endpoint;
+  /** The resolved model id (after aliases, tiers and `auto`). */
+  model: string;
+  request: Readonly<Record<string, unknown>>;
+}
+
+/** The text whose SHA-256 is the key: tenant first, so no two tenants can ever share an entry. */
+export const keyMaterial = (parts: KeyParts): string =>
+  `${JSON.stringify([KEY_VERSION, parts.tenant, parts.kind, parts.model])}\n${canonicalJson(keyedRequest(parts.request))}`;
+
+export type Sha256 = (text: string) => string | Promise<string>;
+
+/** SHA-256, lower-case hex, with Web Crypto (both runtimes have it; Node passes a faster synchronous one). */
+export async function webCryptoSha256(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  let hex = '';
+  for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}
