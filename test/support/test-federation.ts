@@ -2,6 +2,8 @@
 // the fleet file that routes to them, shared by the workerd and end-to-end tests.
 import { createServer } from 'node:net';
 import { startSim, type SimOptions, type SimServer } from '../../infra/local/sim/server.ts';
+import { TEST_AWS_CREDENTIALS } from '../../infra/local/sim/sagemaker/front.ts';
+import type { SageMakerFaultPatch } from '../../infra/local/sim/sagemaker/faults.ts';
 import { compileFleet } from '../../src/fleet/compile.ts';
 import type { CompiledFleet } from '../../src/fleet/compiled.ts';
 import { parseFleet } from '../../src/fleet/load.ts';
@@ -12,6 +14,13 @@ export const REGION_SECRETS = {
   apac: { env: 'UPSTREAM_KEY_APAC', value: 'test-upstream-apac' },
 } as const;
 type RegionId = keyof typeof REGION_SECRETS;
+
+/** The AWS keys SageMaker endpoints are signed with: the simulators' test key pair. */
+export const SAGEMAKER_SECRETS = {
+  accessKeyId: { env: 'SAGEMAKER_ACCESS_KEY_ID', value: TEST_AWS_CREDENTIALS.accessKeyId },
+  secretAccessKey: { env: 'SAGEMAKER_SECRET_ACCESS_KEY', value: TEST_AWS_CREDENTIALS.secretAccessKey },
+} as const;
+const AWS_REGION: Record<RegionId, string> = { 'us-east': 'us-east-1', 'eu-west': 'eu-west-1', apac: 'ap-southeast-1' };
 
 /** Each endpoint of the test fleet: which model, where, and how its simulator misbehaves. */
 const ENDPOINTS = {
@@ -30,8 +39,24 @@ const ENDPOINTS = {
   'eu-west-spill': { region: 'eu-west', model: 'spill-model' },
   'us-east-probe': { region: 'us-east', model: 'probe-model' },
   'eu-west-probe': { region: 'eu-west', model: 'probe-model' },
+  'eu-west-sm-throttle': { region: 'eu-west', model: 'sm-throttle' },
 } as const satisfies Record<string, { region: RegionId; model: string; pathStyle?: SimOptions['pathStyle']; faults?: SimOptions['faults'] }>;
 export type EndpointName = keyof typeof ENDPOINTS;
+
+/**
+ * SageMaker endpoints: each a simulator with the SageMaker runtime API in front (SigV4 with
+ * the test key pair, LMI output styles), named `endpointName` = the map key.
+ */
+const SAGEMAKER_ENDPOINTS = {
+  'sm-chat': { region: 'us-east', model: 'sm-chat', outputStyle: 'openai-sse' },
+  'sm-lines': { region: 'us-east', model: 'sm-lines', outputStyle: 'json-lines', inferenceComponent: 'sm-lines-ic', targetVariant: 'variant-a' },
+  'sm-faulty': { region: 'us-east', model: 'sm-faulty', outputStyle: 'openai-sse' },
+  'sm-throttled': { region: 'us-east', model: 'sm-throttle', outputStyle: 'openai-sse', faults: { errorType: 'ThrottlingException' } },
+} as const satisfies Record<
+  string,
+  { region: RegionId; model: string; outputStyle: 'openai-sse' | 'json-lines'; inferenceComponent?: string; targetVariant?: string; faults?: SageMakerFaultPatch }
+>;
+export type SageMakerEndpointName = keyof typeof SAGEMAKER_ENDPOINTS;
 
 /** Endpoints that are named in the fleet but have nothing listening (a region that is down). */
 const DEAD = [
@@ -50,7 +75,7 @@ async function closedPort(): Promise<number> {
 export interface TestFederation {
   fleet: CompiledFleet;
   yaml: string;
-  sims: Record<EndpointName, SimServer>;
+  sims: Record<EndpointName | SageMakerEndpointName, SimServer>;
   /** Env entries holding each region's upstream key. */
   secrets: Record<string, string>;
   close(): Promise<void>;
@@ -72,6 +97,21 @@ export async function startTestFederation(timeouts = { connectMs: 500, firstByte
       }),
     ),
   ) as Record<EndpointName, SimServer>;
+  const smEntries = Object.entries(SAGEMAKER_ENDPOINTS) as [SageMakerEndpointName, (typeof SAGEMAKER_ENDPOINTS)[SageMakerEndpointName]][];
+  const smSims = Object.fromEntries(
+    await Promise.all(
+      smEntries.map(async ([name, e]) => {
+        const sim = await startSim({
+          models: [e.model],
+          profile: 'fast',
+          apiKey: REGION_SECRETS[e.region].value,
+          pathStyle: 'v1',
+          sagemaker: { region: AWS_REGION[e.region], endpoints: [name], ...('faults' in e ? { faults: e.faults } : {}) },
+        });
+        return [name, sim] as const;
+      }),
+    ),
+  ) as Record<SageMakerEndpointName, SimServer>;
 
   const endpointLines = async (region: RegionId) => {
     const lines: string[] = [];
@@ -81,6 +121,14 @@ export async function startTestFederation(timeouts = { connectMs: 500, firstByte
       lines.push(`    - { model: ${e.model}, url: "${sims[name].url}", pathStyle: ${style}, name: ${name} }`);
     }
     for (const d of DEAD) if (d.region === region) lines.push(`    - { model: ${d.model}, url: "http://127.0.0.1:${await closedPort()}", name: dead }`);
+    for (const [name, e] of smEntries) {
+      if (e.region !== region) continue;
+      const extra = `${'inferenceComponent' in e ? `, inferenceComponent: ${e.inferenceComponent}` : ''}${'targetVariant' in e ? `, targetVariant: ${e.targetVariant}` : ''}`;
+      lines.push(
+        `    - { model: ${e.model}, backend: sagemaker, endpointName: ${name}, awsRegion: ${AWS_REGION[region]}, outputStyle: ${e.outputStyle}${extra}, ` +
+          `endpointUrl: "${smSims[name].url}", credentials: { accessKeyIdSecret: ${SAGEMAKER_SECRETS.accessKeyId.env}, secretAccessKeySecret: ${SAGEMAKER_SECRETS.secretAccessKey.env} }, name: ${name} }`,
+      );
+    }
     return lines.join('\n');
   };
   const region = async (id: RegionId, lat: number, lon: number, continent: string, residency: string, price: number) => `apiVersion: switchyard.dev/v1alpha1
@@ -95,7 +143,7 @@ spec:
 ${await endpointLines(id)}`;
 
   const modelRegions = new Map<string, Set<string>>();
-  for (const e of [...Object.values(ENDPOINTS), ...DEAD]) {
+  for (const e of [...Object.values(ENDPOINTS), ...DEAD, ...Object.values(SAGEMAKER_ENDPOINTS)]) {
     const set = modelRegions.get(e.model) ?? new Set<string>();
     set.add(e.region);
     modelRegions.set(e.model, set);
@@ -140,14 +188,14 @@ spec:
   ].join('\n---\n');
 
   const fleet = compileFleet(parseFleet(yaml, 'test-federation.yaml'));
-  const secrets = Object.fromEntries(Object.values(REGION_SECRETS).map((s) => [s.env, s.value]));
+  const secrets = Object.fromEntries([...Object.values(REGION_SECRETS), ...Object.values(SAGEMAKER_SECRETS)].map((s) => [s.env, s.value]));
   return {
     fleet,
     yaml,
-    sims,
+    sims: { ...sims, ...smSims },
     secrets,
     close: async () => {
-      await Promise.all(Object.values(sims).map((s) => s.close()));
+      await Promise.all([...Object.values(sims), ...Object.values(smSims)].map((s) => s.close()));
     },
   };
 }

@@ -246,7 +246,7 @@ describe('POST /v1/chat/completions', () => {
     const cut: UpstreamResponse = { ...upstreamResponse(200, CHAT_OK), bytes: () => Promise.reject(new TypeError('terminated')) };
     const res = await gateway(() => cut).app.request('/v1/chat/completions', { method: 'POST', headers: json(key.usEast), body: chatBody() });
     expect(res.status).toBe(502);
-    expect(await res.json()).toEqual(errorBody('The upstream sent an unusable response: the response body was cut (TypeError: terminated)', 'upstream_error', 'upstream_error'));
+    expect(await res.json()).toEqual(errorBody('The upstream sent an unusable response: the response body was cut (terminated)', 'upstream_error', 'upstream_error'));
   });
 
   describe('upstream credentials', () => {

@@ -145,7 +145,7 @@ describe('residency as a property', () => {
                 cancel: new CancelScope(),
                 maxAttempts: 3,
               },
-              { backends: { vllm: backend }, credential: () => undefined, now: () => (t += 1 + Math.floor(random() * 50)), live },
+              { backends: { vllm: backend, sagemaker: backend }, credential: () => undefined, now: () => (t += 1 + Math.floor(random() * 50)), live },
             ).then(
               (f) => f.done(),
               () => undefined,
