@@ -4,6 +4,10 @@ import { UsageError, type Benchmark } from './lib/benchmark.ts';
 import { interrupted } from './lib/children.ts';
 
 const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmark> }> = {
+  cache: {
+    summary: 'response-cache latency per tier: a hit in L1 / L3 (and L2 under wrangler dev with --wrangler) next to a miss, a bypass and a direct call',
+    load: async () => (await import('./cache.ts')).benchmark,
+  },
   overhead: {
     summary: 'gateway overhead vs a direct call and a bare Node proxy (Node and wrangler dev), one run, side by side',
     load: async () => (await import('./overhead.ts')).benchmark,
@@ -15,6 +19,10 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
   failover: {
     summary: "steady load over three simulated regions; one region's simulators are killed mid-run and restarted: failed requests, time to drain and to recover, p99 before/during/after",
     load: async () => (await import('./failover.ts')).benchmark,
+  },
+  prefix: {
+    summary: 'prefix-affinity routing in a discrete-event simulation: 8 simulated vLLM engines, 150 tenants; hit rate, TTFT p50/p90, throughput per policy',
+    load: async () => (await import('./prefix.ts')).benchmark,
   },
 };
 
