@@ -15,9 +15,9 @@ import type { AppEnv } from '../app-env.ts';
 import type { ClassifyRequest } from '../classify/request.ts';
 import { collecting } from '../cache/collect.ts';
 import type { CacheKey } from '../cache/entry.ts';
-import { replaySse } from '../cache/replay.ts';
 import { servedInScope } from '../cache/scope.ts';
 import { callerGeo } from './caller-geo.ts';
+import { cacheHitResponse } from './cache-hit.ts';
 import { defer } from './defer.ts';
 import { readHints, resolveModel } from './resolve-model.ts';
 
@@ -31,9 +31,10 @@ const invalid = (error: z.ZodError): GatewayError => {
 };
 
 /**
- * POST /v1/chat/completions and /v1/completions: validate → resolve the model → plan the
- * route → forward (failing over before the first byte) → relay. The client's own bytes are
- * forwarded unless the model id must be rewritten (an alias), so no field is ever dropped.
+ * POST /v1/chat/completions and /v1/completions: validate → resolve the model (classify for
+ * `auto`) → cache lookup → plan the route → forward (failing over before the first byte) →
+ * relay → record (deferred: cache fill, log). The client's own bytes are forwarded, with the
+ * model id spliced in when it changes, so no field is ever dropped.
  */
 export const completions = (gw: Gateway, kind: Endpoint) =>
   async function completions(c: Context<AppEnv>): Promise<Response> {
@@ -61,27 +62,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
       const hit = decision.lookup
         ? await cache.lookup(cacheKey, { usage: !stream || includeUsage, region: servedInScope(key, gw.regions) }, (work) => defer(c, work))
         : undefined;
-      if (hit) {
-        const status = `hit-${hit.tier}`;
-        c.header('x-switchyard-cache', status);
-        c.header('x-switchyard-model', model.id);
-        // The region whose endpoint made the answer, when it was made: `age` says how long ago.
-        c.header('x-switchyard-region', hit.entry.region);
-        c.header('age', String(Math.max(0, Math.floor((gw.now() - hit.entry.storedAt) / 1000))));
-        if (tier) c.header('x-switchyard-tier', tier);
-        c.header('x-switchyard-route', `${tierReason ? `${tierReason} ` : ''}cache=${hit.tier}`);
-        if (gw.log) {
-          const line = { requestId, method: 'POST', path: c.req.path, status: 200, ms: gw.now() - started, tenant: key.tenant, model: model.id, ...(tier ? { tier } : {}), stream, region: hit.entry.region, cache: status };
-          defer(c, async () => gw.log?.(line));
-        }
-        if (!stream) {
-          c.header('content-type', 'application/json');
-          return c.body(hit.entry.body, 200);
-        }
-        c.header('content-type', 'text/event-stream; charset=utf-8');
-        c.header('cache-control', 'no-cache');
-        return c.body(replaySse(hit.entry.body, kind, includeUsage), 200);
-      }
+      if (hit) return cacheHitResponse(c, gw, hit, { kind, model: model.id, tier, tierReason, stream, includeUsage, started });
     }
     const cacheStatus = cacheKey ? 'miss' : 'bypass';
 

@@ -1,0 +1,55 @@
+import type { Context } from 'hono';
+import type { Endpoint } from '../api/schemas.ts';
+import type { AppEnv } from '../app-env.ts';
+import { replaySse } from '../cache/replay.ts';
+import type { CacheHit } from '../cache/tiered-cache.ts';
+import type { Gateway } from '../gateway.ts';
+import { defer } from './defer.ts';
+
+export interface HitContext {
+  kind: Endpoint;
+  model: string;
+  tier: string | undefined;
+  tierReason: string | undefined;
+  stream: boolean;
+  includeUsage: boolean;
+  started: number;
+}
+
+/**
+ * Answers from a cache hit: JSON as stored, or the stored completion replayed as a well-formed
+ * SSE stream. The region header names the region whose endpoint made the answer; `age` says
+ * how long ago.
+ */
+export function cacheHitResponse(c: Context<AppEnv>, gw: Gateway, hit: CacheHit, h: HitContext): Response {
+  const status = `hit-${hit.tier}`;
+  c.header('x-switchyard-cache', status);
+  c.header('x-switchyard-model', h.model);
+  c.header('x-switchyard-region', hit.entry.region);
+  c.header('age', String(Math.max(0, Math.floor((gw.now() - hit.entry.storedAt) / 1000))));
+  if (h.tier) c.header('x-switchyard-tier', h.tier);
+  c.header('x-switchyard-route', `${h.tierReason ? `${h.tierReason} ` : ''}cache=${hit.tier}`);
+  if (gw.log) {
+    const line = {
+      requestId: c.get('requestId'),
+      method: 'POST',
+      path: c.req.path,
+      status: 200,
+      ms: gw.now() - h.started,
+      tenant: c.get('key').tenant,
+      model: h.model,
+      ...(h.tier ? { tier: h.tier } : {}),
+      stream: h.stream,
+      region: hit.entry.region,
+      cache: status,
+    };
+    defer(c, async () => gw.log?.(line));
+  }
+  if (!h.stream) {
+    c.header('content-type', 'application/json');
+    return c.body(hit.entry.body, 200);
+  }
+  c.header('content-type', 'text/event-stream; charset=utf-8');
+  c.header('cache-control', 'no-cache');
+  return c.body(replaySse(hit.entry.body, h.kind, h.includeUsage), 200);
+}
