@@ -1,9 +1,9 @@
 // The response cache inside workerd, in front of real simulators: L1 isolate memory, L2 the
 // Cache API (miniflare's), L3 a real redis-server behind the Upstash REST bridge.
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env as bindings } from 'cloudflare:workers';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createWorker, type Env } from '../../workers/gateway.ts';
+import { dispatch, testEnv } from './dispatch.ts';
 import { createApp } from '../../src/app.ts';
 import { ApiKeys, seedKeys } from '../../src/auth/api-keys.ts';
 import { fetchTransport } from '../../src/backends/fetch-transport.ts';
@@ -20,7 +20,7 @@ const simUrls = inject('simUrls');
 const redis = inject('redis');
 
 /** The gateway over Redis: keys and L3 there; each new `env` object is a new isolate (its own L1). */
-const redisEnv = (): Env => ({ ...(bindings as Env), ...secrets, SWITCHYARD_LOG_REQUESTS: 'false', UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: redis.token });
+const redisEnv = (): Env => testEnv({ SWITCHYARD_KEYS: undefined, UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: redis.token });
 const withCache = (cache: Partial<EdgeCachePolicy>): CompiledFleet => ({ ...fleet, cache: { ...DEFAULT_EDGE_CACHE, ...cache } });
 const worker = createWorker(fleet);
 const tenants = { a: '', b: '' };
@@ -45,10 +45,9 @@ async function call(w: Worker, env: Env, body: Record<string, unknown>, options:
     headers: { authorization: `Bearer ${options.key ?? tenants.a}`, 'content-type': 'application/json', ...options.headers },
     body: JSON.stringify(body),
   });
-  const ctx = createExecutionContext();
-  const response = await w.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx);
+  const { response, settled } = await dispatch(w, request, env);
   const text = await response.text();
-  await waitOnExecutionContext(ctx); // the deferred fills and promotions
+  await settled(); // the deferred fills and promotions
   return { status: response.status, cache: response.headers.get('x-switchyard-cache'), region: response.headers.get('x-switchyard-region'), text };
 }
 
@@ -124,7 +123,7 @@ describe('the response cache in workerd', () => {
   });
 
   it('never stores a stream the upstream cut, nor an upstream error', async () => {
-    const env: Env = { ...(bindings as Env), ...secrets, SWITCHYARD_KEYS: JSON.stringify(keys.records), SWITCHYARD_LOG_REQUESTS: 'false' };
+    const env: Env = testEnv();
     const cut = { ...fresh({ stream: true, max_tokens: 20 }), model: 'cut-model' };
     expect((await call(worker, env, cut, { key: keys.any })).text).toMatch(/stream_truncated/);
     expect((await call(worker, env, cut, { key: keys.any })).cache).toBe('miss');

@@ -1,17 +1,17 @@
 // The Worker inside workerd (the real Workers runtime), in front of real simulator servers.
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env as bindings, exports } from 'cloudflare:workers';
+import { exports } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
 import { createWorker, type Env } from '../../workers/gateway.ts';
+import { dispatch, testEnv } from './dispatch.ts';
 
 const fleet = inject('fleet');
-const secrets = inject('secrets');
 const keys = inject('keys');
 const simUrls = inject('simUrls');
 const redis = inject('redis');
 
 const worker = createWorker(fleet);
-const baseEnv: Env = { ...(bindings as Env), ...secrets, SWITCHYARD_KEYS: JSON.stringify(keys.records), SWITCHYARD_LOG_REQUESTS: 'false' };
+const baseEnv: Env = testEnv();
 
 type Cf = { latitude?: string; longitude?: string; continent?: string; country?: string };
 
@@ -30,9 +30,8 @@ async function call(
     ...(body === undefined ? {} : { body }),
     ...(init.cf ? { cf: init.cf } : {}),
   });
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx);
-  await waitOnExecutionContext(ctx);
+  const { response, settled } = await dispatch(worker, request, env);
+  await settled();
   return response;
 }
 

@@ -1,18 +1,16 @@
 // SageMaker endpoints in the Worker: the real AWS SDK client (@aws-sdk/client-sagemaker-runtime)
 // runs inside workerd and talks to simulators that speak the SageMaker runtime API (SigV4
 // checked with the test key pair, event-stream framing, LMI output styles).
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env as bindings } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
 import { createWorker, type Env } from '../../workers/gateway.ts';
+import { dispatch, testEnv } from './dispatch.ts';
 
 const fleet = inject('fleet');
-const secrets = inject('secrets');
 const keys = inject('keys');
 const simUrls = inject('simUrls');
 
 const worker = createWorker(fleet);
-const baseEnv: Env = { ...(bindings as Env), ...secrets, SWITCHYARD_KEYS: JSON.stringify(keys.records), SWITCHYARD_LOG_REQUESTS: 'false' };
+const baseEnv: Env = testEnv();
 /** A fresh env is a fresh isolate runtime: its own breakers, saturation marks and SDK clients. */
 const freshEnv = (extra: Partial<Env> = {}): Env => ({ ...baseEnv, ...extra });
 
@@ -25,9 +23,8 @@ async function call(path: string, body: unknown, env: Env = baseEnv): Promise<Re
     body: JSON.stringify(body),
     cf: NORTH_AMERICA,
   });
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx);
-  await waitOnExecutionContext(ctx);
+  const { response, settled } = await dispatch(worker, request, env);
+  await settled();
   return response;
 }
 
