@@ -1,5 +1,5 @@
 import { DEFAULT_EDGE_CACHE, edgeCachePolicy } from '../cache/policy.ts';
-import type { CompiledEndpoint, CompiledFleet, CompiledModel, CompiledPrefixSharing, CompiledRegion, CompiledSageMaker, CompiledTier } from './compiled.ts';
+import { PATH_PREFIX, type CompiledEndpoint, type CompiledFleet, type CompiledModel, type CompiledPrefixSharing, type CompiledRegion, type CompiledSageMaker, type CompiledTier } from './compiled.ts';
 import { DEFAULT_TIER_RULES, type TierRules } from '../classify/tier-rules.ts';
 import { isScorerType, SCORERS } from '../route/registry.ts';
 import { settlePrefixSharing } from '../route/prefix/settings.ts';
@@ -15,8 +15,6 @@ import {
   type PathStyle,
   type RegionDoc,
 } from './schema.ts';
-
-export const PATH_PREFIX: Record<PathStyle, string> = { v1: '/v1', 'openai-v1': '/openai/v1' };
 
 type ModelResource = InferenceServiceDoc | LLMDeploymentDoc;
 

@@ -2,6 +2,14 @@ import type { EdgeCachePolicy } from '../cache/policy.ts';
 import type { TierRules } from '../classify/tier-rules.ts';
 import type { LoadBalancer, PathStyle, RoutingPolicySpec, SageMakerOutputStyle } from './schema.ts';
 
+
+/**
+ * Where each path style serves OpenAI's routes: `/v1` (vLLM, kserve-vllmserver, llm-d) or
+ * `/openai/v1` (KServe's Hugging Face runtime). Here, not in compile.ts, so runtime code (the
+ * prober) can use it without pulling the YAML loader into the Worker bundle.
+ */
+export const PATH_PREFIX: Record<PathStyle, string> = { v1: '/v1', 'openai-v1': '/openai/v1' };
+
 /**
  * The edge's view of the fleet: what the Worker bundles (as JSON) and routes by. Plain data,
  * already validated and cross-checked, so nothing on the request path re-validates it.

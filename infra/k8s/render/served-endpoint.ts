@@ -1,4 +1,4 @@
-import { PATH_PREFIX } from '../../../src/fleet/compile.ts';
+import { PATH_PREFIX } from '../../../src/fleet/compiled.ts';
 import type { RegionDoc } from '../../../src/fleet/schema.ts';
 import { asString, asStringArray, dig, isRecord } from '../loose.ts';
 import { argValue } from '../vllm-args.ts';

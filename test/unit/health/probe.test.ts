@@ -1,3 +1,4 @@
+import { unusedPort } from '../../support/ports.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import { type SimServer, startSim } from '../../../infra/local/sim/server.ts';
 import { undiciTransport } from '../../../node/undici-transport.ts';
 import { fetchTransport } from '../../../src/backends/fetch-transport.ts';
 import type { Transport, UpstreamRequest, UpstreamResponse } from '../../../src/backends/transport.ts';
-import { PATH_PREFIX } from '../../../src/fleet/compile.ts';
+import { PATH_PREFIX } from '../../../src/fleet/compiled.ts';
 import type { CompiledEndpoint } from '../../../src/fleet/compiled.ts';
 import { probeEndpoint, probeFleet, probeServer } from '../../../src/health/probe.ts';
 import { serverRoot } from '../../../src/health/server-root.ts';
@@ -32,13 +33,7 @@ async function hangingServer(): Promise<{ url: string; close(): Promise<void> }>
 }
 
 /** A port that was free a moment ago: nothing listens there. */
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
+const closedPortUrl = async () => `http://127.0.0.1:${await unusedPort()}`;
 
 describe('serverRoot', () => {
   it('strips the OpenAI prefix of either path style', () => {
