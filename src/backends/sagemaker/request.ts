@@ -1,8 +1,7 @@
 import { errors } from '../../api/errors.ts';
 import type { OpenAIRoute } from '../backend.ts';
 import { estimateTokens } from './usage.ts';
-
-type Json = Record<string, unknown>;
+import { isObject, type Json } from './json.ts';
 
 /** What the SageMaker backend needs to know about the (already validated) OpenAI request. */
 export interface OpenAIRequest {
@@ -16,8 +15,6 @@ export interface OpenAIRequest {
   /** Prompt tokens when they are known exactly (a prompt of token ids), else estimated. */
   readonly promptTokens: number;
 }
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses the body the handler validated (the forwarder passes text, not the parsed object). */
 export function readRequest(route: OpenAIRoute, body: string): OpenAIRequest {

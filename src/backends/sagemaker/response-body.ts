@@ -3,9 +3,8 @@ import type { SageMakerOutputStyle } from '../../fleet/schema.ts';
 import { completionJson, finishReasonOf, type ResponseMeta } from './openai-shapes.ts';
 import type { OpenAIRequest } from './request.ts';
 import { estimateTokens, usageOf, type Usage } from './usage.ts';
+import { isObject, type Json } from './json.ts';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
 
 /** A non-streaming InvokeEndpoint answer as OpenAI's completion JSON. */

@@ -2,6 +2,7 @@ import { chunkEvent, DONE_EVENT, finishReasonOf, type FinishReason, type Respons
 import type { OpenAIRequest } from './request.ts';
 import { lmiUsage } from './response-body.ts';
 import { estimateTokens, usageOf, type Usage } from './usage.ts';
+import { isObject, type Json } from './json.ts';
 
 /**
  * PayloadPart bytes in, OpenAI SSE out. SageMaker cuts parts anywhere (mid-line, mid-UTF-8
@@ -18,9 +19,6 @@ export interface StreamTranslator {
 export class ContainerStreamError extends Error {
   override readonly name = 'ContainerStreamError';
 }
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The data of one line, or undefined for lines that carry none. Both styles may come framed
