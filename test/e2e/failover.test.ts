@@ -2,7 +2,7 @@
 // restarted. No request may fail; the dead region must drop out of the route (circuit breaker,
 // prober) and come back once it is healthy again.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { unusedPort } from '../support/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,14 +14,6 @@ const started: Started[] = [];
 afterAll(async () => {
   await Promise.all(started.map((p) => p.stop('SIGKILL')));
 });
-
-const freePort = async () => {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-};
 
 const sim = async (port: number) => {
   const p = await startProcess(['cli/main.ts', 'sim', '--port', String(port), '--profile', 'fast', '--model', 'llama-3.1-8b'], /ready on/);
@@ -41,7 +33,7 @@ spec:
 
 describe('failover across regions with simulator processes', () => {
   it('loses no request when a region dies, stops trying it, and returns to it once it is back', async () => {
-    const [usPort, euPort] = [await freePort(), await freePort()];
+    const [usPort, euPort] = [await unusedPort(), await unusedPort()];
     let us = await sim(usPort);
     await sim(euPort);
 

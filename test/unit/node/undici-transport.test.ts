@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { undiciTransport } from '../../../node/undici-transport.ts';
 import { CancelScope } from '../../../src/backends/cancellation.ts';
 import { TransportError } from '../../../src/backends/transport.ts';
+import { unusedPort } from '../../support/ports.ts';
 
 let server: http.Server;
 let base: string;
@@ -68,10 +69,7 @@ describe('the undici transport', () => {
   });
 
   it('reports a refused connection as a network error', async () => {
-    const probe = http.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await unusedPort();
     const error = await transport({ url: `http://127.0.0.1:${port}/x`, method: 'GET', headers: {}, connectMs: 500, firstByteMs: 500 }).catch((e: unknown) => e);
     expect((error as TransportError).phase).toBe('network');
   });
