@@ -57,12 +57,13 @@ export class ApiKeys {
       const id = keyIdFor(hash);
       // Ids are 48 bits of the hash: a clash is all but impossible, but would make revoke ambiguous.
       if (taken.has(id)) continue;
-      const { tenant, label, regions, residency } = parsed.data;
+      const { tenant, label, role, regions, residency } = parsed.data;
       const record: KeyRecord = {
         id,
         hash,
         tenant,
         label,
+        ...(role === 'admin' ? { role } : {}),
         ...(regions === undefined ? {} : { regions }),
         ...(residency === undefined ? {} : { residency }),
         createdAt: new Date(this.#now()).toISOString(),

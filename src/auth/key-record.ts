@@ -13,6 +13,12 @@ export const keyRecordSchema = z
     hash: z.string().regex(/^[0-9a-f]{64}$/, 'SHA-256 as 64 lower-case hex digits'),
     tenant,
     label: z.string().max(200),
+    /**
+     * `admin` keys reach the operator surface (/metrics, /dashboard, /admin/*, everyone's
+     * usage); `client` keys (the role left out: every record written before roles existed) reach
+     * the OpenAI API and their own usage only.
+     */
+    role: z.enum(['client', 'admin']).optional(),
     /** Region ids the key may be served from. */
     regions: scopeList.optional(),
     /** Residency zones the key may be served from. With both lists, a region must satisfy both. */
@@ -32,6 +38,7 @@ export type KeyRecord = z.infer<typeof keyRecordSchema>;
 export const newKeySchema = z.object({
   tenant,
   label: z.string().max(200).default(''),
+  role: z.enum(['client', 'admin']).optional(),
   regions: scopeList.optional(),
   residency: scopeList.optional(),
 });
