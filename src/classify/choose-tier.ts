@@ -1,4 +1,4 @@
-import type { TierRules } from './tier-rules.ts';
+import { referencePlacements, type TierRules } from './tier-rules.ts';
 
 /** What the caller asked for: `x-max-latency-ms` and `x-min-quality` (0..1). */
 export interface TierHints {
@@ -21,11 +21,40 @@ export function scoreTierIndex(score: number, rules: TierRules): number {
   return index;
 }
 
+/** The tier for a request, by the routing policy's strategy. */
+export function chooseTier(profile: { score: number }, hints: TierHints, rules: TierRules): TierChoice {
+  return rules.strategy === 'reference' ? chooseByReference(profile, hints, rules) : chooseByScore(profile, hints, rules);
+}
+
 /**
- * The tier for a request: the score's tier, raised to the quality floor, capped by the latency
+ * The reference document's routing logic, in its order: a latency budget under 100 ms goes to
+ * the edge; a simple request (the score below the first threshold) whose quality need is under
+ * 0.8 goes to the regional tier; everything else to the central one. A request that states no
+ * quality need asks for none (0); one that states no budget has none.
+ */
+export function chooseByReference(profile: { score: number }, hints: TierHints, rules: TierRules): TierChoice {
+  const { edgeLatencyMs, regionalMaxQuality } = rules.reference;
+  const placements = referencePlacements(rules);
+  const latency = hints.maxLatencyMs;
+  if (latency !== undefined && Number.isFinite(latency) && latency < edgeLatencyMs) {
+    return { tier: placements.edge, reason: `latency=${latency}<${edgeLatencyMs}ms->edge` };
+  }
+  const quality = hints.minQuality !== undefined && Number.isFinite(hints.minQuality) ? hints.minQuality : 0;
+  const boundary = rules.scoreThresholds[0];
+  const shown = Math.floor(profile.score * 1000) / 1000;
+  const simple = boundary === undefined || profile.score < boundary;
+  if (simple && quality < regionalMaxQuality) {
+    return { tier: placements.regional, reason: `simple(score=${shown}${boundary === undefined ? '' : `<${boundary}`})&quality<${regionalMaxQuality}->regional` };
+  }
+  const why = simple ? `quality=${quality}>=${regionalMaxQuality}` : `complex(score=${shown}>=${boundary})`;
+  return { tier: placements.central, reason: `${why}->central` };
+}
+
+/**
+ * The `scored` strategy: the score's tier, raised to the quality floor, capped by the latency
  * budget. When the floor is above the cap the hints conflict, and rules.onConflict decides.
  */
-export function chooseTier(profile: { score: number }, hints: TierHints, rules: TierRules): TierChoice {
+export function chooseByScore(profile: { score: number }, hints: TierHints, rules: TierRules): TierChoice {
   const { tiers } = rules;
   let index = scoreTierIndex(profile.score, rules);
   let reason = scoreReason(profile.score, index, rules);

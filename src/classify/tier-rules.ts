@@ -7,8 +7,19 @@ export const DEFAULT_TIERS = ['small', 'medium', 'large'] as const;
  * The part of the fleet's routing policy that turns a classifier profile and the request's hints
  * into a tier. Every field has a default, so `TierRulesSchema.parse({})` is the shipped policy.
  */
+/**
+ * `reference` (the default) is the routing logic of the reference document's pattern 6:
+ *   latency budget < 100 ms            → the edge tier (7B)
+ *   simple, and quality needed < 0.8   → the regional tier (13B)
+ *   anything else                      → the central tier (70B)
+ * `scored` is Switchyard's richer policy: the score's own tier, raised by quality floors and
+ * capped by latency budgets, with an explicit conflict rule.
+ */
+export const TIER_STRATEGIES = ['reference', 'scored'] as const;
+
 export const TierRulesSchema = z
   .object({
+    strategy: z.enum(TIER_STRATEGIES).default('reference'),
     /** Tier names, weakest (cheapest, closest) first. */
     tiers: z.array(z.string().min(1)).min(1).default(() => [...DEFAULT_TIERS]),
     /**
@@ -37,6 +48,18 @@ export const TierRulesSchema = z
      * 'latency' keeps the budget and says the floor is unmet.
      */
     onConflict: z.enum(['quality', 'latency']).default('quality'),
+    /**
+     * The reference strategy's constants and the tier serving each of its placements (the
+     * compiler fills `placements` from the Tier documents, else from rank: first edge, last
+     * central, the one between regional).
+     */
+    reference: z
+      .object({
+        edgeLatencyMs: z.number().positive().default(100),
+        regionalMaxQuality: z.number().min(0).max(1).default(0.8),
+        placements: z.object({ edge: z.string().min(1), regional: z.string().min(1), central: z.string().min(1) }).optional(),
+      })
+      .default(() => ({ edgeLatencyMs: 100, regionalMaxQuality: 0.8 })),
   })
   .superRefine((rules, ctx) => {
     const { tiers } = rules;
@@ -63,8 +86,21 @@ export const TierRulesSchema = z
     };
     rules.latencyBudgets.forEach((b, i) => mustBeTier(b.maxTier, ['latencyBudgets', i, 'maxTier']));
     rules.qualityFloors.forEach((q, i) => mustBeTier(q.minTier, ['qualityFloors', i, 'minTier']));
+    const placements = rules.reference.placements;
+    if (placements) for (const p of ['edge', 'regional', 'central'] as const) mustBeTier(placements[p], ['reference', 'placements', p]);
   });
 
 export type TierRules = z.infer<typeof TierRulesSchema>;
+export type ReferencePlacements = NonNullable<TierRules['reference']['placements']>;
+
+/** The tier serving each reference placement: declared, else by rank (first edge, last central, the one after the first regional). */
+export function referencePlacements(rules: Pick<TierRules, 'tiers' | 'reference'>): ReferencePlacements {
+  if (rules.reference.placements) return rules.reference.placements;
+  const { tiers } = rules;
+  const first = tiers[0] ?? '';
+  const last = tiers[tiers.length - 1] ?? first;
+  // Two tiers have no middle: the regional (cheaper than central) answer is the first.
+  return { edge: first, regional: tiers.length > 2 ? (tiers[1] ?? first) : first, central: last };
+}
 
 export const DEFAULT_TIER_RULES: TierRules = TierRulesSchema.parse({});

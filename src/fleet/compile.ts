@@ -1,6 +1,6 @@
 import { DEFAULT_EDGE_CACHE, edgeCachePolicy } from '../cache/policy.ts';
 import { PATH_PREFIX, type CompiledEndpoint, type CompiledFleet, type CompiledModel, type CompiledPrefixSharing, type CompiledRegion, type CompiledSageMaker, type CompiledTier } from './compiled.ts';
-import { DEFAULT_TIER_RULES, type TierRules } from '../classify/tier-rules.ts';
+import { DEFAULT_TIER_RULES, referencePlacements, type TierRules } from '../classify/tier-rules.ts';
 import { isScorerType, SCORERS } from '../route/registry.ts';
 import { settlePrefixSharing } from '../route/prefix/settings.ts';
 import { FleetError, lineOfField, type Fleet, type FleetProblem } from './load.ts';
@@ -13,6 +13,7 @@ import {
   type LLMDeploymentDoc,
   type LoadBalancer,
   type PathStyle,
+  type Placement,
   type RegionDoc,
 } from './schema.ts';
 
@@ -99,6 +100,16 @@ function sageMakerEndpoint(e: SageMakerEntry, id: string, model: string, region:
  * needs none); any other number of tiers needs thresholds written down (no invented cut-offs).
  */
 function settleTierRules(written: TierRules | undefined, tiers: readonly CompiledTier[], problem: (field: string, message: string) => void): TierRules {
+  const settled = settleTierNames(written, tiers, problem);
+  if (settled.reference.placements) return settled;
+  // The reference strategy's edge / regional / central tiers: as the Tier documents place them.
+  const placed = (p: Placement) => tiers.find((t) => t.placement === p)?.name;
+  const byRank = referencePlacements(settled);
+  const placements = { edge: placed('edge') ?? byRank.edge, regional: placed('regional') ?? byRank.regional, central: placed('central') ?? byRank.central };
+  return { ...settled, reference: { ...settled.reference, placements } };
+}
+
+function settleTierNames(written: TierRules | undefined, tiers: readonly CompiledTier[], problem: (field: string, message: string) => void): TierRules {
   const names = tiers.map((t) => t.name);
   if (written) {
     if (names.length > 0) {
@@ -168,6 +179,7 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
     pricing: r.spec.pricing,
     ...(r.spec.credentials ? { credentialsSecret: r.spec.credentials.secretName } : {}),
     ...(r.spec.kubeContext ? { kubeContext: r.spec.kubeContext } : {}),
+    ...(r.spec.placement ? { placement: [...new Set(r.spec.placement)] } : {}),
   }));
   const regionDocs = new Map(fleet.regions.map((r) => [r.metadata.name, r]));
 
@@ -177,7 +189,12 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
     const clash = ranks.get(t.spec.rank);
     if (clash) problem(t, 'spec.rank', `rank ${t.spec.rank} is already used by tier "${clash}"`);
     ranks.set(t.spec.rank, t.metadata.name);
-    tiers.push({ name: t.metadata.name, rank: t.spec.rank, ...(t.spec.defaultModel ? { defaultModel: t.spec.defaultModel } : {}) });
+    tiers.push({
+      name: t.metadata.name,
+      rank: t.spec.rank,
+      ...(t.spec.defaultModel ? { defaultModel: t.spec.defaultModel } : {}),
+      ...(t.spec.placement ? { placement: t.spec.placement } : {}),
+    });
   }
   tiers.sort((a, b) => a.rank - b.rank);
   const tierNames = new Set(tiers.map((t) => t.name));
@@ -198,7 +215,10 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
       modelIds.set(name, resource);
     }
 
-    const tier = labels[LABEL.tier] ?? annotations[LABEL.tier];
+    // A model joins a tier by its label, or by being the tier's defaultModel (so the reference's
+    // examples can join tiers without editing them).
+    const tier =
+      labels[LABEL.tier] ?? annotations[LABEL.tier] ?? fleet.tiers.find((t) => t.spec.defaultModel !== undefined && [id, ...aliases].includes(t.spec.defaultModel))?.metadata.name;
     if (tier !== undefined && !tierNames.has(tier)) {
       problem(resource, ['metadata', 'labels', LABEL.tier], `unknown tier "${tier}"; defined tiers: ${[...tierNames].join(', ') || '(none)'}`);
     }
@@ -250,10 +270,12 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
       }
     }
 
+    const placement = tiers.find((t) => t.name === tier)?.placement;
     models.push({
       id,
       aliases,
       ...(tier !== undefined ? { tier } : {}),
+      ...(placement ? { placement } : {}),
       loadBalancing,
       source: { kind: resource.kind, name: resource.metadata.name, namespace: resource.metadata.namespace ?? 'llm' },
     });
@@ -267,6 +289,16 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
         problem(region, `spec.endpoints.${n}.model`, `model "${e.model}" is not assigned to region "${region.metadata.name}" (see its ${LABEL.regions} annotation)`);
       }
     });
+  }
+
+  // A placed tier's models must be served where that placement is hosted, or nothing could route them.
+  for (const m of models) {
+    if (!m.placement) continue;
+    const hosting = regions.filter((r) => !r.placement || r.placement.includes(m.placement as Placement)).map((r) => r.id);
+    if (!endpoints.some((e) => e.model === m.id && hosting.includes(e.region))) {
+      const resource = modelIds.get(m.id);
+      if (resource) problem(resource, 'metadata', `model "${m.id}" is in tier "${m.tier}" (placement ${m.placement}) but none of its regions hosts ${m.placement}; regions hosting it: ${hosting.join(', ') || '(none)'}`);
+    }
   }
 
   for (const t of fleet.tiers) {

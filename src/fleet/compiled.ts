@@ -1,7 +1,6 @@
 import type { EdgeCachePolicy } from '../cache/policy.ts';
 import type { TierRules } from '../classify/tier-rules.ts';
-import type { LoadBalancer, PathStyle, RoutingPolicySpec, SageMakerOutputStyle } from './schema.ts';
-
+import type { LoadBalancer, PathStyle, Placement, RoutingPolicySpec, SageMakerOutputStyle } from './schema.ts';
 
 /**
  * Where each path style serves OpenAI's routes: `/v1` (vLLM, kserve-vllmserver, llm-d) or
@@ -51,12 +50,15 @@ export interface CompiledRegion {
   /** Env var / Worker secret holding the region's upstream bearer token. */
   credentialsSecret?: string;
   kubeContext?: string;
+  /** The pattern-6 placements this region hosts; absent = every placement. */
+  placement?: Placement[];
 }
 
 export interface CompiledTier {
   name: string;
   rank: number;
   defaultModel?: string;
+  placement?: Placement;
 }
 
 export interface CompiledModel {
@@ -64,6 +66,8 @@ export interface CompiledModel {
   id: string;
   aliases: string[];
   tier?: string;
+  /** Its tier's placement: edge routes to the nearest region serving it, regional / central to the regions hosting that placement. */
+  placement?: Placement;
   loadBalancing: LoadBalancer;
   /** The fleet resource that provisions it. */
   source: { kind: 'InferenceService' | 'LLMDeployment'; name: string; namespace: string };

@@ -20,7 +20,20 @@ export const LABEL = {
   aliases: 'switchyard.dev/aliases',
   loadBalancing: 'switchyard.dev/load-balancing',
   cachePolicy: 'switchyard.dev/cache-policy',
+  /** The model's traffic shape (sporadic, steady, variable, high): what `infra plan` and the anti-pattern checks judge it by. */
+  traffic: 'switchyard.dev/traffic',
 } as const;
+
+/** The reference's three tiers of pattern 6: where a tier's model runs, and which regions host each. */
+export const PLACEMENTS = ['edge', 'regional', 'central'] as const;
+export type Placement = (typeof PLACEMENTS)[number];
+
+/** The traffic shapes of the reference's decision matrix (`any` is the matrix's wildcard, not a shape). */
+export const TRAFFIC_SHAPES = ['sporadic', 'steady', 'variable', 'high'] as const;
+export type TrafficShape = (typeof TRAFFIC_SHAPES)[number];
+
+/** What kind of fleet this is: production fleets get the reference's anti-pattern warnings. */
+export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
 
 const name = z
   .string()
@@ -118,6 +131,11 @@ export const RegionSpecSchema = z.strictObject({
   credentials: z.strictObject({ secretName: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an env-var style name') }).optional(),
   /** Endpoints given by URL (local simulators, clusters outside KServe) or SageMaker endpoints; they replace derived ones per model. */
   endpoints: z.array(explicitEndpoint).default([]),
+  /**
+   * The pattern-6 placements this region hosts (edge, regional, central). Left out, the region
+   * hosts every placement; a tier with a placement is only routed to regions that host it.
+   */
+  placement: z.array(z.enum(PLACEMENTS)).min(1).optional(),
 });
 
 export const TierSpecSchema = z.strictObject({
@@ -126,6 +144,11 @@ export const TierSpecSchema = z.strictObject({
   description: z.string().optional(),
   /** Model used when a request names the tier (or `auto` picks it); defaults to the first model in the tier. */
   defaultModel: z.string().optional(),
+  /**
+   * Pattern 6: edge (the nearest region serving it), regional or central (only regions whose
+   * placement includes it). Left out, the tier is routed like any model.
+   */
+  placement: z.enum(PLACEMENTS).optional(),
 });
 
 export const TimeoutsSchema = z.strictObject({
@@ -148,6 +171,8 @@ export const RoutingPolicySpecSchema = z.strictObject({
    * defaults. Left out, the compiler derives the rules from the fleet's own Tier documents.
    */
   tierRules: TierRulesSchema.optional(),
+  /** Production fleets are checked for the reference's anti-patterns (single points of failure, fixed scaling, no cache). */
+  environment: z.enum(ENVIRONMENTS).default('production'),
 });
 
 // ---------------------------------------------------------------- Reference resources
@@ -156,7 +181,14 @@ const resources = z.looseObject({ requests: z.record(z.string(), quantity).optio
 
 const modelFormat = z.looseObject({ name: z.string().min(1), version: z.string().optional() });
 
+const envVar = z.looseObject({ name: z.string().min(1), value: z.string().optional() });
+
 export const PredictorSchema = z.looseObject({
+  /**
+   * The reference writes GPUs and memory here (pod level). Kubernetes' pod-level resources take
+   * cpu and memory only, so infra moves them onto the model container, where GPUs can be set.
+   */
+  resources: resources.optional(),
   minReplicas: z.number().int().min(0).optional(),
   maxReplicas: z.number().int().min(0).optional(),
   scaleTarget: z.number().int().positive().optional(),
@@ -168,7 +200,8 @@ export const PredictorSchema = z.looseObject({
       runtime: z.string().optional(),
       storageUri: z.string().optional(),
       args: z.array(z.string()).optional(),
-      env: z.array(z.looseObject({ name: z.string() })).optional(),
+      /** TENSOR_PARALLEL_SIZE / PIPELINE_PARALLEL_SIZE here (the reference's spelling) become vLLM's parallelism flags. */
+      env: z.array(envVar).optional(),
       resources: resources.optional(),
     })
     .optional(),
@@ -177,17 +210,43 @@ export const PredictorSchema = z.looseObject({
 
 export const InferenceServiceSpecSchema = z.looseObject({ predictor: PredictorSchema });
 
+/**
+ * A pool's resources: Kubernetes' requests/limits, or the reference's shorthand
+ * (`gpu: 2`, `memory: 80Gi`, `cpu`), which means the same amount requested and limited.
+ */
+const poolResources = z.looseObject({
+  requests: z.record(z.string(), quantity).optional(),
+  limits: z.record(z.string(), quantity).optional(),
+  gpu: z.number().int().min(0).optional(),
+  memory: quantity.optional(),
+  cpu: quantity.optional(),
+});
+
 const phase = z.looseObject({
   replicas: z.number().int().min(0).optional(),
-  resources: resources.optional(),
+  /** Sequences one engine batches at most: vLLM's --max-num-seqs. */
+  batchSize: z.number().int().positive().optional(),
+  resources: poolResources.optional(),
   parallelism: z.looseObject({ tensor: z.number().int().positive().optional(), pipeline: z.number().int().positive().optional() }).optional(),
 });
+
+export const SERVING_MODES = ['disaggregated', 'aggregated'] as const;
 
 export const LLMDeploymentSpecSchema = z.looseObject({
   model: z.union([
     z.string().min(1),
-    z.looseObject({ name: z.string().min(1).optional(), uri: z.string().optional(), modelUri: z.string().optional() }),
+    z.looseObject({ name: z.string().min(1).optional(), uri: z.string().optional(), modelUri: z.string().optional(), runtime: z.string().optional() }),
   ]),
+  /** The reference's spelling: serving.mode with its prefill and decode pools. */
+  serving: z
+    .looseObject({
+      mode: z.enum(SERVING_MODES).optional(),
+      prefill: phase.optional(),
+      decode: phase.optional(),
+    })
+    .optional(),
+  /** The KV cache the pools share: distributed (one volume every pod reads and writes) or local (per pod). */
+  cache: z.looseObject({ type: z.enum(['distributed', 'local']), size: quantity }).optional(),
   prefill: phase.optional(),
   decode: phase.optional(),
   tensorParallelSize: z.number().int().positive().optional(),

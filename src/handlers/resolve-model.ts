@@ -35,8 +35,9 @@ export function readHints(header: (name: string) => string | undefined): TierHin
 
 /**
  * `model` → the model to serve. A concrete id (or alias) bypasses classification. `auto`
- * classifies the request and lets the tier rules pick; a tier name starts from that tier and
- * the same rules apply the caller's latency budget and quality floor. A tier with no model in the fleet moves to the nearest
+ * classifies the request and lets the tier rules pick; a tier name is served as named under the
+ * reference strategy, and under `scored` starts from that tier while the caller's latency
+ * budget and quality floor still move it. A tier with no model in the fleet moves to the nearest
  * larger tier that has one (never silently to a weaker one), else the nearest smaller.
  */
 export function resolveModel(gw: Gateway, requested: string, request: ClassifyRequest, hints: TierHints): Resolution {
@@ -50,6 +51,10 @@ export function resolveModel(gw: Gateway, requested: string, request: ClassifyRe
     const choice = chooseTier(classify(request, { rules }), hints, rules);
     tier = choice.tier;
     reason = choice.reason;
+  } else if (rules.tiers.includes(requested) && rules.strategy === 'reference') {
+    // The reference's logic decides for requests that leave the choice open; a named tier is the caller's choice.
+    tier = requested;
+    reason = `tier=${requested}`;
   } else if (rules.tiers.includes(requested)) {
     // A named tier enters the same rules as a score sitting exactly on that tier's threshold,
     // so latency budgets and quality floors move it the same way they would move `auto`.

@@ -2,6 +2,8 @@ import { keyScope } from './filters/key-scope.ts';
 import { servesModel } from './filters/serves-model.ts';
 import { healthy } from './filters/healthy.ts';
 import { notSaturated } from './filters/not-saturated.ts';
+import { placement } from './filters/placement.ts';
+import { geoScorer } from './scorers/geo.ts';
 import { regionPoolPicker } from './region-pool-picker.ts';
 import { isScorerType, SCORERS } from './registry.ts';
 import type { Candidate, Filter, Picker, RoutePlan, RouteRequest, RouteState, Scored, WeightedScorer } from './types.ts';
@@ -9,8 +11,17 @@ import type { Candidate, Filter, Picker, RoutePlan, RouteRequest, RouteState, Sc
 export interface Pipeline {
   readonly filters: readonly Filter[];
   readonly scorers: readonly WeightedScorer[];
+  /**
+   * The profile of an edge-placed tier (pattern 6's tier 1): proximity alone, so the nearest
+   * region serving the model comes first and the fallbacks follow by distance.
+   */
+  readonly nearest: readonly WeightedScorer[];
   readonly picker: Picker;
 }
+
+/** Which scorer profile a request runs: the policy's weights, or nearest-first for edge tiers. */
+export const profileFor = (pipeline: Pipeline, request: RouteRequest): readonly WeightedScorer[] =>
+  request.model.placement === 'edge' ? pipeline.nearest : pipeline.scorers;
 
 // As llm-d's enforceScoreRange: out-of-range scores are clamped (+Infinity to 1); NaN counts as 0.
 const clamp01 = (x: number) => (Number.isNaN(x) ? 0 : x < 0 ? 0 : x > 1 ? 1 : x);
@@ -23,7 +34,7 @@ export function pipelineFromWeights(weights: Readonly<Record<string, number>>, p
     if (weight > 0) scorers.push({ scorer: SCORERS[type](), weight });
   }
   // Key scope comes before health: a key's residency holds even when its whole zone is down.
-  return { filters: [servesModel(), keyScope(), healthy(), notSaturated()], scorers, picker };
+  return { filters: [servesModel(), keyScope(), placement(), healthy(), notSaturated()], scorers, nearest: [{ scorer: geoScorer(), weight: 1 }], picker };
 }
 
 const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
@@ -42,7 +53,7 @@ export function planRoute(pipeline: Pipeline, request: RouteRequest, all: readon
 
   const totals = new Array<number>(candidates.length).fill(0);
   const parts = candidates.map((): Record<string, number> => ({}));
-  for (const { scorer, weight } of pipeline.scorers) {
+  for (const { scorer, weight } of profileFor(pipeline, request)) {
     const scores = scorer.score(request, candidates, state);
     for (let i = 0; i < candidates.length; i++) {
       const s = clamp01(scores[i] ?? 0);
@@ -54,6 +65,7 @@ export function planRoute(pipeline: Pipeline, request: RouteRequest, all: readon
   const ranked = pipeline.picker.pick(scored, state, request);
   const best = ranked[0];
   const why = best ? Object.entries(best.parts).map(([k, v]) => `${k}=${fmt(v)}`) : [];
-  const reason = [`region=${best?.candidate.region.id}`, ...why, `fallbacks=${ranked.length - 1}`].join(' ');
+  const placed = request.model.placement ? [`placement=${request.model.placement}`] : [];
+  const reason = [`region=${best?.candidate.region.id}`, ...placed, ...why, `fallbacks=${ranked.length - 1}`].join(' ');
   return { ok: true, ranked, reason };
 }

@@ -4,6 +4,7 @@ import { type TierRules, TierRulesSchema } from '../../../src/classify/tier-rule
 
 // Explicit rules, so the table does not move when calibration changes the default thresholds.
 const RULES: TierRules = TierRulesSchema.parse({
+  strategy: 'scored',
   scoreThresholds: [0.3, 0.6],
   latencyBudgets: [
     { atMostMs: 500, maxTier: 'small' },
@@ -16,7 +17,7 @@ const RULES: TierRules = TierRulesSchema.parse({
 });
 const LATENCY_WINS: TierRules = { ...RULES, onConflict: 'latency' };
 
-describe('chooseTier', () => {
+describe('chooseTier, scored strategy', () => {
   it.each<[string, number, TierHints, TierRules, string, string]>([
     // The score alone.
     ['low score', 0.1, {}, RULES, 'small', 'score=0.1<0.3'],
@@ -66,6 +67,7 @@ describe('chooseTier', () => {
 
   it('works with custom tier names and counts', () => {
     const two = TierRulesSchema.parse({
+      strategy: 'scored',
       tiers: ['edge', 'central'],
       scoreThresholds: [0.5],
       latencyBudgets: [{ atMostMs: 100, maxTier: 'edge' }],
@@ -88,12 +90,69 @@ describe('chooseTier', () => {
   });
 
   it('has a single tier with nothing to decide', () => {
-    const one = TierRulesSchema.parse({ tiers: ['only'], scoreThresholds: [], latencyBudgets: [], qualityFloors: [] });
+    const one = TierRulesSchema.parse({ strategy: 'scored', tiers: ['only'], scoreThresholds: [], latencyBudgets: [], qualityFloors: [] });
     expect(chooseTier({ score: 0.99 }, { minQuality: 1, maxLatencyMs: 1 }, one)).toEqual({ tier: 'only', reason: 'single-tier' });
   });
 
   it('keeps reasons header-safe', () => {
     const { reason } = chooseTier({ score: 0.123456 }, { maxLatencyMs: 300, minQuality: 0.9 }, RULES);
     expect(reason).toMatch(/^[\x21-\x7e]+$/);
+  });
+});
+
+// The reference document's pattern-6 pseudo-code, line by line:
+//   if latency_requirement < 100: edge-7b
+//   elif complexity == "simple" and quality_requirement < 0.8: regional-13b
+//   else: central-70b
+const REFERENCE: TierRules = TierRulesSchema.parse({ scoreThresholds: [0.3, 0.6] });
+
+describe('chooseTier, reference strategy (the default)', () => {
+  it('is the default strategy', () => {
+    expect(TierRulesSchema.parse({}).strategy).toBe('reference');
+  });
+
+  it.each<[string, number, TierHints, string, string]>([
+    ['a budget under 100 ms goes to the edge, however hard the request', 0.95, { maxLatencyMs: 80 }, 'small', 'latency=80<100ms->edge'],
+    ['99 ms is under 100', 0.1, { maxLatencyMs: 99 }, 'small', 'latency=99<100ms->edge'],
+    ['100 ms is not under 100: a simple request goes regional', 0.1, { maxLatencyMs: 100 }, 'medium', 'simple(score=0.1<0.3)&quality<0.8->regional'],
+    ['a 100-500 ms budget is not capped to small', 0.9, { maxLatencyMs: 300 }, 'large', 'complex(score=0.9>=0.3)->central'],
+    ['latency wins over quality (the first branch)', 0.1, { maxLatencyMs: 50, minQuality: 0.99 }, 'small', 'latency=50<100ms->edge'],
+    ['simple with no stated quality goes regional', 0.29, {}, 'medium', 'simple(score=0.29<0.3)&quality<0.8->regional'],
+    ['simple with quality under 0.8 goes regional', 0.1, { minQuality: 0.79 }, 'medium', 'simple(score=0.1<0.3)&quality<0.8->regional'],
+    ['simple with quality 0.8 goes central', 0.1, { minQuality: 0.8 }, 'large', 'quality=0.8>=0.8->central'],
+    ['a score on the first threshold is not simple', 0.3, {}, 'large', 'complex(score=0.3>=0.3)->central'],
+    ['medium complexity goes central', 0.45, { minQuality: 0.1 }, 'large', 'complex(score=0.45>=0.3)->central'],
+    ['NaN hints count as absent', 0.1, { maxLatencyMs: Number.NaN, minQuality: Number.NaN }, 'medium', 'simple(score=0.1<0.3)&quality<0.8->regional'],
+  ])('%s', (_name, score, hints, tier, reason) => {
+    expect(chooseTier({ score }, hints, REFERENCE)).toEqual({ tier, reason });
+  });
+
+  it('follows the tiers the fleet places at edge, regional and central', () => {
+    const placed = TierRulesSchema.parse({
+      tiers: ['tiny', 'mid', 'big'],
+      scoreThresholds: [0.3, 0.6],
+      latencyBudgets: [],
+      qualityFloors: [],
+      reference: { placements: { edge: 'tiny', regional: 'big', central: 'big' } },
+    });
+    expect(chooseTier({ score: 0.1 }, {}, placed).tier).toBe('big');
+    expect(chooseTier({ score: 0.1 }, { maxLatencyMs: 10 }, placed).tier).toBe('tiny');
+  });
+
+  it('maps two tiers by rank: edge and regional are the first, central the last', () => {
+    const two = TierRulesSchema.parse({ tiers: ['near', 'far'], scoreThresholds: [0.5], latencyBudgets: [], qualityFloors: [] });
+    expect(chooseTier({ score: 0.1 }, {}, two).tier).toBe('near');
+    expect(chooseTier({ score: 0.7 }, {}, two).tier).toBe('far');
+  });
+
+  it('uses the configured constants', () => {
+    const tuned = TierRulesSchema.parse({ scoreThresholds: [0.3, 0.6], reference: { edgeLatencyMs: 250, regionalMaxQuality: 0.5 } });
+    expect(chooseTier({ score: 0.9 }, { maxLatencyMs: 200 }, tuned).tier).toBe('small');
+    expect(chooseTier({ score: 0.1 }, { minQuality: 0.6 }, tuned).tier).toBe('large');
+  });
+
+  it('refuses placements that name no tier', () => {
+    const bad = TierRulesSchema.safeParse({ reference: { placements: { edge: 'small', regional: 'nope', central: 'large' } } });
+    expect(bad.success).toBe(false);
   });
 });

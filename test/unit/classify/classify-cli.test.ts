@@ -51,7 +51,8 @@ function expectOutput(lines: Record<string, unknown>[]): void {
   expect(code?.signals).toContain('code');
   expect(code?.score).toBeGreaterThan(trivial?.score as number);
   expect(broken?.error).toMatch(/^line 3: invalid JSON/);
-  expect(hinted).toMatchObject({ tier: 'large', route: 'quality-floor>=0.8;latency-budget<=500ms-overridden' });
+  // The reference's rules: a 300 ms budget is not under 100 ms, and a 0.95 quality need is not under 0.8.
+  expect(hinted).toMatchObject({ tier: 'large', route: 'quality=0.95>=0.8->central' });
   expect(noText?.error).toBe('line 6: (root): needs "messages" or "prompt"');
   expect(badHint?.error).toMatch(/^line 7: min_quality/);
 }
@@ -89,7 +90,7 @@ describe('switchyard classify', () => {
   it('exits 0 when every line classifies, and applies custom rules from --rules', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-classify-'));
     const rules = join(dir, 'rules.json');
-    writeFileSync(rules, JSON.stringify({ tiers: ['edge', 'central'], scoreThresholds: [0.99], latencyBudgets: [], qualityFloors: [] }));
+    writeFileSync(rules, JSON.stringify({ strategy: 'scored', tiers: ['edge', 'central'], scoreThresholds: [0.99], latencyBudgets: [], qualityFloors: [] }));
     const { code, stdout } = await run(['--rules', rules], `${JSON.stringify({ prompt: 'Hello there' })}\n`);
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ tier: 'edge', route: expect.stringMatching(/^score=[\d.]+<0\.99$/) });

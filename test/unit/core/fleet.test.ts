@@ -104,13 +104,13 @@ describe('the real fleet files', () => {
 
     it('serves each model under its annotated id, in its tier, with the policy load balancer', () => {
       expect(fleet.models).toEqual([
-        { id: 'llama-3.1-8b', aliases: [], tier: 'small', loadBalancing: 'least-connections', source: { kind: 'InferenceService', name: 'llama-3-1-8b', namespace: 'llm' } },
-        { id: 'qwen2.5-32b', aliases: [], tier: 'medium', loadBalancing: 'least-connections', source: { kind: 'InferenceService', name: 'qwen2-5-32b', namespace: 'llm' } },
-        { id: 'llama-3.1-70b', aliases: [], tier: 'large', loadBalancing: 'least-connections', source: { kind: 'LLMDeployment', name: 'llama-3-1-70b', namespace: 'llm' } },
+        { id: 'llama-3.1-8b', aliases: [], tier: 'small', placement: 'edge', loadBalancing: 'least-connections', source: { kind: 'InferenceService', name: 'llama-3-1-8b', namespace: 'llm' } },
+        { id: 'qwen2.5-32b', aliases: [], tier: 'medium', placement: 'regional', loadBalancing: 'least-connections', source: { kind: 'InferenceService', name: 'qwen2-5-32b', namespace: 'llm' } },
+        { id: 'llama-3.1-70b', aliases: [], tier: 'large', placement: 'central', loadBalancing: 'least-connections', source: { kind: 'LLMDeployment', name: 'llama-3-1-70b', namespace: 'llm' } },
       ]);
     });
 
-    it('compiles the three regions with location, residency, pricing, credentials secret and kube context', () => {
+    it('compiles the three regions with location, residency, pricing, credentials secret, kube context and placements', () => {
       expect(fleet.regions.map((r) => r.id)).toEqual(['us-east', 'eu-west', 'apac']);
       expect(fleet.regions[1]).toEqual({
         id: 'eu-west',
@@ -119,6 +119,7 @@ describe('the real fleet files', () => {
         pricing: { gpuHourUsd: 2.89, inputPerMillionTokensUsd: 0.06, outputPerMillionTokensUsd: 0.18 },
         credentialsSecret: 'UPSTREAM_KEY_EU_WEST',
         kubeContext: 'gke_switchyard_europe-west1_inference',
+        placement: ['edge', 'regional'],
       });
     });
 
@@ -130,14 +131,15 @@ describe('the real fleet files', () => {
         loadBalancing: 'least-connections',
         timeouts: { connectMs: 3000, firstByteMs: 60000, totalMs: 600000, streamIdleMs: 60000 },
         limits: { maxBodyBytes: 4194304 },
+        environment: 'production',
       });
     });
 
-    it('lists the tiers by rank with their default models', () => {
+    it('lists the tiers by rank with their default models and placements', () => {
       expect(fleet.tiers).toEqual([
-        { name: 'small', rank: 1, defaultModel: 'llama-3.1-8b' },
-        { name: 'medium', rank: 2, defaultModel: 'qwen2.5-32b' },
-        { name: 'large', rank: 3, defaultModel: 'llama-3.1-70b' },
+        { name: 'small', rank: 1, defaultModel: 'llama-3.1-8b', placement: 'edge' },
+        { name: 'medium', rank: 2, defaultModel: 'qwen2.5-32b', placement: 'regional' },
+        { name: 'large', rank: 3, defaultModel: 'llama-3.1-70b', placement: 'central' },
       ]);
     });
 

@@ -33,7 +33,7 @@ const fixedScorer = (type: string, scores: readonly number[]): Scorer => ({ type
 
 /** Orders by total, stable: isolates the pipeline's own behaviour from any real picker. */
 const byTotal: Picker = { type: 'by-total', pick: (scored) => scored.slice().sort((a, b) => b.total - a.total) };
-const pipeline = (parts: Partial<Pipeline>): Pipeline => ({ filters: [], scorers: [], picker: byTotal, ...parts });
+const pipeline = (parts: Partial<Pipeline>): Pipeline => ({ filters: [], scorers: [], nearest: [], picker: byTotal, ...parts });
 
 describe('planRoute', () => {
   it('runs the filters in order, each on what the previous one kept', () => {
@@ -166,7 +166,7 @@ describe('regionPoolPicker', () => {
 describe('pipelineFromWeights', () => {
   it('builds the filters (key scope before health) and one weighted scorer per positive weight', () => {
     const built = pipelineFromWeights({ geo: 2, cost: 0.5 });
-    expect(built.filters.map((f) => f.type)).toEqual(['serves-model', 'key-scope', 'healthy', 'not-saturated']);
+    expect(built.filters.map((f) => f.type)).toEqual(['serves-model', 'key-scope', 'placement', 'healthy', 'not-saturated']);
     expect(built.scorers.map((s) => [s.scorer.type, s.weight])).toEqual([
       ['geo', 2],
       ['cost', 0.5],

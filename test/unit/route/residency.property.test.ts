@@ -10,6 +10,7 @@ import { TransportError } from '../../../src/backends/transport.ts';
 import { parseUpstreamError, UpstreamHttpError } from '../../../src/backends/upstream-error.ts';
 import type { CompiledEndpoint, CompiledFleet, CompiledModel, CompiledRegion, Continent } from '../../../src/fleet/compiled.ts';
 import { TimeoutsSchema } from '../../../src/fleet/schema.ts';
+import { TierRulesSchema } from '../../../src/classify/tier-rules.ts';
 import { forward } from '../../../src/forward/forward.ts';
 import { LiveState } from '../../../src/route/live-state.ts';
 import { pipelineFromWeights, planRoute } from '../../../src/route/pipeline.ts';
@@ -70,7 +71,7 @@ const fleetArb = fc
       tiers: [],
       models: compiledModels,
       endpoints,
-      routing: { weights, loadBalancing: 'round-robin', timeouts: TimeoutsSchema.parse({}), limits: { maxBodyBytes: 1 }, tierRules: { tiers: ['small'], scoreThresholds: [], latencyBudgets: [], qualityFloors: [], onConflict: 'quality' } },
+      routing: { weights, loadBalancing: 'round-robin', timeouts: TimeoutsSchema.parse({}), limits: { maxBodyBytes: 1 }, environment: 'production', tierRules: TierRulesSchema.parse({ tiers: ['small'], scoreThresholds: [], latencyBudgets: [], qualityFloors: [] }) },
     };
     return fleet;
   });
