@@ -1,7 +1,8 @@
 import { servedModelId } from '../../src/fleet/compile.ts';
 import type { Fleet } from '../../src/fleet/load.ts';
 import { LABEL, type InferenceServiceDoc, type LLMDeploymentDoc, type RegionDoc } from '../../src/fleet/schema.ts';
-import { asNumber, asString, dig, isRecord } from './loose.ts';
+import { quantityBytes } from '../../src/fleet/quantity.ts';
+import { asNumber, asString, dig, isRecord, toJsonObject, type JsonObject } from './loose.ts';
 import type { Precision } from './plan/memory.ts';
 import type { PatternId } from './plan/patterns.ts';
 import { argValue } from './vllm-args.ts';
@@ -9,6 +10,26 @@ import { argValue } from './vllm-args.ts';
 export type ModelResource = InferenceServiceDoc | LLMDeploymentDoc;
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
+
+/** One pool of an llm-d deployment (decode, or prefill), as the fleet writes it. */
+export interface Pool {
+  replicas: number;
+  /** Container resources in Kubernetes' shape (the reference's `gpu` / `memory` shorthand converted). */
+  resources: JsonObject;
+  /** GPUs each pod asks for, when written. */
+  gpus?: number;
+  tensorParallel?: number;
+  pipelineParallel?: number;
+  /** Sequences one engine batches at most (vLLM --max-num-seqs). */
+  batchSize?: number;
+}
+
+/** The KV cache an llm-d deployment's pools share (its `cache` block). */
+export interface SharedCache {
+  type: 'distributed' | 'local';
+  size: string;
+  bytes: number;
+}
 
 /** What infra needs to know about one model resource of the fleet, read once. */
 export interface FleetModel {
@@ -26,6 +47,12 @@ export interface FleetModel {
   replicas: { min: number; max: number };
   /** llm-d: prefill pool size; absent when not disaggregated. */
   prefillReplicas?: number;
+  /** InferenceService: the model container's resources, predictor-level ones merged in (the reference writes GPUs there). */
+  containerResources?: JsonObject;
+  /** LLMDeployment: its pools, from `serving` (the reference) or top-level prefill/decode. */
+  pools?: { decode: Pool; prefill?: Pool };
+  /** LLMDeployment: its `cache` block. */
+  sharedCache?: SharedCache;
   maxModelLen?: number;
   /** Parameters in billions, read from the model's names ("…-70B-…"); undefined when none says. */
   paramsB?: number;
@@ -76,6 +103,57 @@ export function precisionOf(args: readonly string[], ...names: (string | undefin
   return 'bf16';
 }
 
+/**
+ * A pool's or predictor's resources in Kubernetes' shape. The reference's shorthand `gpu: 2` is
+ * a GPU request and limit (Kubernetes needs both, equal); `memory` and `cpu` are requests.
+ */
+export function k8sResources(written: unknown): JsonObject {
+  const res = isRecord(written) ? written : {};
+  const requests: JsonObject = { ...toJsonObject(res['requests']) };
+  const limits: JsonObject = { ...toJsonObject(res['limits']) };
+  const gpu = asNumber(res['gpu']);
+  if (gpu !== undefined) {
+    requests[GPU_RESOURCE] = String(gpu);
+    limits[GPU_RESOURCE] = String(gpu);
+  }
+  for (const name of ['memory', 'cpu'] as const) {
+    const amount = res[name];
+    if (typeof amount === 'string' || typeof amount === 'number') requests[name] = amount;
+  }
+  const out: JsonObject = {};
+  if (Object.keys(requests).length > 0) out['requests'] = requests;
+  if (Object.keys(limits).length > 0) out['limits'] = limits;
+  return out;
+}
+
+/**
+ * The model container's resources: predictor.model.resources with predictor.resources (pod
+ * level, as the reference writes them) merged in. The schema already refused disagreements.
+ * A GPU written only as a request becomes a limit too: Kubernetes schedules extended resources
+ * by their limit and refuses a request without one.
+ */
+export function containerResourcesOf(predictor: InferenceServiceDoc['spec']['predictor']): JsonObject {
+  const pod = k8sResources(predictor.resources);
+  const container = k8sResources(predictor.model?.resources);
+  const merged: JsonObject = {};
+  for (const side of ['requests', 'limits'] as const) {
+    const block = { ...toJsonObject(pod[side]), ...toJsonObject(container[side]) };
+    if (Object.keys(block).length > 0) merged[side] = block;
+  }
+  const gpus = dig(merged, 'requests', GPU_RESOURCE);
+  if (gpus !== undefined && dig(merged, 'limits', GPU_RESOURCE) === undefined) {
+    merged['limits'] = { ...toJsonObject(merged['limits']), [GPU_RESOURCE]: gpus as string };
+  }
+  return merged;
+}
+
+/** The value of an env var in a container's env list (the reference passes TENSOR_PARALLEL_SIZE this way). */
+export function envValue(env: unknown, name: string): string | undefined {
+  if (!Array.isArray(env)) return undefined;
+  for (const entry of env) if (isRecord(entry) && entry['name'] === name && typeof entry['value'] === 'string') return entry['value'];
+  return undefined;
+}
+
 /** GPUs asked for by a container resources block (limits win, as Kubernetes requires them equal). */
 export function gpusIn(resources: unknown): number | undefined {
   return asNumber(dig(resources, 'limits', GPU_RESOURCE)) ?? asNumber(dig(resources, 'requests', GPU_RESOURCE));
@@ -106,9 +184,11 @@ export function fleetModel(resource: ModelResource): FleetModel {
     const p = resource.spec.predictor;
     const args = p.model?.args ?? [];
     const worker = isRecord(p.workerSpec) ? p.workerSpec : undefined;
-    const tp = asNumber(worker?.['tensorParallelSize']) ?? asNumber(argValue(args, '--tensor-parallel-size', '-tp'));
-    const pp = asNumber(worker?.['pipelineParallelSize']) ?? asNumber(argValue(args, '--pipeline-parallel-size', '-pp'));
-    const gpus = gpusIn(p.model?.resources);
+    const env = p.model?.env;
+    const tp = asNumber(worker?.['tensorParallelSize']) ?? asNumber(argValue(args, '--tensor-parallel-size', '-tp')) ?? asNumber(envValue(env, 'TENSOR_PARALLEL_SIZE'));
+    const pp = asNumber(worker?.['pipelineParallelSize']) ?? asNumber(argValue(args, '--pipeline-parallel-size', '-pp')) ?? asNumber(envValue(env, 'PIPELINE_PARALLEL_SIZE'));
+    const containerResources = containerResourcesOf(p);
+    const gpus = gpusIn(containerResources);
     const min = p.minReplicas ?? 1;
     const base = {
       resource,
@@ -118,6 +198,7 @@ export function fleetModel(resource: ModelResource): FleetModel {
       // KServe leaves maxReplicas unbounded when unset; for planning, unset means "no more than min".
       replicas: { min, max: Math.max(min, p.maxReplicas ?? min) },
       precision: precisionOf(args, id, p.model?.storageUri),
+      containerResources,
       ...defined({
         source: p.model?.storageUri,
         gpusPerReplica: gpus,
@@ -132,30 +213,50 @@ export function fleetModel(resource: ModelResource): FleetModel {
   }
   const s = resource.spec;
   const uri = llmDeploymentUri(resource);
-  const decode = s.decode;
-  const tp = decode?.parallelism?.tensor ?? s.tensorParallelSize;
-  const pp = decode?.parallelism?.pipeline;
-  const decodeReplicas = decode?.replicas ?? asNumber(dig(s, 'replicas')) ?? 1;
-  const gpus = gpusIn(decode?.resources) ?? gpusIn(dig(s, 'resources'));
+  const decode = poolOf(s.serving?.decode ?? s.decode, s.tensorParallelSize, asNumber(dig(s, 'replicas')) ?? 1, dig(s, 'resources'));
+  const writtenPrefill = s.serving?.prefill ?? s.prefill;
+  const prefill = writtenPrefill ? poolOf(writtenPrefill, s.tensorParallelSize, 1, undefined) : undefined;
+  const size = s.cache?.size;
+  const cacheBytes = size === undefined ? undefined : quantityBytes(size);
   const base = {
     resource,
     id,
     name,
     source: uri,
     args: [],
-    replicas: { min: decodeReplicas, max: decodeReplicas },
+    replicas: { min: decode.replicas, max: decode.replicas },
     precision: precisionOf([], id, uri, asString(dig(s, 'precision'))),
+    pools: { decode, ...(prefill ? { prefill } : {}) },
     ...defined({
-      gpusPerReplica: gpus,
-      tensorParallel: tp,
-      pipelineParallel: pp,
-      prefillReplicas: s.prefill ? (s.prefill.replicas ?? 1) : undefined,
+      gpusPerReplica: decode.gpus,
+      tensorParallel: decode.tensorParallel,
+      pipelineParallel: decode.pipelineParallel,
+      prefillReplicas: prefill?.replicas,
       maxModelLen: asNumber(dig(s, 'maxModelLen')),
       paramsB: paramsFromName(id, uri, name),
+      sharedCache: s.cache && cacheBytes !== undefined ? { type: s.cache.type, size: String(s.cache.size), bytes: cacheBytes } : undefined,
     }),
   };
-  const multiGpu = (gpus ?? 1) > 1 || (tp ?? 1) > 1 || (pp ?? 1) > 1;
-  return { ...base, configured: configuredPattern(base, s.prefill !== undefined, multiGpu) };
+  const multiGpu = (decode.gpus ?? 1) > 1 || (decode.tensorParallel ?? 1) > 1 || (decode.pipelineParallel ?? 1) > 1;
+  return { ...base, configured: configuredPattern(base, prefill !== undefined, multiGpu) };
+}
+
+type Phase = NonNullable<LLMDeploymentDoc['spec']['decode']>;
+
+/**
+ * One pool. Its pods' GPUs are used only through parallelism, so a pool that asks for GPUs
+ * without saying how runs tensor parallel across all of them (the reference's prefill: 2 GPUs).
+ */
+function poolOf(phase: Phase | undefined, deploymentTensor: number | undefined, defaultReplicas: number, fallbackResources: unknown): Pool {
+  const resources = k8sResources(phase?.resources ?? fallbackResources);
+  const gpus = gpusIn(resources);
+  const pipeline = phase?.parallelism?.pipeline;
+  const tensor = phase?.parallelism?.tensor ?? deploymentTensor ?? (gpus !== undefined && gpus > 1 ? Math.max(1, Math.floor(gpus / (pipeline ?? 1))) : undefined);
+  return {
+    replicas: phase?.replicas ?? defaultReplicas,
+    resources,
+    ...defined({ gpus, tensorParallel: tensor, pipelineParallel: pipeline, batchSize: phase?.batchSize }),
+  };
 }
 
 export const fleetModels = (fleet: Fleet): FleetModel[] => [...fleet.inferenceServices, ...fleet.llmDeployments].map(fleetModel);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseBytes, parseDuration } from '../cache/units.ts';
+import { quantityBytes } from './quantity.ts';
 import { TierRulesSchema } from '../classify/tier-rules.ts';
 
 /**
@@ -208,7 +209,33 @@ export const PredictorSchema = z.looseObject({
   workerSpec: z.looseObject({}).optional(),
 });
 
-export const InferenceServiceSpecSchema = z.looseObject({ predictor: PredictorSchema });
+type ResourceBlock = { requests?: Record<string, string | number> | undefined; limits?: Record<string, string | number> | undefined } | undefined;
+
+/** "4" and 4, "80Gi" and 85899345920 are one amount; anything unparsable compares as written. */
+const sameAmount = (a: string | number, b: string | number) => {
+  const x = quantityBytes(a);
+  const y = quantityBytes(b);
+  return x !== undefined && y !== undefined ? x === y : String(a).trim() === String(b).trim();
+};
+
+export const InferenceServiceSpecSchema = z.looseObject({ predictor: PredictorSchema }).superRefine((spec, ctx) => {
+  // GPUs and memory may be written at predictor level (the reference) or on the model container
+  // (KServe); both is fine while they agree, and a clear error when they do not.
+  const pod: ResourceBlock = spec.predictor.resources;
+  const container: ResourceBlock = spec.predictor.model?.resources;
+  for (const side of ['requests', 'limits'] as const) {
+    for (const [name, amount] of Object.entries(pod?.[side] ?? {})) {
+      const other = container?.[side]?.[name];
+      if (other !== undefined && !sameAmount(amount, other)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['predictor', 'resources', side, name],
+          message: `${name} is ${String(amount)} here but ${String(other)} in predictor.model.resources.${side}: write it once, or make both agree`,
+        });
+      }
+    }
+  }
+});
 
 /**
  * A pool's resources: Kubernetes' requests/limits, or the reference's shorthand
@@ -253,6 +280,24 @@ export const LLMDeploymentSpecSchema = z.looseObject({
   router: z.looseObject({}).optional(),
   routing: z.looseObject({}).optional(),
   scheduler: z.looseObject({}).optional(),
+}).superRefine((spec, ctx) => {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  for (const pool of ['prefill', 'decode'] as const) {
+    if (spec.serving?.[pool] && spec[pool]) issue(['serving', pool], `${pool} is written twice (spec.${pool} and spec.serving.${pool}): keep one`);
+    for (const [at, phase] of [[['serving', pool], spec.serving?.[pool]], [[pool], spec[pool]]] as const) {
+      const res = phase?.resources;
+      if (res?.gpu === undefined) continue;
+      for (const side of ['requests', 'limits'] as const) {
+        const written = res[side]?.['nvidia.com/gpu'];
+        if (written !== undefined && !sameAmount(written, res.gpu)) {
+          issue([...at, 'resources', 'gpu'], `gpu is ${res.gpu} but ${side}["nvidia.com/gpu"] is ${String(written)}: write it once, or make both agree`);
+        }
+      }
+    }
+  }
+  const prefill = spec.serving?.prefill ?? spec.prefill;
+  if (spec.serving?.mode === 'disaggregated' && !prefill) issue(['serving', 'mode'], 'disaggregated serving needs a prefill pool (serving.prefill)');
+  if (spec.serving?.mode === 'aggregated' && prefill) issue(['serving', 'mode'], 'aggregated serving has no prefill pool: remove serving.prefill or say mode: disaggregated');
 });
 
 export const EVICTION_POLICIES = ['lru', 'lfu', 'fifo'] as const;

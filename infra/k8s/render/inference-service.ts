@@ -1,9 +1,9 @@
 import type { RegionDoc } from '../../../src/fleet/schema.ts';
 import { GPU_RESOURCE, gpusIn, type FleetModel } from '../fleet-model.ts';
 import { asNumber, asString, asStringArray, dig, isRecord, toJsonObject, type Json, type JsonObject } from '../loose.ts';
-import { ceilGiB, gibQuantity, quantityBytes } from '../quantity.ts';
+import { ceilGiB, gibQuantity, quantityBytes } from '../../../src/fleet/quantity.ts';
 import { argValue, withArg, withoutArg } from '../vllm-args.ts';
-import { vllmCacheArgs, type CacheTiers } from './cache-tiers.ts';
+import { KV_CACHE_VOLUME, kvCacheMount, offloadingConnector, STAGING_CPU_GIB, vllmCacheArgs, type CacheTiers } from './cache-tiers.ts';
 import { regionLabels, type Manifest } from './manifest.ts';
 import type { RenderOptions } from './render-options.ts';
 import { apiKeyEnv, VLLM_API_KEY_ENV, type UpstreamSecret } from './upstream-secret.ts';
@@ -17,7 +17,12 @@ import { apiKeyEnv, VLLM_API_KEY_ENV, type UpstreamSecret } from './upstream-sec
  * what the edge relies on and what the fleet implies:
  * - the served model name the edge routes by (servedModelId), whatever the args said;
  * - the upstream key, read from a Secret into VLLM_API_KEY;
- * - the CachePolicy's backend tiers (prefix caching, CPU offloading, host memory for it);
+ * - GPUs and memory from predictor.resources (where the reference writes them) on the model
+ *   container, the only place Kubernetes accepts GPUs;
+ * - tensor / pipeline parallel size from the env the reference uses (TENSOR_PARALLEL_SIZE,
+ *   PIPELINE_PARALLEL_SIZE) as vLLM's flags;
+ * - the CachePolicy's backend tiers (GPU KV size, prefix caching, host-RAM and disk offloading,
+ *   the RAM and volume they need);
  * - a multi-node workerSpec when tensor × pipeline parallelism exceeds one node.
  */
 export const MULTINODE_RUNTIME = 'kserve-huggingfaceserver-multinode';
@@ -42,6 +47,7 @@ const SERVED_NAME_FLAG: Record<ModelFormat, { flag: string; other: string }> = {
 };
 
 const asObject = (value: unknown): JsonObject => (isRecord(value) ? (value as JsonObject) : {});
+const asArray = (value: unknown): Json[] => (Array.isArray(value) ? (value as Json[]) : []);
 
 function withEnv(env: unknown, entry: JsonObject): Json[] {
   const list = Array.isArray(env) ? (env as Json[]) : [];
@@ -99,13 +105,19 @@ export function renderInferenceService(
   }
   args = withArg(withoutArg(args, names.other), names.flag, model.id);
 
+  // Resources: the model container's, with the predictor-level ones the reference writes moved in.
+  let resources = model.containerResources ?? asObject(modelSpec['resources']);
+  if (predictor['resources'] !== undefined) {
+    delete predictor['resources'];
+    warnings.push(`${where}: predictor.resources moved onto the model container (Kubernetes' pod-level resources take cpu and memory only, GPUs must be container limits)`);
+  }
+
   // Tensor / pipeline parallelism: one node, or KServe's multi-node workerSpec beyond it.
   const worker = isRecord(predictor['workerSpec']) ? asObject(predictor['workerSpec']) : undefined;
   const tp = model.tensorParallel ?? 1;
   const pp = model.pipelineParallel ?? 1;
   const totalGpus = tp * pp;
   const multiNode = worker !== undefined || pp > 1 || totalGpus > options.gpusPerNode;
-  let resources = asObject(modelSpec['resources']);
   const gpusWritten = gpusIn(resources);
 
   if (multiNode) {
@@ -142,6 +154,10 @@ export function renderInferenceService(
       warnings.push(`${where}: multi-node serving loads weights from a ReadWriteMany PVC: storageUri should be pvc://… (is ${String(modelSpec['storageUri'] ?? 'unset')})`);
     }
   } else {
+    // The env the reference sets (TENSOR_PARALLEL_SIZE / PIPELINE_PARALLEL_SIZE) means nothing to
+    // vLLM's server: the flags do. Args already written win (withArg keeps the operator's spelling).
+    if (model.tensorParallel !== undefined) args = withArg(args, '--tensor-parallel-size', String(tp), '-tp');
+    if (model.pipelineParallel !== undefined) args = withArg(args, '--pipeline-parallel-size', String(pp), '-pp');
     if (gpusWritten === undefined) {
       resources = withGpus(resources, totalGpus);
       warnings.push(`${where}: no ${GPU_RESOURCE} in resources: rendered ${totalGpus} (tensor × pipeline parallel size)`);
@@ -161,13 +177,26 @@ export function renderInferenceService(
       const [name, value] = flag.split('=', 2) as [string, string | undefined];
       args = value === undefined ? (args.includes(name) ? args : [...args, name]) : withArg(args, name, value);
     }
-    if (cache.memoryGiB !== undefined) {
-      resources = withExtraMemory(resources, cache.memoryGiB);
+    if (cache.memory || cache.disk) {
+      const cpuGiB = cache.memory?.gib ?? STAGING_CPU_GIB;
+      const connector = offloadingConnector({ cpuBytes: cache.memory?.bytes ?? cpuGiB * 2 ** 30, eviction: cache.memory?.eviction ?? 'lru', filesystems: cache.disk ? 1 : 0 });
+      args = withArg(args, '--kv-transfer-config', JSON.stringify(connector));
+      const own = quantityBytes(dig(resources, 'requests', 'memory')) ?? quantityBytes(dig(resources, 'limits', 'memory'));
+      resources = withExtraMemory(resources, cpuGiB);
       const limit = quantityBytes(dig(resources, 'limits', 'memory'));
-      warnings.push(`${where}: CachePolicy ${cache.policy} memory tier: ${cache.memoryGiB}Gi of pinned host RAM for KV offloading added to the pod's memory (${limit === undefined ? "memory request; the pod sets no memory limit" : `limit now ${ceilGiB(limit)}Gi`})`);
+      const ratio = own !== undefined && own > 0 ? (cpuGiB * 2 ** 30) / own : 0;
+      warnings.push(
+        `${where}: CachePolicy ${cache.policy} ${cache.memory ? 'memory tier' : 'disk tier, staged through host RAM'}: ${cpuGiB}Gi of pinned host RAM per replica for KV offloading added to the pod's memory (${limit === undefined ? 'request; the pod sets no memory limit' : `limit now ${ceilGiB(limit)}Gi`})${ratio > 4 ? `, ${Math.round(ratio)}× the container's own memory: check the nodes have it` : ''}`,
+      );
+      if (!cache.memory) warnings.push(`${where}: CachePolicy ${cache.policy} has a disk tier but no memory tier: vLLM stages offloaded KV in host RAM first, ${STAGING_CPU_GIB}Gi per replica (add a memory tier to choose)`);
     }
-    if (cache.diskGiB !== undefined) {
-      warnings.push(`${where}: CachePolicy ${cache.policy} disk tier (${cache.diskGiB}Gi per pod) not rendered: vLLM's filesystem tier is rendered for LLMInferenceService (kvCacheOffloading.secondary) only`);
+    if (cache.disk) {
+      const volume = KV_CACHE_VOLUME(0);
+      predictor['volumes'] = [...asArray(predictor['volumes']).filter((v) => dig(v, 'name') !== volume), { name: volume, emptyDir: { sizeLimit: gibQuantity(cache.disk.gib) } }];
+      modelSpec['volumeMounts'] = [...asArray(modelSpec['volumeMounts']).filter((v) => dig(v, 'name') !== volume), { name: volume, mountPath: kvCacheMount(0) }];
+      // As KServe does for its disk tier: ask for the space so the scheduler places the pod where it exists.
+      resources = { ...resources, requests: { ...asObject(resources['requests']), 'ephemeral-storage': gibQuantity(cache.disk.gib) } };
+      warnings.push(`${where}: CachePolicy ${cache.policy} disk tier: ${cache.disk.gib}Gi node-local volume per replica at ${kvCacheMount(0)} (emptyDir sizeLimit, ephemeral-storage request)`);
     }
   }
 

@@ -1,9 +1,9 @@
 import { derivedServiceUrl } from '../../../src/fleet/compile.ts';
 import type { LLMDeploymentDoc, RegionDoc } from '../../../src/fleet/schema.ts';
-import { GPU_RESOURCE, gpusIn, llmDeploymentUri, type FleetModel } from '../fleet-model.ts';
-import { asString, dig, isRecord, toJsonObject, type Json, type JsonObject } from '../loose.ts';
-import { ceilGiB, gibQuantity, quantityBytes } from '../quantity.ts';
-import type { CacheTiers } from './cache-tiers.ts';
+import { GPU_RESOURCE, llmDeploymentUri, type FleetModel, type Pool } from '../fleet-model.ts';
+import { asString, dig, isRecord, type Json, type JsonObject } from '../loose.ts';
+import { ceilGiB, gibQuantity, quantityBytes } from '../../../src/fleet/quantity.ts';
+import { offloadingConnector, STAGING_CPU_GIB, vllmCacheArgs, type CacheTiers } from './cache-tiers.ts';
 import { endpointPickerConfig, schedulerStrategy } from './epp-config.ts';
 import { regionLabels, type Manifest } from './manifest.ts';
 import type { RenderOptions } from './render-options.ts';
@@ -13,7 +13,10 @@ import { apiKeyEnv, VLLM_API_KEY_ENV, type UpstreamSecret } from './upstream-sec
  * Pattern 4: the reference's llm-d LLMDeployment as a KServe LLMInferenceService
  * (serving.kserve.io/v1alpha2, the storage version, which also carries kvCacheOffloading).
  * The top-level workload is the decode pool (replicas, parallelism, template); `prefill` is the
- * prefill pool. The router has three parts:
+ * prefill pool (serving.prefill / serving.decode as the reference writes them: replicas, GPUs
+ * and memory per pod, batchSize as --max-num-seqs, a pod's GPUs used through tensor
+ * parallelism). KV moves prefill → decode over NIXL; the `cache` block and the CachePolicy's
+ * RAM and disk tiers become kvCacheOffloading. The router has three parts:
  * - scheduler: KServe runs the llm-d endpoint picker (EPP) and creates the InferencePool
  *   `<name>-inference-pool` from router.scheduler.pool.spec, which infra renders (selector,
  *   target port, EPP reference). A separate InferencePool object would make KServe stop
@@ -39,10 +42,12 @@ export const workloadSelector = (name: string): Record<string, string> => ({
   'kserve.io/component': 'workload',
 });
 
-const KNOWN_FIELDS = new Set(['model', 'prefill', 'decode', 'tensorParallelSize', 'router', 'routing', 'scheduler', 'replicas', 'resources', 'maxModelLen', 'precision']);
+const KNOWN_FIELDS = new Set(['model', 'serving', 'cache', 'prefill', 'decode', 'tensorParallelSize', 'router', 'routing', 'scheduler', 'replicas', 'resources', 'maxModelLen', 'precision']);
 
 export interface LLMInferenceServiceRender {
   manifest: Manifest;
+  /** Objects it needs beside it: the shared KV cache volume of a distributed `cache`. */
+  companions: Manifest[];
   warnings: string[];
 }
 
@@ -58,6 +63,22 @@ function strategyName(spec: LLMDeploymentDoc['spec']): string | undefined {
   return undefined;
 }
 
+/** The KV cache volume every pod of a distributed `cache` mounts (ReadWriteMany). */
+export const sharedCacheClaim = (name: string): string => `${name}-kv-cache`;
+
+/**
+ * How llm-d moves KV from prefill to decode: vLLM's NixlConnector, the prefill pods producing and
+ * the decode pods consuming (KServe's P/D samples), the side channel on the pod IP. The decode
+ * pods' routing sidecar in KServe's template speaks the matching protocol (--kv-connector=nixlv2).
+ * With offloading tiers too, both connectors run under vLLM's MultiConnector, as KServe's own
+ * P/D-plus-offload sample does: a --kv-transfer-config of ours replaces the template's.
+ */
+function kvTransferConfig(role: 'kv_producer' | 'kv_consumer', offload: Record<string, unknown> | undefined): Record<string, unknown> {
+  const nixl = { kv_connector: 'NixlConnector', kv_role: role };
+  if (!offload) return nixl;
+  return { kv_connector: 'MultiConnector', kv_role: 'kv_both', kv_connector_extra_config: { connectors: [nixl, offload] } };
+}
+
 export function renderLLMInferenceService(
   model: FleetModel,
   region: RegionDoc,
@@ -71,80 +92,119 @@ export function renderLLMInferenceService(
   const name = doc.metadata.name;
   const where = `LLMDeployment "${name}" in ${region.metadata.name}`;
   const warnings: string[] = [];
+  const companions: Manifest[] = [];
   const s = doc.spec;
+  const pools = model.pools ?? { decode: { replicas: model.replicas.min, resources: {} } };
+  const disaggregated = pools.prefill !== undefined;
 
   for (const key of Object.keys(s)) {
     if (!KNOWN_FIELDS.has(key)) warnings.push(`${where}: spec.${key} has no LLMInferenceService equivalent infra knows: not rendered`);
   }
+  const runtime = typeof s.model === 'string' ? undefined : s.model.runtime;
+  if (runtime !== undefined && runtime.toLowerCase() !== 'vllm') {
+    warnings.push(`${where}: model.runtime ${runtime}: llm-d on KServe serves with vLLM only, rendered as vLLM`);
+  }
 
-  // Extra vLLM flags travel in VLLM_ADDITIONAL_ARGS: KServe's templates own the container args
-  // (serve command, --served-model-name, ports) and a list in our template would replace them.
-  const extraArgs: string[] = [];
-  if (model.maxModelLen !== undefined) extraArgs.push(`--max-model-len=${model.maxModelLen}`);
-  if (cache?.prefixCaching) extraArgs.push('--enable-prefix-caching');
-  if (cache?.blockSize !== undefined) extraArgs.push(`--block-size=${cache.blockSize}`);
+  // The KV tiers: the CachePolicy's per-pod RAM and disk, and the deployment's own `cache` (one
+  // volume all pods share when distributed, one per pod when local). KServe mounts them in order
+  // at /mnt/kv-cache-<i>, which is where vLLM's tiering spec looks.
+  const shared = model.sharedCache;
+  const filesystems: { tier: Json; what: string }[] = [];
+  if (cache?.disk) filesystems.push({ tier: { fileSystem: { emptyDir: { size: gibQuantity(cache.disk.gib) } } }, what: `${cache.disk.gib}Gi node-local disk per pod (CachePolicy ${cache.policy})` });
+  if (shared?.type === 'distributed') {
+    const claim = sharedCacheClaim(name);
+    filesystems.push({ tier: { fileSystem: { pvc: { ref: { name: claim } } } }, what: `${shared.size} shared by every prefill and decode pod (PersistentVolumeClaim ${claim}, ReadWriteMany)` });
+    companions.push({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: claim, namespace, labels: regionLabels(region.metadata.name) },
+      spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: shared.size } } },
+    });
+  } else if (shared?.type === 'local') {
+    filesystems.push({ tier: { fileSystem: { emptyDir: { size: shared.size } } }, what: `${shared.size} node-local disk per pod (spec.cache, local)` });
+  }
+  const offloads = cache?.memory !== undefined || filesystems.length > 0;
+  const cpuGiB = cache?.memory?.gib ?? STAGING_CPU_GIB;
+  const eviction = cache?.memory?.eviction ?? 'lru';
+  const offloading: JsonObject | undefined = offloads
+    ? { cpu: gibQuantity(cpuGiB), evictionPolicy: eviction, ...(filesystems.length > 0 ? { secondary: filesystems.map((f) => f.tier) } : {}) }
+    : undefined;
+  const connector = offloads ? offloadingConnector({ cpuBytes: cache?.memory?.bytes ?? cpuGiB * 2 ** 30, eviction, filesystems: filesystems.length }) : undefined;
+  if (offloads) {
+    warnings.push(`${where}: KV offloading per pod: ${cpuGiB}Gi pinned host RAM${cache?.memory ? ` (CachePolicy ${cache.policy} memory tier)` : ` (staging for the disk tiers; add a memory tier to the CachePolicy to choose)`}, added to the pods' memory${filesystems.length > 0 ? `; then ${filesystems.map((f) => f.what).join('; then ')}` : ''}`);
+  }
+  if (shared?.type === 'distributed') {
+    warnings.push(`${where}: the shared KV cache needs a ReadWriteMany storage class (NFS, CephFS, Lustre, a cloud file store): PersistentVolumeClaim ${sharedCacheClaim(name)} uses the cluster default`);
+  }
 
-  const env: Json[] = [];
-  if (secret) env.push(apiKeyEnv(secret));
-  else warnings.push(`${where}: region has no credentials.secretName: vLLM serves without an API key (${VLLM_API_KEY_ENV} unset)`);
-  if (extraArgs.length > 0) env.push({ name: 'VLLM_ADDITIONAL_ARGS', value: extraArgs.join(' ') });
+  // Flags every pool shares travel in VLLM_ADDITIONAL_ARGS: KServe's templates own the container
+  // args (serve command, --served-model-name, ports) and a list in our template would replace them.
+  const common: string[] = [];
+  if (model.maxModelLen !== undefined) common.push(`--max-model-len=${model.maxModelLen}`);
+  if (cache) common.push(...vllmCacheArgs(cache));
 
-  const container = (resources: unknown, extraMemoryGiB = 0): JsonObject => {
-    let res = toJsonObject(resources ?? {});
-    if (extraMemoryGiB > 0) {
+  const container = (pool: Pool, role: 'kv_producer' | 'kv_consumer' | undefined): JsonObject => {
+    const args = [...common];
+    if (pool.batchSize !== undefined) args.push(`--max-num-seqs=${pool.batchSize}`);
+    if (role) args.push(`--kv-transfer-config '${JSON.stringify(kvTransferConfig(role, connector))}'`);
+    const env: Json[] = [];
+    if (secret) env.push(apiKeyEnv(secret));
+    if (role) env.push({ name: 'VLLM_NIXL_SIDE_CHANNEL_HOST', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+    if (args.length > 0) env.push({ name: 'VLLM_ADDITIONAL_ARGS', value: args.join(' ') });
+    let res = pool.resources;
+    const need = (pool.tensorParallel ?? 1) * (pool.pipelineParallel ?? 1);
+    if (pool.gpus === undefined && need > 1) res = { ...res, requests: { ...asObject(res['requests']), [GPU_RESOURCE]: String(need) }, limits: { ...asObject(res['limits']), [GPU_RESOURCE]: String(need) } };
+    if (offloads) {
       for (const side of ['requests', 'limits'] as const) {
         const block = asObject(res[side]);
         const current = quantityBytes(block['memory']);
         if (current === undefined && side === 'limits') continue;
-        res = { ...res, [side]: { ...block, memory: gibQuantity(ceilGiB(current ?? 0) + extraMemoryGiB) } };
+        res = { ...res, [side]: { ...block, memory: gibQuantity(ceilGiB(current ?? 0) + cpuGiB) } };
       }
     }
     return { name: 'main', ...(env.length > 0 ? { env } : {}), ...(Object.keys(res).length > 0 ? { resources: res } : {}) };
   };
+  if (!secret) warnings.push(`${where}: region has no credentials.secretName: vLLM serves without an API key (${VLLM_API_KEY_ENV} unset)`);
 
-  const parallelism = (tensor: number | undefined, pipeline: number | undefined): JsonObject | undefined => {
+  const parallelism = (pool: Pool): JsonObject | undefined => {
     const p: JsonObject = {};
-    if (tensor !== undefined) p['tensor'] = tensor;
-    if (pipeline !== undefined) p['pipeline'] = pipeline;
+    if (pool.tensorParallel !== undefined) p['tensor'] = pool.tensorParallel;
+    if (pool.pipelineParallel !== undefined) p['pipeline'] = pool.pipelineParallel;
     return Object.keys(p).length > 0 ? p : undefined;
   };
 
-  const checkGpus = (pool: string, resources: unknown, tensor: number | undefined, pipeline: number | undefined) => {
-    const gpus = gpusIn(resources);
-    const need = (tensor ?? 1) * (pipeline ?? 1);
+  const checkGpus = (label: string, pool: Pool) => {
+    const need = (pool.tensorParallel ?? 1) * (pool.pipelineParallel ?? 1);
     if (need > options.gpusPerNode) {
-      warnings.push(`${where}: ${pool} pool needs ${need} GPUs per replica, more than one ${options.gpusPerNode}-GPU node: multi-node llm-d pools (LeaderWorkerSet, spec.worker) are not rendered; lower tensor parallelism or add pipeline stages by hand`);
-    } else if (gpus === undefined) {
-      warnings.push(`${where}: ${pool} pool has no ${GPU_RESOURCE} limit: KServe's template default applies, vLLM expects ${need}`);
-    } else if (gpus !== need) {
-      warnings.push(`${where}: ${pool} pool requests ${gpus} GPU(s) per pod but parallelism uses ${need}`);
+      warnings.push(`${where}: ${label} pool needs ${need} GPUs per replica, more than one ${options.gpusPerNode}-GPU node: multi-node llm-d pools (LeaderWorkerSet, spec.worker) are not rendered; lower tensor parallelism or add pipeline stages by hand`);
+    } else if (pool.gpus === undefined) {
+      warnings.push(`${where}: ${label} pool has no ${GPU_RESOURCE}: rendered ${need} (tensor × pipeline parallel size)`);
+    } else if (pool.gpus !== need) {
+      warnings.push(`${where}: ${label} pool requests ${pool.gpus} GPU(s) per pod but parallelism uses ${need}`);
     }
+    if (pool.batchSize !== undefined) warnings.push(`${where}: ${label} pool batchSize ${pool.batchSize} → vLLM --max-num-seqs=${pool.batchSize} (sequences batched per step)`);
   };
 
-  const decode = s.decode;
-  const decodeTensor = decode?.parallelism?.tensor ?? s.tensorParallelSize;
-  const decodePipeline = decode?.parallelism?.pipeline;
-  const decodeResources = decode?.resources ?? dig(s, 'resources');
-  checkGpus('decode', decodeResources, decodeTensor, decodePipeline);
-
+  checkGpus('decode', pools.decode);
   const spec: JsonObject = {
     model: { uri: llmDeploymentUri(doc), name: model.id },
-    replicas: model.replicas.min,
+    replicas: pools.decode.replicas,
   };
-  const decodeParallelism = parallelism(decodeTensor, decodePipeline);
+  const decodeParallelism = parallelism(pools.decode);
   if (decodeParallelism) spec['parallelism'] = decodeParallelism;
-  spec['template'] = { containers: [container(decodeResources, cache?.memoryGiB ?? 0)] };
+  spec['template'] = { containers: [container(pools.decode, disaggregated ? 'kv_consumer' : undefined)] };
+  if (offloading) spec['kvCacheOffloading'] = offloading;
 
-  if (s.prefill) {
-    const tensor = s.prefill.parallelism?.tensor ?? s.tensorParallelSize;
-    const pipeline = s.prefill.parallelism?.pipeline;
-    checkGpus('prefill', s.prefill.resources, tensor, pipeline);
-    const prefillParallelism = parallelism(tensor, pipeline);
+  if (pools.prefill) {
+    checkGpus('prefill', pools.prefill);
+    const prefillParallelism = parallelism(pools.prefill);
     spec['prefill'] = {
-      replicas: s.prefill.replicas ?? 1,
+      replicas: pools.prefill.replicas,
       ...(prefillParallelism ? { parallelism: prefillParallelism } : {}),
-      template: { containers: [container(s.prefill.resources)] },
+      template: { containers: [container(pools.prefill, 'kv_producer')] },
+      ...(offloading ? { kvCacheOffloading: offloading } : {}),
     };
+    warnings.push(`${where}: prefill → decode KV transfer over NIXL (NixlConnector kv_producer / kv_consumer, side channel on the pod IP)${connector ? ', beside the offloading tiers (MultiConnector)' : ''}`);
   }
 
   const { strategy, unknown } = schedulerStrategy(strategyName(s));
@@ -185,24 +245,9 @@ export function renderLLMInferenceService(
           endpointPickerRef: { name: `${name}${EPP_SERVICE_SUFFIX}`, port: { number: EPP_GRPC_PORT }, failureMode: 'FailOpen' },
         },
       },
-      config: { inline: endpointPickerConfig(strategy, s.prefill !== undefined) },
+      config: { inline: endpointPickerConfig(strategy, disaggregated) },
     },
   };
-
-  if (cache?.memoryGiB !== undefined) {
-    spec['kvCacheOffloading'] = {
-      cpu: gibQuantity(cache.memoryGiB),
-      ...(cache.eviction ? { evictionPolicy: cache.eviction } : {}),
-      ...(cache.diskGiB !== undefined ? { secondary: [{ fileSystem: { emptyDir: { size: gibQuantity(cache.diskGiB) } } }] } : {}),
-    };
-    warnings.push(`${where}: CachePolicy ${cache.policy}: ${cache.memoryGiB}Gi host RAM${cache.diskGiB !== undefined ? ` and ${cache.diskGiB}Gi node disk` : ''} per decode pod for KV offloading (added to the decode pods' memory)`);
-    if (s.prefill) {
-      // Both features set vLLM's --kv-transfer-config (NixlConnector for P/D, OffloadingConnector for tiers).
-      warnings.push(`${where}: prefill/decode KV transfer and KV offloading both configure vLLM's --kv-transfer-config: check that the decode pods run with both connectors (kubectl get deploy -o yaml) before relying on the offload tier`);
-    }
-  } else if (cache?.diskGiB !== undefined) {
-    warnings.push(`${where}: CachePolicy ${cache.policy} has a disk tier but no memory tier: KServe offloads to disk only behind a CPU tier; not rendered`);
-  }
 
   const manifest: Manifest = {
     apiVersion: 'serving.kserve.io/v1alpha2',
@@ -215,5 +260,5 @@ export function renderLLMInferenceService(
     },
     spec,
   };
-  return { manifest, warnings };
+  return { manifest, companions, warnings };
 }

@@ -9,9 +9,6 @@ import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from './render-options.ts'
 import { createSecretCommand, upstreamSecret } from './upstream-secret.ts';
 import { renderVllmServingRuntime } from './vllm-serving-runtime.ts';
 
-/** GPUs one pod of the model asks for (its share of a node's cache tiers). */
-const podGpus = (m: FleetModel) => m.gpusPerReplica ?? Math.max(1, (m.tensorParallel ?? 1) * (m.pipelineParallel ?? 1));
-
 const fileFor = (m: Manifest, source: string, why: string): RenderedFile => ({
   file: `${m.kind.toLowerCase()}-${m.metadata.name}.yaml`,
   comment: `${why}\nRendered by \`switchyard infra render\` from ${source}: edit the fleet file, not this file.`,
@@ -34,7 +31,7 @@ export function renderRegion(fleet: Fleet, region: RegionDoc, options: RenderOpt
     const namespace = namespaceOf(m.resource, region);
     namespaces.add(namespace);
     const policy = cachePolicyOf(m.resource, fleet);
-    const cache = policy ? cacheTiersFor(policy, podGpus(m), options.gpusPerNode) : undefined;
+    const cache = policy ? cacheTiersFor(policy) : undefined;
     if (cache) for (const n of cache.notes) cacheNotes.add(`${regionId}: CachePolicy ${cache.policy}: ${n}`);
     if (m.resource.kind === 'InferenceService') {
       const r = renderInferenceService(m, region, namespace, secret, cache, options);
@@ -51,7 +48,8 @@ export function renderRegion(fleet: Fleet, region: RegionDoc, options: RenderOpt
     } else {
       const r = renderLLMInferenceService(m, region, namespace, secret, cache, options);
       warnings.push(...r.warnings);
-      files.push(fileFor(r.manifest, fleet.source, `${m.id}: llm-d on KServe (LLMInferenceService): ${m.prefillReplicas !== undefined ? 'disaggregated prefill/decode (pattern 4)' : 'one pool behind the llm-d scheduler'}, scheduler and InferencePool.`));
+      files.push(fileFor(r.manifest, fleet.source, `${m.id}: llm-d on KServe (LLMInferenceService): ${m.prefillReplicas !== undefined ? `disaggregated prefill/decode (pattern 4${m.configured.combinedWith.length ? ` + ${m.configured.combinedWith.join(' + ')}` : ''})` : 'one pool behind the llm-d scheduler'}, scheduler and InferencePool.`));
+      for (const companion of r.companions) files.push(fileFor(companion, fleet.source, `${m.id}: the KV cache volume its prefill and decode pods share (spec.cache).`));
     }
   }
 

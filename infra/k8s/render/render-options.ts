@@ -10,8 +10,9 @@ export interface RenderOptions {
 
 export const DEFAULT_RENDER_OPTIONS: RenderOptions = {
   gpusPerNode: 8,
-  // Pin what you have qualified; `--vllm-image` overrides.
-  vllmImage: 'vllm/vllm-openai:v0.21.0',
+  // Pin what you have qualified; `--vllm-image` overrides. 0.22 is the first with the tiered
+  // OffloadingConnector (--kv-transfer-config) the CachePolicy's RAM and disk tiers render to.
+  vllmImage: 'vllm/vllm-openai:v0.22.0',
   // KServe's defaults (constants.GatewayName / KServeNamespace).
   gateway: { name: 'kserve-ingress-gateway', namespace: 'kserve' },
 };

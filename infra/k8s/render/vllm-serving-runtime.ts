@@ -18,7 +18,11 @@ export function renderVllmServingRuntime(namespace: string, region: string, opti
     kind: 'ServingRuntime',
     metadata: { name, namespace, labels: regionLabels(region) },
     spec: {
-      supportedModelFormats: [{ name: 'vLLM', autoSelect: true, priority: 1 }],
+      // KServe matches formats by exact name, and the reference writes `vllm` where KServe's docs write `vLLM`.
+      supportedModelFormats: [
+        { name: 'vLLM', autoSelect: true, priority: 1 },
+        { name: 'vllm', autoSelect: true, priority: 1 },
+      ],
       containers: [
         {
           name: 'kserve-container',

@@ -13,6 +13,17 @@ const CORE: Record<string, { fields: readonly string[]; check?: (obj: Record<str
     fields: ['data', 'binaryData', 'immutable'],
     check: (o) => stringMap(o, 'data'),
   },
+  'v1/PersistentVolumeClaim': {
+    fields: ['spec', 'status'],
+    check: (o) => {
+      const spec = isRecord(o['spec']) ? o['spec'] : {};
+      const problems: MetaProblem[] = [];
+      if (!Array.isArray(spec['accessModes']) || spec['accessModes'].length === 0) problems.push({ segments: ['spec', 'accessModes'], message: 'needs at least one access mode' });
+      const storage = isRecord(spec['resources']) && isRecord(spec['resources']['requests']) ? spec['resources']['requests']['storage'] : undefined;
+      if (typeof storage !== 'string' && typeof storage !== 'number') problems.push({ segments: ['spec', 'resources', 'requests', 'storage'], message: 'needs a storage request' });
+      return problems;
+    },
+  },
   'v1/Secret': {
     fields: ['type', 'data', 'stringData', 'immutable'],
     check: (o) => [

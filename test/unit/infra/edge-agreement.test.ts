@@ -7,7 +7,7 @@ import type { Fleet } from '../../../src/fleet/load.ts';
 import { fleetModels } from '../../../infra/k8s/fleet-model.ts';
 import { renderFleet } from '../../../infra/k8s/render/render-fleet.ts';
 import { servedEndpoint } from '../../../infra/k8s/render/served-endpoint.ts';
-import { FLEET_FILE, fleetOf, loadFleet, REFERENCE_FLEET_FILE, REGION } from './fixtures.ts';
+import { FLEET_FILE, fleetOf, loadFleet, SHAPES_FLEET_FILE, REGION } from './fixtures.ts';
 
 function agreement(fleet: Fleet) {
   const compiled = compileFleet(fleet);
@@ -25,7 +25,7 @@ function agreement(fleet: Fleet) {
 }
 
 describe('edge and infra agree on every endpoint', () => {
-  for (const file of [FLEET_FILE, REFERENCE_FLEET_FILE]) {
+  for (const file of [FLEET_FILE, SHAPES_FLEET_FILE]) {
     describe(file, () => {
       const fleet = loadFleet(file);
       const rows = agreement(fleet);

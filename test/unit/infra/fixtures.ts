@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseFleet, type Fleet } from '../../../src/fleet/load.ts';
 
 export const FLEET_FILE = 'infra/fleet.yaml';
-export const REFERENCE_FLEET_FILE = 'test/unit/infra/reference-examples.fleet.yaml';
+export const SHAPES_FLEET_FILE = 'test/unit/infra/kserve-shapes.fleet.yaml';
 
 export const loadFleet = (path: string): Fleet => parseFleet(readFileSync(path, 'utf8'), path);
 

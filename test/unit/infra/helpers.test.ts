@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { paramsFromName, precisionOf } from '../../../infra/k8s/fleet-model.ts';
-import { ceilGiB, quantityBytes } from '../../../infra/k8s/quantity.ts';
-import { cacheTiersFor } from '../../../infra/k8s/render/cache-tiers.ts';
+import { ceilGiB, quantityBytes } from '../../../src/fleet/quantity.ts';
+import { vllmCacheArgs, cacheTiersFor } from '../../../infra/k8s/render/cache-tiers.ts';
 import { upstreamSecret } from '../../../infra/k8s/render/upstream-secret.ts';
 import { argValue, withArg, withoutArg } from '../../../infra/k8s/vllm-args.ts';
 import { fleetOf, REGION } from './fixtures.ts';
@@ -56,13 +56,23 @@ describe('cache tiers and secrets', () => {
   const policy = (tiers: string) =>
     fleetOf(REGION('r'), `apiVersion: llm-d.ai/v1alpha1\nkind: CachePolicy\nmetadata: { name: p }\nspec:\n${tiers}`).cachePolicies[0];
 
-  it("shares a node's tiers among its GPUs and maps evictions KServe knows", () => {
-    const p = policy('  tiers:\n    - { name: memory, size: 512Gi, evictionPolicy: lfu }\n    - { name: disk, size: 2Ti }\n    - { name: redis, size: 1Gi }\n');
+  it('takes every tier as written, per replica, and names each field it cannot render', () => {
+    const p = policy('  tiers:\n    - { name: hbm, type: gpu, size: 40Gi, eviction: fifo, ttl: 1h }\n    - { name: memory, size: 512Gi, evictionPolicy: lfu }\n    - { name: disk, size: 2Ti, eviction: fifo }\n    - { name: redis, size: 1Gi }\n');
     if (!p) throw new Error('fixture');
-    const t = cacheTiersFor(p, 2, 8);
-    expect(t).toMatchObject({ memoryGiB: 128, diskGiB: 512, eviction: 'arc', prefixCaching: true });
-    expect(t.notes.join('\n')).toMatch(/lfu rendered as arc/);
-    expect(t.notes.join('\n')).toMatch(/"redis" is not a backend KV tier/);
+    const t = cacheTiersFor(p);
+    expect(t).toMatchObject({ gpuBytes: 40 * 2 ** 30, memory: { gib: 512, eviction: 'arc' }, disk: { gib: 2048 }, prefixCaching: true });
+    const notes = t.notes.join('\n');
+    expect(notes).toMatch(/tiers\[0\] \(hbm\)\.ttl 1h: no vLLM equivalent/);
+    expect(notes).toMatch(/tiers\[0\] \(hbm\)\.eviction fifo: vLLM's GPU prefix cache always evicts least recently used/);
+    expect(notes).toMatch(/tiers\[1\] \(memory\)\.eviction lfu: rendered as arc/);
+    expect(notes).toMatch(/tiers\[2\] \(disk\)\.eviction fifo: vLLM's tiering evicts every tier with the memory tier's policy \(arc\)/);
+    expect(notes).toMatch(/tiers\[3\] \(redis\) is not a backend KV tier/);
+  });
+
+  it('turns prefix sharing off explicitly (vLLM caches prefixes by default)', () => {
+    const p = policy('  prefixSharing: { enabled: false }\n');
+    if (!p) throw new Error('fixture');
+    expect(vllmCacheArgs(cacheTiersFor(p))).toEqual(['--no-enable-prefix-caching']);
   });
 
   it('names the Kubernetes Secret after the edge secret, and only references it', () => {

@@ -10,7 +10,7 @@ import { DEFAULT_RENDER_OPTIONS } from '../../../infra/k8s/render/render-options
 import { writeRegion } from '../../../infra/k8s/render/write-manifests.ts';
 import { checkObject, validateFiles, validateText, type Finding } from '../../../infra/k8s/validate/validate-manifests.ts';
 import { realCrds } from './crds.ts';
-import { FLEET_FILE, fleetOf, loadFleet, REFERENCE_FLEET_FILE, REGION } from './fixtures.ts';
+import { FLEET_FILE, fleetOf, loadFleet, SHAPES_FLEET_FILE, REGION } from './fixtures.ts';
 
 const fleet = loadFleet(FLEET_FILE);
 const renders = renderFleet(fleet);
@@ -47,7 +47,7 @@ describe('infra render of infra/fleet.yaml', () => {
     expect(dig(isvc, 'spec', 'predictor')).toMatchObject({ minReplicas: 2, maxReplicas: 8, scaleTarget: 10, scaleMetric: 'concurrency', containerConcurrency: 16 });
     expect(dig(isvc, 'spec', 'predictor', 'model', 'modelFormat')).toEqual({ name: 'huggingface' });
     expect(dig(isvc, 'spec', 'predictor', 'model', 'resources')).toMatchObject({
-      requests: { 'nvidia.com/gpu': '1', memory: '96Gi' }, // 32Gi + a 64Gi share of the CachePolicy's 512Gi RAM tier
+      requests: { 'nvidia.com/gpu': '1', memory: '96Gi', 'ephemeral-storage': '512Gi' }, // 32Gi + the CachePolicy's 64Gi RAM tier; its disk tier
       limits: { 'nvidia.com/gpu': '1', memory: '112Gi' },
     });
   });
@@ -90,17 +90,25 @@ describe('infra render of infra/fleet.yaml', () => {
     expect(dig(llm, 'spec', 'router', 'route', 'http', 'spec', 'rules', '0', 'backendRefs', '0')).toMatchObject({ kind: 'InferencePool', name: 'llama-3-1-70b-inference-pool' });
   });
 
-  it("renders the CachePolicy's backend tiers: prefix caching, CPU offloading, and the disk tier for llm-d", () => {
+  it("renders the CachePolicy's backend tiers per replica: GPU KV size, prefix caching, RAM and disk offloading", () => {
     const us = regionRender(renders, 'us-east');
-    expect(dig(manifest(us, 'InferenceService', 'llama-3-1-8b'), 'spec', 'predictor', 'model', 'args')).toEqual(
-      expect.arrayContaining(['--enable-prefix-caching', '--kv-offloading-backend=native', '--kv-offloading-size=64']),
+    const isvc = manifest(us, 'InferenceService', 'llama-3-1-8b');
+    const offload = {
+      kv_connector: 'OffloadingConnector',
+      kv_role: 'kv_both',
+      kv_connector_extra_config: { spec_name: 'TieringOffloadingSpec', cpu_bytes_to_use: 64 * 2 ** 30, eviction_policy: 'lru', secondary_tiers: [{ type: 'fs', root_dir: '/mnt/kv-cache-0' }] },
+    };
+    expect(dig(isvc, 'spec', 'predictor', 'model', 'args')).toEqual(
+      expect.arrayContaining(['--enable-prefix-caching', `--kv-cache-memory-bytes=${40 * 2 ** 30}`, `--kv-transfer-config=${JSON.stringify(offload)}`]),
     );
+    expect(dig(isvc, 'spec', 'predictor', 'volumes')).toEqual([{ name: 'kv-cache-secondary-0', emptyDir: { sizeLimit: '512Gi' } }]);
+    expect(dig(isvc, 'spec', 'predictor', 'model', 'volumeMounts')).toEqual([{ name: 'kv-cache-secondary-0', mountPath: '/mnt/kv-cache-0' }]);
     expect(dig(manifest(us, 'LLMInferenceService', 'llama-3-1-70b'), 'spec', 'kvCacheOffloading')).toEqual({
-      cpu: '256Gi', // half of a node's 512Gi RAM tier: the pod has 4 of its 8 GPUs
+      cpu: '64Gi',
       evictionPolicy: 'lru',
-      secondary: [{ fileSystem: { emptyDir: { size: '1024Gi' } } }],
+      secondary: [{ fileSystem: { emptyDir: { size: '512Gi' } } }],
     });
-    expect(us.warnings.join('\n')).toContain('ttl 1h has no vLLM equivalent');
+    expect(us.warnings.join('\n')).toContain('tiers[1] (memory).ttl 1h: no vLLM equivalent');
   });
 
   it("warns where the fleet contradicts itself: HPA cannot scale on concurrency", () => {
@@ -228,12 +236,12 @@ data: { key: "not base64!" }
   });
 });
 
-describe('the reference examples, fed through a fleet file', () => {
-  const reference = loadFleet(REFERENCE_FLEET_FILE);
-  const rendered = renderFleet(reference, DEFAULT_RENDER_OPTIONS);
+describe("KServe's other spellings of the patterns, fed through a fleet file", () => {
+  const shapes = loadFleet(SHAPES_FLEET_FILE);
+  const rendered = renderFleet(shapes, DEFAULT_RENDER_OPTIONS);
 
   it('render and validate against the real CRDs', () => {
-    const out = mkdtempSync(join(tmpdir(), 'switchyard-reference-'));
+    const out = mkdtempSync(join(tmpdir(), 'switchyard-shapes-'));
     for (const r of rendered) writeRegion(out, r);
     const findings = validateFiles([out], realCrds());
     expect(errorsOf(findings)).toEqual([]);
@@ -267,7 +275,15 @@ describe('the reference examples, fed through a fleet file', () => {
 
   it('corrects a served name that disagrees with the edge, and says so', () => {
     const isvc = manifest(regionRender(rendered, 'us-east'), 'InferenceService', 'llama-3-1-8b');
-    expect(dig(isvc, 'spec', 'predictor', 'model', 'args')).toEqual(['--backend=vllm', '--model_name=llama-3.1-8b', '--enable-prefix-caching', '--block-size=16', '--kv-offloading-backend=native', '--kv-offloading-size=32']);
+    const offload = { kv_connector: 'OffloadingConnector', kv_role: 'kv_both', kv_connector_extra_config: { spec_name: 'TieringOffloadingSpec', cpu_bytes_to_use: 32 * 2 ** 30, eviction_policy: 'lru', secondary_tiers: [{ type: 'fs', root_dir: '/mnt/kv-cache-0' }] } };
+    expect(dig(isvc, 'spec', 'predictor', 'model', 'args')).toEqual([
+      '--backend=vllm',
+      '--model_name=llama-3.1-8b',
+      '--enable-prefix-caching',
+      '--block-size=16',
+      `--kv-cache-memory-bytes=${60 * 2 ** 30}`,
+      `--kv-transfer-config=${JSON.stringify(offload)}`,
+    ]);
     expect(regionRender(rendered, 'us-east').warnings.join('\n')).toContain('args serve "llama3-8b" but the edge routes "llama-3.1-8b"');
   });
 
@@ -275,7 +291,7 @@ describe('the reference examples, fed through a fleet file', () => {
     const llm = manifest(regionRender(rendered, 'us-east'), 'LLMInferenceService', 'qwen3-32b-pd');
     expect(dig(llm, 'spec', 'model')).toEqual({ uri: 'hf://Qwen/Qwen3-32B', name: 'qwen3-32b' });
     expect(dig(llm, 'spec')).toMatchObject({ replicas: 3, parallelism: { tensor: 2 }, prefill: { replicas: 2, parallelism: { tensor: 2 } } });
-    expect(dig(llm, 'spec', 'kvCacheOffloading')).toEqual({ cpu: '64Gi', evictionPolicy: 'lru', secondary: [{ fileSystem: { emptyDir: { size: '256Gi' } } }] });
+    expect(dig(llm, 'spec', 'kvCacheOffloading')).toEqual({ cpu: '32Gi', evictionPolicy: 'lru', secondary: [{ fileSystem: { emptyDir: { size: '256Gi' } } }] });
   });
 
   it('warns where a region has no upstream credentials', () => {
