@@ -14,7 +14,10 @@ import { DEFAULT_GPU, GPU_NAMES, gpuShape, type GpuName } from '../infra/k8s/pla
 import { PRECISIONS, type Precision } from '../infra/k8s/plan/memory.ts';
 import { planFleet } from '../infra/k8s/plan/plan-fleet.ts';
 import { PROMPT_PROFILE_NAMES, PROMPT_PROFILES, TRAFFIC_PATTERNS, type PromptProfile, type Traffic } from '../infra/k8s/plan/plan-input.ts';
-import { fleetReport, matrixReport, standaloneReport } from '../infra/k8s/plan/plan-report.ts';
+import { antiPatterns } from '../infra/k8s/plan/anti-patterns.ts';
+import { USE_CASE_NAMES, type UseCase } from '../infra/k8s/plan/patterns.ts';
+import { fleetReport, matrixReport, standaloneReport, useCaseReport } from '../infra/k8s/plan/plan-report.ts';
+import { LABEL } from '../src/fleet/schema.ts';
 import { recommend } from '../infra/k8s/plan/recommend.ts';
 import { renderFleet } from '../infra/k8s/render/render-fleet.ts';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../infra/k8s/render/render-options.ts';
@@ -63,7 +66,7 @@ const renderOptions = (f: RenderFlags): RenderOptions => ({ gpusPerNode: f.gpusP
 
 function planCommand(): Command {
   return new Command('plan')
-    .description('recommend an architecture pattern (1 single, 2 replicated, 3 auto-scaling, 4 disaggregated, 5 tensor parallel) per model and region, or for --params alone')
+    .description("recommend an architecture pattern per model and region, or for --params alone: the reference's decision matrix (size × traffic) first, then the memory-fit refinement; warns on the reference's anti-patterns")
     .option('--fleet <file>', 'fleet file (default when --params is not given: infra/fleet.yaml)')
     .option('--model <id>', 'only this model of the fleet')
     .option('--params <billions>', 'model size in billions of parameters (standalone, or to override the fleet)', positive)
@@ -71,21 +74,27 @@ function planCommand(): Command {
     .addOption(new Option('--gpu <name>', 'accelerator').choices(GPU_NAMES).default(DEFAULT_GPU))
     .option('--gpu-memory <GiB>', 'memory per GPU, overriding the preset', positive)
     .option('--gpus-per-node <n>', 'GPUs per node', positiveInt, 8)
-    .addOption(new Option('--traffic <pattern>', 'traffic shape (fleet default: from replica bounds)').choices(TRAFFIC_PATTERNS))
+    .addOption(new Option('--traffic <pattern>', `traffic shape, as the decision matrix names them (fleet default: the ${LABEL.traffic} annotation, else the replica bounds)`).choices(TRAFFIC_PATTERNS))
+    .addOption(new Option('--use-case <case>', "the reference's \"Optimize for your use case\" row").choices(USE_CASE_NAMES))
     .option('--rps <n>', 'peak requests per second per region', positive)
     .addOption(new Option('--prompt <profile>', `prompt lengths: ${PROMPT_PROFILE_NAMES.map((p) => `${p} ~${PROMPT_PROFILES[p].promptTokens}`).join(', ')} tokens`).choices(PROMPT_PROFILE_NAMES).default('mixed'))
     .option('--max-model-len <tokens>', 'longest sequence one request may use', positiveInt)
     .option('--ttft-ms <ms>', 'time-to-first-token target', positive)
     .option('--itl-ms <ms>', 'inter-token latency target', positive)
     .option('--json', 'print the plan as JSON')
-    .option('--matrix', 'print the decision matrix and the pattern comparison table')
+    .option('--matrix', 'print the decision matrix (every size × traffic cell), the pattern comparison matrix and the use-case table')
     .action(
       (o: {
         fleet?: string; model?: string; params?: number; precision?: Precision; gpu: GpuName; gpuMemory?: number; gpusPerNode: number;
         traffic?: Traffic; rps?: number; prompt: PromptProfile; maxModelLen?: number; ttftMs?: number; itlMs?: number; json?: boolean; matrix?: boolean;
+        useCase?: UseCase;
       }) => {
         if (o.matrix) {
           console.log(matrixReport());
+          if (o.params === undefined && o.fleet === undefined && o.useCase === undefined) return;
+        }
+        if (o.useCase !== undefined) {
+          console.log(useCaseReport(o.useCase));
           if (o.params === undefined && o.fleet === undefined) return;
         }
         const flags = {
@@ -107,7 +116,7 @@ function planCommand(): Command {
             precision: o.precision ?? 'bf16',
             gpu: flags.gpu,
             gpusPerNode: o.gpusPerNode,
-            traffic: o.traffic ?? 'steady',
+            traffic: o.traffic ?? 'any',
             rps: o.rps ?? 1,
             promptTokens: profile.promptTokens,
             outputTokens: profile.outputTokens,
@@ -121,7 +130,13 @@ function planCommand(): Command {
         }
         const { fleet } = loadFleetFile(o.fleet ?? DEFAULT_FLEET);
         const plans = planFleet(fleet, flags, o.model);
-        console.log(o.json ? JSON.stringify(plans, null, 2) : fleetReport(plans));
+        const warnings = antiPatterns(fleet).filter((a) => o.model === undefined || a.model === o.model);
+        if (o.json) {
+          console.log(JSON.stringify({ plans, antiPatterns: warnings }, null, 2));
+          return;
+        }
+        console.log(fleetReport(plans));
+        for (const w of warnings) console.log(`anti-pattern (${w.id}): ${w.message}`);
       },
     );
 }

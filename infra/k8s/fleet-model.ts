@@ -1,6 +1,6 @@
 import { servedModelId } from '../../src/fleet/compile.ts';
 import type { Fleet } from '../../src/fleet/load.ts';
-import { LABEL, type InferenceServiceDoc, type LLMDeploymentDoc, type RegionDoc } from '../../src/fleet/schema.ts';
+import { LABEL, TRAFFIC_SHAPES, type InferenceServiceDoc, type LLMDeploymentDoc, type RegionDoc, type TrafficShape } from '../../src/fleet/schema.ts';
 import { quantityBytes } from '../../src/fleet/quantity.ts';
 import { asNumber, asString, dig, isRecord, toJsonObject, type JsonObject } from './loose.ts';
 import type { Precision } from './plan/memory.ts';
@@ -59,6 +59,8 @@ export interface FleetModel {
   precision: Precision;
   /** The pattern the fleet, as written, deploys. */
   configured: { pattern: PatternId; combinedWith: PatternId[] };
+  /** The traffic shape the fleet declares for it (switchyard.dev/traffic). */
+  traffic?: TrafficShape;
 }
 
 const splitList = (value: string | undefined) =>
@@ -259,4 +261,15 @@ function poolOf(phase: Phase | undefined, deploymentTensor: number | undefined, 
   };
 }
 
-export const fleetModels = (fleet: Fleet): FleetModel[] => [...fleet.inferenceServices, ...fleet.llmDeployments].map(fleetModel);
+/** The traffic annotation, when it names one of the matrix's shapes (the compiler refuses anything else). */
+export function trafficOf(resource: ModelResource): TrafficShape | undefined {
+  const written = resource.metadata.annotations?.[LABEL.traffic] ?? resource.metadata.labels?.[LABEL.traffic];
+  return (TRAFFIC_SHAPES as readonly string[]).includes(written ?? '') ? (written as TrafficShape) : undefined;
+}
+
+export const fleetModels = (fleet: Fleet): FleetModel[] =>
+  [...fleet.inferenceServices, ...fleet.llmDeployments].map((resource) => {
+    const model = fleetModel(resource);
+    const traffic = trafficOf(resource);
+    return traffic ? { ...model, traffic } : model;
+  });

@@ -8,6 +8,7 @@ import {
   LABEL,
   LOAD_BALANCERS,
   RoutingPolicySpecSchema,
+  TRAFFIC_SHAPES,
   type FleetDocument,
   type InferenceServiceDoc,
   type LLMDeploymentDoc,
@@ -221,6 +222,11 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
       labels[LABEL.tier] ?? annotations[LABEL.tier] ?? fleet.tiers.find((t) => t.spec.defaultModel !== undefined && [id, ...aliases].includes(t.spec.defaultModel))?.metadata.name;
     if (tier !== undefined && !tierNames.has(tier)) {
       problem(resource, ['metadata', 'labels', LABEL.tier], `unknown tier "${tier}"; defined tiers: ${[...tierNames].join(', ') || '(none)'}`);
+    }
+
+    const traffic = annotations[LABEL.traffic] ?? labels[LABEL.traffic];
+    if (traffic !== undefined && !(TRAFFIC_SHAPES as readonly string[]).includes(traffic)) {
+      problem(resource, ['metadata', 'annotations', LABEL.traffic], `unknown traffic "${traffic}"; expected one of ${TRAFFIC_SHAPES.join(', ')} (the decision matrix's shapes)`);
     }
 
     const lbAnnotation = annotations[LABEL.loadBalancing];

@@ -5,14 +5,17 @@ import { defer } from './defer.ts';
 import { healthy } from '../route/filters/healthy.ts';
 import { keyScope } from '../route/filters/key-scope.ts';
 import { notSaturated } from '../route/filters/not-saturated.ts';
+import { servesModel } from '../route/filters/serves-model.ts';
 
 const scope = keyScope();
-const available = [healthy(), notSaturated()];
+// Served (the server lists it), up, and not saturated: where a request could go right now.
+const available = [servesModel(), healthy(), notSaturated()];
 
 /**
  * GET /v1/models, the global model registry as the caller's key sees it: each model with an
  * endpoint in the key's scope, the regions that serve it there (fleet file), and the regions
- * that can take a request right now (prober snapshot, circuit breakers, saturation).
+ * that can take a request right now (the servers' own model lists, health, circuit breakers,
+ * saturation).
  */
 export const listModels = (gw: Gateway) => {
   // `created` is when this gateway loaded the fleet, the closest thing to a creation time it knows.

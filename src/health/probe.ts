@@ -1,6 +1,6 @@
 import { CancelScope } from '../backends/cancellation.ts';
 import { TransportError, type Transport, type UpstreamResponse } from '../backends/transport.ts';
-import type { CompiledEndpoint, CompiledFleet } from '../fleet/compiled.ts';
+import { PATH_PREFIX, type CompiledEndpoint, type CompiledFleet } from '../fleet/compiled.ts';
 import type { HealthSample } from '../route/endpoint-view.ts';
 import { mapLimit } from './map-limit.ts';
 import { serverRoot } from './server-root.ts';
@@ -29,28 +29,32 @@ export interface FleetProbeOptions extends Omit<ProbeOptions, 'credential'> {
 }
 
 export const PROBE_DEFAULTS = { maxMetricsBytes: 4 * 1024 * 1024, concurrency: 3 } as const;
+/** The snapshot is read on every isolate: a server listing more models than this is cut to it. */
+export const MAX_SERVED_MODELS = 256;
+const MAX_MODELS_BODY_BYTES = 1024 * 1024;
 const MAX_IGNORED_BODY_BYTES = 64 * 1024;
 const MAX_ERROR_CHARS = 200; // the snapshot is read on every isolate: keep it small
 
 /** Probes the server behind one endpoint. Never throws: failures are `healthy: false`. */
 export async function probeEndpoint(endpoint: CompiledEndpoint, transport: Transport, options: ProbeOptions): Promise<HealthSample> {
   try {
-    return await probeServer(serverRoot(endpoint), transport, options);
+    return await probeServer(serverRoot(endpoint), transport, options, PATH_PREFIX[endpoint.pathStyle]);
   } catch (error) {
     return failed(options, describe(error));
   }
 }
 
 /**
- * GET {root}/health and {root}/metrics at once under one deadline. Healthy means /health
- * answered 2xx; metrics are added when /metrics answered and parsed, and their failure
- * alone leaves the sample healthy (with `error` saying what went wrong).
+ * GET {root}/health, {root}/metrics and {root}{prefix}/models at once under one deadline.
+ * Healthy means /health answered 2xx; metrics and the served models are added when their
+ * routes answered and parsed, and their failure alone leaves the sample healthy (with `error`
+ * saying what went wrong about metrics).
  */
-export async function probeServer(root: string, transport: Transport, options: ProbeOptions): Promise<HealthSample> {
+export async function probeServer(root: string, transport: Transport, options: ProbeOptions, openAiPrefix = '/v1'): Promise<HealthSample> {
   const deadline = startDeadline(options.timeoutMs);
   try {
     const get = (path: string) => send(transport, deadline, `${root}${path}`, options);
-    const [health, metrics] = await Promise.all([
+    const [health, metrics, served] = await Promise.all([
       settle(deadline, options.timeoutMs, async () => {
         const response = await get('/health');
         await release(response, deadline);
@@ -64,8 +68,21 @@ export async function probeServer(root: string, transport: Transport, options: P
         }
         return parseVllmLoad(await readText(response, options.maxMetricsBytes ?? PROBE_DEFAULTS.maxMetricsBytes, deadline));
       }),
+      settle(deadline, options.timeoutMs, async () => {
+        const response = await get(`${openAiPrefix}/models`);
+        if (response.status < 200 || response.status > 299) {
+          await release(response, deadline);
+          throw new Error(`${openAiPrefix}/models answered ${response.status}`);
+        }
+        return servedModels(await readText(response, MAX_MODELS_BODY_BYTES, deadline));
+      }),
     ]);
-    const sample: HealthSample = { healthy: health.ok, checkedAt: options.now(), ...(metrics.ok ? metrics.value : {}) };
+    const sample: HealthSample = {
+      healthy: health.ok,
+      checkedAt: options.now(),
+      ...(metrics.ok ? metrics.value : {}),
+      ...(served.ok && served.value !== undefined ? { served: served.value } : {}),
+    };
     if (!health.ok) sample.error = clip(health.error);
     else if (!metrics.ok) sample.error = clip(`metrics: ${metrics.error}`);
     return sample;
@@ -75,8 +92,9 @@ export async function probeServer(root: string, transport: Transport, options: P
 }
 
 /**
- * Probes every endpoint of the fleet, each server once (endpoints sharing a root and a
- * credential share its sample), at most `concurrency` servers at a time. Never throws.
+ * Probes every endpoint of the fleet, each server once per OpenAI prefix (endpoints sharing a
+ * root, a prefix and a credential share its sample), at most `concurrency` servers at a time.
+ * Never throws.
  */
 export async function probeFleet(
   fleet: Pick<CompiledFleet, 'endpoints'>,
@@ -85,12 +103,13 @@ export async function probeFleet(
 ): Promise<HealthSnapshot> {
   const takenAt = safeNow(options);
   const endpoints: Record<string, HealthSample> = {};
-  const servers = new Map<string, { root: string; credential: string | undefined; ids: string[] }>();
+  const servers = new Map<string, { root: string; prefix: string; credential: string | undefined; ids: string[] }>();
   for (const endpoint of fleet.endpoints) {
     // Only vLLM servers have /health and /metrics. A SageMaker endpoint gets no sample (no data
     // is not "down"); the passive circuit breaker still watches its live traffic.
     if (endpoint.backend !== 'vllm') continue;
     const root = serverRoot(endpoint);
+    const prefix = PATH_PREFIX[endpoint.pathStyle];
     let credential: string | undefined;
     try {
       credential = options.credentialFor?.(endpoint);
@@ -98,16 +117,16 @@ export async function probeFleet(
       endpoints[endpoint.id] = failed(options, `credential: ${describe(error)}`);
       continue;
     }
-    const key = `${root}\n${credential ?? ''}`;
+    const key = `${root}\n${prefix}\n${credential ?? ''}`;
     const server = servers.get(key);
-    if (server === undefined) servers.set(key, { root, credential, ids: [endpoint.id] });
+    if (server === undefined) servers.set(key, { root, prefix, credential, ids: [endpoint.id] });
     else server.ids.push(endpoint.id);
   }
   const list = [...servers.values()];
   const samples = await mapLimit(list, options.concurrency ?? PROBE_DEFAULTS.concurrency, async (server) => {
     const serverOptions: ProbeOptions = { ...options, ...(server.credential === undefined ? {} : { credential: server.credential }) };
     try {
-      return await probeServer(server.root, transport, serverOptions);
+      return await probeServer(server.root, transport, serverOptions, server.prefix);
     } catch (error) {
       return failed(options, describe(error));
     }
@@ -115,7 +134,10 @@ export async function probeFleet(
   list.forEach((server, i) => {
     for (const id of server.ids) endpoints[id] = samples[i] as HealthSample;
   });
-  return { takenAt, endpoints };
+  // In fleet order, whichever server answered first.
+  const ordered: Record<string, HealthSample> = {};
+  for (const e of fleet.endpoints) if (Object.hasOwn(endpoints, e.id)) ordered[e.id] = endpoints[e.id] as HealthSample;
+  return { takenAt, endpoints: ordered };
 }
 
 interface Deadline {
@@ -199,6 +221,28 @@ async function release(response: UpstreamResponse, deadline: Deadline): Promise<
   } catch {
     // readText already cancelled the body
   }
+}
+
+/**
+ * The ids of OpenAI's model list (`{"data":[{"id":…}]}`), as vLLM and KServe answer it;
+ * undefined when the body is not that shape (no claim either way).
+ */
+function servedModels(text: string): string[] | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const data = typeof body === 'object' && body !== null ? (body as { data?: unknown }).data : undefined;
+  if (!Array.isArray(data)) return undefined;
+  const ids: string[] = [];
+  for (const entry of data) {
+    const id = typeof entry === 'object' && entry !== null ? (entry as { id?: unknown }).id : undefined;
+    if (typeof id === 'string' && id.length <= 256) ids.push(id);
+    if (ids.length === MAX_SERVED_MODELS) break;
+  }
+  return ids;
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -20,6 +20,7 @@ const HealthSampleSchema = z.object({
   waiting: count.optional(),
   running: count.optional(),
   kvCacheUsage: count.optional(),
+  served: z.array(z.string()).optional(),
   checkedAt: z.number(),
   error: z.string().optional(),
 });

@@ -10,6 +10,11 @@ export interface HealthSample {
   running?: number;
   /** vllm:kv_cache_usage_perc, 0..1. */
   kvCacheUsage?: number;
+  /**
+   * The model ids the server lists at its OpenAI `/models` route: what it really serves.
+   * Absent when the route did not answer (unknown, not "nothing").
+   */
+  served?: string[];
   /** Epoch ms of the probe. */
   checkedAt: number;
   error?: string;

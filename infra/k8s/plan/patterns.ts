@@ -1,80 +1,121 @@
 /**
- * The five cluster-side patterns of "Architecture Patterns for LLM Inference" and their
- * comparison table, as data. `switchyard infra plan --matrix` prints this table next to the
- * decision matrix (decision-matrix.ts).
+ * The eight patterns of "Architecture Patterns for LLM Inference" and the document's Pattern
+ * Comparison Matrix, as data: its columns verbatim (model size, traffic, latency, cost on the
+ * $ scale, complexity), plus what Switchyard does for each. `switchyard infra plan --matrix`
+ * prints it next to the decision matrix (decision-matrix.ts).
  */
-export const PATTERN_IDS = [1, 2, 3, 4, 5] as const;
+export const PATTERN_IDS = [1, 2, 3, 4, 5, 6, 7, 8] as const;
 export type PatternId = (typeof PATTERN_IDS)[number];
+
+/** The patterns a cluster runs (infra renders them); 6-8 live at the edge, across clusters. */
+export const CLUSTER_PATTERN_IDS = [1, 2, 3, 4, 5] as const satisfies readonly PatternId[];
 
 export interface Pattern {
   id: PatternId;
   name: string;
-  /** What infra renders for it. */
-  renders: string;
-  complexity: string;
-  scalability: string;
-  costEfficiency: string;
+  /** The comparison matrix's columns, as the document writes them. */
+  modelSize: string;
+  traffic: string;
   latency: string;
-  faultTolerance: string;
-  bestFor: string;
+  cost: string;
+  complexity: string;
+  /** What Switchyard renders or does for it. */
+  switchyard: string;
 }
 
 export const PATTERNS: Record<PatternId, Pattern> = {
   1: {
     id: 1,
-    name: 'Single instance',
-    renders: 'InferenceService, minReplicas = maxReplicas = 1',
-    complexity: 'low',
-    scalability: 'none',
-    costEfficiency: 'high at low load',
-    latency: 'good while unloaded',
-    faultTolerance: 'none (single point of failure)',
-    bestFor: 'development, prototypes, low steady traffic',
+    name: 'Single Instance',
+    modelSize: '< 7B',
+    traffic: 'Low',
+    latency: 'Medium',
+    cost: '$',
+    complexity: 'Low',
+    switchyard: 'InferenceService, minReplicas = maxReplicas = 1; the edge routes to it',
   },
   2: {
     id: 2,
-    name: 'Replicated instances',
-    renders: 'InferenceService, N fixed replicas behind the edge load balancer',
-    complexity: 'low',
-    scalability: 'horizontal, by hand',
-    costEfficiency: 'medium (pays for peak all day)',
-    latency: 'good; depends on load balancing',
-    faultTolerance: 'high',
-    bestFor: 'steady production traffic',
+    name: 'Replicated',
+    modelSize: '< 13B',
+    traffic: 'Medium',
+    latency: 'Low',
+    cost: '$$',
+    complexity: 'Low',
+    switchyard: 'InferenceService with N fixed replicas; the edge balances them (round robin, least connections, weighted, consistent hash)',
   },
   3: {
     id: 3,
-    name: 'Auto-scaling pool',
-    renders: 'InferenceService with min/max replicas, scaleTarget, scaleMetric, containerConcurrency',
-    complexity: 'medium',
-    scalability: 'elastic',
-    costEfficiency: 'high',
-    latency: 'cold-start spikes while scaling up (model load takes minutes)',
-    faultTolerance: 'high',
-    bestFor: 'variable or bursty traffic',
+    name: 'Auto-scaling',
+    modelSize: '< 30B',
+    traffic: 'Variable',
+    latency: 'Low',
+    cost: '$$$',
+    complexity: 'Medium',
+    switchyard: 'InferenceService with min/max replicas, scaleTarget, scaleMetric, containerConcurrency; the edge spills over a saturated pool',
   },
   4: {
     id: 4,
-    name: 'Disaggregated prefill/decode',
-    renders: 'LLMInferenceService with prefill and decode pools, scheduler and InferencePool (llm-d)',
-    complexity: 'high',
-    scalability: 'per phase (prefill and decode scale apart)',
-    costEfficiency: 'high at scale',
-    latency: 'best TTFT and ITL under load',
-    faultTolerance: 'medium (KV transfer path between pools)',
-    bestFor: 'long prompts with tight TTFT and ITL targets at scale',
+    name: 'Disaggregated',
+    modelSize: 'Any',
+    traffic: 'High',
+    latency: 'Very Low',
+    cost: '$$$',
+    complexity: 'High',
+    switchyard: 'LLMInferenceService with prefill and decode pools, KV transfer over NIXL, the llm-d scheduler and InferencePool',
   },
   5: {
     id: 5,
-    name: 'Tensor parallel',
-    renders: 'tensor/pipeline parallel size, GPUs per replica, multi-node workerSpec beyond one node',
-    complexity: 'medium to high',
-    scalability: 'vertical (GPUs per replica), then replicas',
-    costEfficiency: 'lower per token (interconnect overhead)',
-    latency: 'lower ITL per request than fewer GPUs',
-    faultTolerance: 'low (one GPU failure takes the replica down)',
-    bestFor: 'models that do not fit one GPU',
+    name: 'Tensor Parallel',
+    modelSize: '> 30B',
+    traffic: 'Any',
+    latency: 'Medium',
+    cost: '$$$$',
+    complexity: 'High',
+    switchyard: 'tensor / pipeline parallel size, GPUs per replica = TP × PP, a multi-node workerSpec beyond one node',
+  },
+  6: {
+    id: 6,
+    name: 'Hybrid Multi-Tier',
+    modelSize: 'Mixed',
+    traffic: 'High',
+    latency: 'Variable',
+    cost: '$$$$',
+    complexity: 'Very High',
+    switchyard: 'the edge classifies each request and picks the edge / regional / central tier (Tier placement, tier rules)',
+  },
+  7: {
+    id: 7,
+    name: 'Federation',
+    modelSize: 'Any',
+    traffic: 'Global',
+    latency: 'Low',
+    cost: '$$$$$',
+    complexity: 'Very High',
+    switchyard: 'the edge keeps the global model registry and routes by geography, health, load, cost and residency, failing over across regions',
+  },
+  8: {
+    id: 8,
+    name: 'Caching-First',
+    modelSize: 'Any',
+    traffic: 'Repeated',
+    latency: 'Very Low',
+    cost: '$$',
+    complexity: 'Medium',
+    switchyard: 'edge response cache (isolate memory, colo Cache API, Redis), prefix-affinity routing, and the CachePolicy tiers in vLLM',
   },
 };
 
 export const patternLabel = (id: PatternId): string => `${id} ${PATTERNS[id].name}`;
+
+/** The document's "Optimize for your use case" table. */
+export const USE_CASES = {
+  chatbot: { name: 'Chatbot', pattern: 3, optimization: 'Low latency' },
+  batch: { name: 'Batch Processing', pattern: 2, optimization: 'High throughput' },
+  realtime: { name: 'Real-time API', pattern: 4, optimization: 'Consistent latency' },
+  research: { name: 'Research', pattern: 1, optimization: 'Cost efficiency' },
+  enterprise: { name: 'Enterprise', pattern: 6, optimization: 'Flexibility' },
+} as const satisfies Record<string, { name: string; pattern: PatternId; optimization: string }>;
+
+export type UseCase = keyof typeof USE_CASES;
+export const USE_CASE_NAMES = Object.keys(USE_CASES) as UseCase[];

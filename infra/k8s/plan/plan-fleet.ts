@@ -1,4 +1,5 @@
 import type { Fleet } from '../../../src/fleet/load.ts';
+import { LABEL } from '../../../src/fleet/schema.ts';
 import { fleetModels, regionsOf, type FleetModel } from '../fleet-model.ts';
 import type { GpuShape } from './gpus.ts';
 import type { Precision } from './memory.ts';
@@ -46,10 +47,10 @@ export function planInputFor(model: FleetModel, flags: PlanFlags): { input: Plan
   const assumptions: string[] = [];
   const paramsB = flags.paramsB ?? model.paramsB;
   if (paramsB === undefined) throw new Error(`${model.resource.kind} "${model.name}": cannot tell the model size from its names; pass --params <billions>`);
-  let traffic = flags.traffic;
+  let traffic = flags.traffic ?? model.traffic;
   if (traffic === undefined) {
-    traffic = model.replicas.max > model.replicas.min ? 'variable' : 'steady';
-    assumptions.push(`traffic ${traffic} (from replica bounds ${model.replicas.min}..${model.replicas.max}; --traffic to say)`);
+    traffic = model.replicas.max > model.replicas.min ? 'variable' : model.replicas.min > 1 ? 'steady' : 'sporadic';
+    assumptions.push(`traffic ${traffic} (from replica bounds ${model.replicas.min}..${model.replicas.max}; the ${LABEL.traffic} annotation or --traffic to say)`);
   }
   if (flags.rps === undefined) assumptions.push(`${DEFAULT_RPS} rps peak (--rps to say)`);
   const profile = PROMPT_PROFILES[flags.prompt];

@@ -1,8 +1,9 @@
 import type { GpuShape } from './gpus.ts';
 import type { Precision } from './memory.ts';
 
-export const TRAFFIC_PATTERNS = ['steady', 'variable', 'bursty'] as const;
-export type Traffic = (typeof TRAFFIC_PATTERNS)[number];
+import type { Traffic } from './decision-matrix.ts';
+
+export { TRAFFIC_PATTERNS, type Traffic } from './decision-matrix.ts';
 
 /** Typical token counts per request for the prompt-length profiles the plan understands. */
 export const PROMPT_PROFILES = {
@@ -23,6 +24,7 @@ export interface PlanInput {
   precision: Precision;
   gpu: GpuShape;
   gpusPerNode: number;
+  /** The decision matrix's traffic shape. */
   traffic: Traffic;
   /** Peak requests per second the model must serve (per region). */
   rps: number;

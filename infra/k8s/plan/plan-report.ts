@@ -1,5 +1,5 @@
-import { DECISION_MATRIX } from './decision-matrix.ts';
-import { PATTERN_IDS, PATTERNS, patternLabel, type PatternId } from './patterns.ts';
+import { DECISION_MATRIX, SIZE_CLASSES, TRAFFIC_PATTERNS } from './decision-matrix.ts';
+import { PATTERN_IDS, PATTERNS, patternLabel, USE_CASES, USE_CASE_NAMES, type PatternId, type UseCase } from './patterns.ts';
 import type { ModelPlan } from './plan-fleet.ts';
 import type { PlanInput } from './plan-input.ts';
 import type { Recommendation } from './recommend.ts';
@@ -11,21 +11,59 @@ const fixed = (x: number, digits = 1) => {
 };
 const range = (r: { min: number; max: number }, digits = 0) => (r.min === r.max ? fixed(r.min, digits) : `${fixed(r.min, digits)}..${fixed(r.max, digits)}`);
 const patterns = (p: PatternId, also: readonly PatternId[]) => [p, ...also].join(' + ');
+const named = (ps: readonly PatternId[]) => ps.map((p) => PATTERNS[p].name).join(' + ');
 
-/** The decision matrix and the comparison table, as `infra plan --matrix` prints them. */
+/** The decision matrix (every size × traffic cell), the Pattern Comparison Matrix and the use-case table, as `infra plan --matrix` prints them. */
 export function matrixReport(): string {
   const matrix = textTable(
-    ['#', 'PATTERN', 'MODEL SIZE', 'TRAFFIC', 'LATENCY NEEDS'],
-    DECISION_MATRIX.map((r) => [String(r.pattern), PATTERNS[r.pattern].name, r.modelSize, r.traffic, r.latency]),
+    ['MODEL SIZE', ...TRAFFIC_PATTERNS.map((t) => t.toUpperCase())],
+    SIZE_CLASSES.map((size) => [
+      size,
+      ...TRAFFIC_PATTERNS.map((traffic) => {
+        const cell = DECISION_MATRIX.find((c) => c.size === size && c.traffic === traffic);
+        return cell ? `${cell.patterns.join(' + ')}${cell.source === 'comparison' ? '*' : ''}` : '-';
+      }),
+    ]),
   );
   const comparison = textTable(
-    ['#', 'PATTERN', 'COMPLEXITY', 'SCALABILITY', 'COST EFFICIENCY', 'LATENCY', 'FAULT TOLERANCE', 'BEST FOR'],
+    ['#', 'PATTERN', 'MODEL SIZE', 'TRAFFIC', 'LATENCY', 'COST', 'COMPLEXITY', 'IN SWITCHYARD'],
     PATTERN_IDS.map((id) => {
       const p = PATTERNS[id];
-      return [String(id), p.name, p.complexity, p.scalability, p.costEfficiency, p.latency, p.faultTolerance, p.bestFor];
+      return [String(id), p.name, p.modelSize, p.traffic, p.latency, p.cost, p.complexity, p.switchyard];
     }),
   );
-  return `Decision matrix (first matching row wins)\n\n${matrix}\n\nPattern comparison\n\n${comparison}\n`;
+  return [
+    'Pattern decision matrix (model size × traffic)',
+    '',
+    matrix,
+    '',
+    '* not a branch of the decision matrix: answered from the comparison matrix below',
+    '',
+    'Pattern comparison matrix',
+    '',
+    comparison,
+    '',
+    'Optimize for your use case (--use-case)',
+    '',
+    useCaseTable(),
+    '',
+  ].join('\n');
+}
+
+function useCaseTable(only?: UseCase): string {
+  return textTable(
+    ['USE CASE', 'RECOMMENDED PATTERN', 'KEY OPTIMIZATION'],
+    USE_CASE_NAMES.filter((u) => only === undefined || u === only).map((u) => {
+      const c = USE_CASES[u];
+      return [`${c.name} (${u})`, patternLabel(c.pattern), c.optimization];
+    }),
+  );
+}
+
+/** `infra plan --use-case X`: the document's row, and what Switchyard does for that pattern. */
+export function useCaseReport(useCase: UseCase): string {
+  const c = USE_CASES[useCase];
+  return [useCaseTable(useCase), '', `${patternLabel(c.pattern)} in Switchyard: ${PATTERNS[c.pattern].switchyard}`, ''].join('\n');
 }
 
 function describeInput(input: PlanInput): string {
@@ -43,14 +81,15 @@ function recommendationLines(r: Recommendation): string[] {
     ? `${s.fit.gpus} GPU(s): TP ${s.fit.tensorParallel}${s.fit.pipelineParallel > 1 ? ` × PP ${s.fit.pipelineParallel}` : ''}, ${fixed(s.fit.weightsGiBPerGpu)} GiB weights + ${fixed(s.fit.kvGiBPerGpu)} GiB KV per GPU (${s.fit.kvTokens} KV tokens)`
     : 'no layout up to 8 nodes fits';
   return [
-    `  recommended: ${patterns(r.pattern, r.combinedWith)}  ${PATTERNS[r.pattern].name}${r.combinedWith.length ? ` (+ ${r.combinedWith.map((p) => PATTERNS[p].name.toLowerCase()).join(', ')})` : ''}`,
+    `  matrix:      ${patterns(r.matrix.patterns[0], r.matrix.patterns.slice(1))}  ${named(r.matrix.patterns)} (${r.matrix.size} × ${r.matrix.traffic}${r.matrix.source === 'comparison' ? `; ${r.matrix.why}` : ''})`,
+    `  recommended: ${patterns(r.pattern, r.combinedWith)}  ${named([r.pattern, ...r.combinedWith])}`,
     `  why:         ${r.reason}`,
     `  sizing:      weights ${fixed(s.weightsGiB)} GiB, KV ${fixed(s.kvKiBPerToken, 0)} KiB/token, ${s.kvTokensNeeded} KV tokens needed → ${fit}`,
     `  estimates:   ITL ~${fixed(s.itlMs)} ms, prefill ~${fixed(s.ttftMs, 0)} ms per prompt, ~${fixed(s.replicaRps)} rps per replica`,
     `  replicas:    ${range(r.replicas)}${r.pools ? ` decode, ${r.pools.prefill} prefill` : ''}`,
     ...r.notes.map((n) => `  note:        ${n}`),
     '  not chosen:',
-    ...r.alternatives.map((a) => `    ${patternLabel(a.pattern).padEnd(32)} ${a.whyNot}`),
+    ...r.alternatives.map((a) => `    ${patternLabel(a.pattern).padEnd(22)} ${a.whyNot}`),
   ];
 }
 

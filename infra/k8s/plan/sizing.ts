@@ -26,7 +26,9 @@ export interface Facts {
   prefillStallsDecode: boolean;
   /** One replica is not enough for the peak rate. */
   atScale: boolean;
+  /** Traffic that moves (variable), or is not known (any): what auto-scaling is for. */
   variableTraffic: boolean;
+  highTraffic: boolean;
 }
 
 export function sizeModel(input: PlanInput): Sizing {
@@ -58,7 +60,8 @@ export function factsOf(input: PlanInput, sizing: Sizing): Facts {
     latencyTargets: input.ttftMs !== undefined && input.itlMs !== undefined,
     prefillStallsDecode: input.itlMs !== undefined && sizing.ttftMs > input.itlMs,
     atScale: sizing.replicasNeeded > 1,
-    variableTraffic: input.traffic !== 'steady',
+    variableTraffic: input.traffic === 'variable' || input.traffic === 'any',
+    highTraffic: input.traffic === 'high',
   };
 }
 

@@ -1,6 +1,7 @@
 // Injected failures, set at start and changeable on a live process (POST /sim/faults), so
 // tests and failover benchmarks can break a backend on demand. They apply to the inference
-// endpoints only; /health follows `unhealthy`; /metrics, /v1/models and /sim/* never fail.
+// endpoints only; /health follows `unhealthy`; /v1/models leaves out the `unserved` models;
+// /metrics and /sim/* never fail.
 import { uniformAt } from './hash.ts';
 import { type ErrorShape, ERROR_SHAPES, isErrorShape } from './error-shapes.ts';
 
@@ -18,6 +19,8 @@ export interface Faults {
   readonly hang: boolean;
   /** /health answers 503. */
   readonly unhealthy: boolean;
+  /** Served names this server stops serving: left out of /v1/models, answered 404 as vLLM does for an unknown model. */
+  readonly unserved: readonly string[];
 }
 
 export const NO_FAULTS: Faults = {
@@ -28,9 +31,14 @@ export const NO_FAULTS: Faults = {
   cutAfterChunks: null,
   hang: false,
   unhealthy: false,
+  unserved: [],
 };
 
 export type FaultPatch = { -readonly [K in keyof Faults]?: Faults[K] };
+
+/** The names the server answers for now: its models minus the `unserved` fault. */
+export const servedNow = (models: readonly string[], faults: Faults): readonly string[] =>
+  faults.unserved.length === 0 ? models : models.filter((m) => !faults.unserved.includes(m));
 
 type Checked = { ok: true; patch: FaultPatch } | { ok: false; error: string };
 
@@ -65,6 +73,10 @@ export function parseFaultPatch(input: unknown): Checked {
           return bad('cutAfterChunks must be an integer >= 0, or null for never');
         }
         patch.cutAfterChunks = value as number | null;
+        break;
+      case 'unserved':
+        if (!Array.isArray(value) || !value.every((m) => typeof m === 'string')) return bad('unserved must be an array of model names');
+        patch.unserved = value as string[];
         break;
       case 'hang':
       case 'unhealthy':

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { ErrorShape } from './error-shapes.ts';
-import { drawsError, type Faults } from './faults.ts';
+import { drawsError, servedNow, type Faults } from './faults.ts';
 import { sendError } from './http-io.ts';
 import { tokenDelayMs } from './latency-model.ts';
 import { type InferenceKind, type InferenceRequest, parseInferenceRequest } from './parse-request.ts';
@@ -52,7 +52,7 @@ function serve(state: SimState, kind: InferenceKind, res: ServerResponse, body: 
   }
   const r = parsed.request;
   const model = r.model ?? state.models[0]!;
-  if (!state.models.includes(model)) {
+  if (!servedNow(state.models, state.faults).includes(model)) {
     sendError(res, shape, { status: 404, message: `The model \`${model}\` does not exist.`, param: 'model' });
     return;
   }

@@ -9,7 +9,7 @@
 //                                                   the SageMaker runtime API, when `sagemaker` is set (sagemaker/front.ts)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type FaultPatch, type Faults, NO_FAULTS, parseFaultPatch } from './faults.ts';
+import { type FaultPatch, type Faults, NO_FAULTS, parseFaultPatch, servedNow } from './faults.ts';
 import { readBody, sendEmpty, sendError, sendJson, sendMethodNotAllowed, sendNotFound } from './http-io.ts';
 import { handleInference, type ReceivedBody } from './inference.ts';
 import { type ProfileName, resolveProfile, type SimProfile } from './latency-model.ts';
@@ -192,7 +192,7 @@ async function openAiRoute(state: SimState, rest: string, method: string, req: I
   if (state.apiKey !== undefined && req.headers.authorization !== `Bearer ${state.apiKey}`) {
     return sendJson(res, 401, '{"error":"Unauthorized"}');
   }
-  if (kind === 'models') return sendJson(res, 200, modelsBody(state.models, state.startedAt, state.profile.maxModelLen));
+  if (kind === 'models') return sendJson(res, 200, modelsBody(servedNow(state.models, state.faults), state.startedAt, state.profile.maxModelLen));
   handleInference(state, kind, res, body);
 }
 

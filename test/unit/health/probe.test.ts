@@ -78,7 +78,20 @@ describe.each(transports)('probe against real servers over %s', (_name, makeTran
 
   it('a healthy server gives healthy with its metrics', async () => {
     const sample = await probeEndpoint(endpoint('r1/m/0', sim.url), transport, { timeoutMs: 2_000, now });
-    expect(sample).toEqual({ healthy: true, checkedAt: now(), waiting: 0, running: 0, kvCacheUsage: 0 });
+    expect(sample).toEqual({ healthy: true, checkedAt: now(), waiting: 0, running: 0, kvCacheUsage: 0, served: ['llama-3.1-8b'] });
+  });
+
+  it("reads what the server really serves from its model list, and sees a model it stopped serving go", async () => {
+    const two = await startSim({ models: ['llama-3.1-8b', 'llama-3.1-8b-lora'] });
+    try {
+      const before = await probeEndpoint(endpoint('r1/m/0', two.url), transport, { timeoutMs: 2_000, now });
+      expect(before.served).toEqual(['llama-3.1-8b', 'llama-3.1-8b-lora']);
+      two.setFaults({ unserved: ['llama-3.1-8b-lora'] });
+      const after = await probeEndpoint(endpoint('r1/m/0', two.url), transport, { timeoutMs: 2_000, now });
+      expect(after).toMatchObject({ healthy: true, served: ['llama-3.1-8b'] });
+    } finally {
+      await two.close();
+    }
   });
 
   it('reads live load: requests in flight show as running', async () => {
@@ -190,22 +203,36 @@ function scripted(script: Script): Transport & { calls: UpstreamRequest[] } {
   }, { calls });
 }
 
-const ok: Script = async (r) => (r.url.endsWith('/health') ? response(200) : response(200, METRICS));
+const MODELS = JSON.stringify({ object: 'list', data: [{ id: 'm', object: 'model' }] });
+const ok: Script = async (r) => (r.url.endsWith('/health') ? response(200) : r.url.endsWith('/models') ? response(200, MODELS) : response(200, METRICS));
 
 describe('probe with a scripted transport', () => {
-  it('GETs /health and /metrics at the root, with the credential when given', async () => {
+  it('GETs /health and /metrics at the root and the model list under the OpenAI prefix, with the credential when given', async () => {
     const t = scripted(ok);
     const sample = await probeEndpoint(endpoint('r/m/0', 'https://h.ns.example'), t, { timeoutMs: 100, now, credential: 'tok' });
-    expect(sample).toEqual({ healthy: true, checkedAt: now(), waiting: 3, running: 4, kvCacheUsage: 0.5 });
+    expect(sample).toEqual({ healthy: true, checkedAt: now(), waiting: 3, running: 4, kvCacheUsage: 0.5, served: ['m'] });
     expect(t.calls.map((c) => [c.method, c.url, c.headers['authorization']])).toEqual([
       ['GET', 'https://h.ns.example/health', 'Bearer tok'],
       ['GET', 'https://h.ns.example/metrics', 'Bearer tok'],
+      ['GET', 'https://h.ns.example/v1/models', 'Bearer tok'],
     ]);
   });
 
+  it('leaves the served list unknown when the model list fails or is not a list, and cuts a huge one', async () => {
+    for (const answer of [response(404, 'nope'), response(200, 'not json'), response(200, '{"data":{}}')]) {
+      const t = scripted(async (r) => (r.url.endsWith('/models') ? answer : ok(r)));
+      const sample = await probeServer('http://h', t, { timeoutMs: 100, now });
+      expect(sample.healthy).toBe(true);
+      expect(sample.served).toBeUndefined();
+    }
+    const many = JSON.stringify({ data: Array.from({ length: 1000 }, (_, i) => ({ id: `m${i}` })) });
+    const t = scripted(async (r) => (r.url.endsWith('/models') ? response(200, many) : ok(r)));
+    expect((await probeServer('http://h', t, { timeoutMs: 100, now })).served).toHaveLength(256);
+  });
+
   it('a /metrics failure alone leaves the server healthy, without metrics', async () => {
-    const t = scripted(async (r) => (r.url.endsWith('/health') ? response(200) : response(404, 'nope')));
-    expect(await probeServer('http://h', t, { timeoutMs: 100, now })).toEqual({ healthy: true, checkedAt: now(), error: 'metrics: /metrics answered 404' });
+    const t = scripted(async (r) => (r.url.endsWith('/health') ? response(200) : r.url.endsWith('/metrics') ? response(404, 'nope') : ok(r)));
+    expect(await probeServer('http://h', t, { timeoutMs: 100, now })).toEqual({ healthy: true, checkedAt: now(), served: ['m'], error: 'metrics: /metrics answered 404' });
   });
 
   it('refuses an oversized /metrics body', async () => {
@@ -251,7 +278,7 @@ describe('probe with a scripted transport', () => {
     expect(sample.error?.length).toBeLessThanOrEqual(200);
   });
 
-  it('probes a server shared by several endpoints once, with each region credential', async () => {
+  it('probes a server shared by several endpoints once per OpenAI prefix, with each region credential', async () => {
     const t = scripted(ok);
     const fleet = {
       endpoints: [
@@ -262,21 +289,27 @@ describe('probe with a scripted transport', () => {
       ],
     };
     const snapshot = await probeFleet(fleet, t, { timeoutMs: 100, now, credentialFor: (e) => `key-${e.region}` });
+    // /openai/v1 lists models at its own route, so that endpoint's server is asked on its own.
     expect(t.calls.map((c) => `${c.url} ${c.headers['authorization']}`).sort()).toEqual([
       'http://one/health Bearer key-r1',
+      'http://one/health Bearer key-r1',
       'http://one/metrics Bearer key-r1',
+      'http://one/metrics Bearer key-r1',
+      'http://one/openai/v1/models Bearer key-r1',
+      'http://one/v1/models Bearer key-r1',
       'http://two/health Bearer key-eu',
       'http://two/metrics Bearer key-eu',
+      'http://two/v1/models Bearer key-eu',
     ]);
     expect(Object.keys(snapshot.endpoints)).toEqual(['us/a/0', 'us/b/0', 'us/c/0', 'eu/a/0']);
-    expect(snapshot.endpoints['us/b/0']).toEqual({ healthy: true, checkedAt: now(), waiting: 3, running: 4, kvCacheUsage: 0.5 });
+    expect(snapshot.endpoints['us/b/0']).toEqual({ healthy: true, checkedAt: now(), waiting: 3, running: 4, kvCacheUsage: 0.5, served: ['m'] });
   });
 
   it('leaves SageMaker endpoints out: they have no /health, and no sample is not "down"', async () => {
     const t = scripted(ok);
     const sagemaker: CompiledEndpoint = { ...endpoint('us/sm/0', 'https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/x'), backend: 'sagemaker' };
     const snapshot = await probeFleet({ endpoints: [sagemaker, endpoint('us/a/0', 'http://one')] }, t, { timeoutMs: 100, now });
-    expect(t.calls.map((c) => c.url).sort()).toEqual(['http://one/health', 'http://one/metrics']);
+    expect(t.calls.map((c) => c.url).sort()).toEqual(['http://one/health', 'http://one/metrics', 'http://one/v1/models']);
     expect(Object.keys(snapshot.endpoints)).toEqual(['us/a/0']);
   });
 
@@ -288,13 +321,13 @@ describe('probe with a scripted transport', () => {
       peak = Math.max(peak, inflight);
       await new Promise((resolve) => setTimeout(resolve, 5));
       inflight--;
-      return r.url.endsWith('/health') ? response(200) : response(200, METRICS);
+      return ok(r);
     });
     const fleet = { endpoints: Array.from({ length: 10 }, (_, i) => endpoint(`r/m/${i}`, `http://h${i}`)) };
     const snapshot = await probeFleet(fleet, t, { timeoutMs: 1_000, now, concurrency: 2 });
-    expect(peak).toBe(4); // two servers, two requests each
+    expect(peak).toBe(6); // two servers, three requests each
     expect(Object.values(snapshot.endpoints).every((s) => s.healthy)).toBe(true);
-    expect(t.calls).toHaveLength(20);
+    expect(t.calls).toHaveLength(30);
   });
 
   it('a throwing credential lookup fails that endpoint only', async () => {

@@ -5,7 +5,9 @@ import { gpuShape } from '../../../infra/k8s/plan/gpus.ts';
 import { estimatedLayers, fitOn, GIB, kvBytesPerToken, weightsBytes } from '../../../infra/k8s/plan/memory.ts';
 import { planFleet } from '../../../infra/k8s/plan/plan-fleet.ts';
 import { PROMPT_PROFILES, type PlanInput } from '../../../infra/k8s/plan/plan-input.ts';
-import { fleetReport, matrixReport } from '../../../infra/k8s/plan/plan-report.ts';
+import { fleetReport, matrixReport, useCaseReport } from '../../../infra/k8s/plan/plan-report.ts';
+import { DECISION_MATRIX, matrixCell, SIZE_CLASSES, sizeClass, TRAFFIC_PATTERNS, type Traffic } from '../../../infra/k8s/plan/decision-matrix.ts';
+import type { PatternId, UseCase } from '../../../infra/k8s/plan/patterns.ts';
 import { recommend } from '../../../infra/k8s/plan/recommend.ts';
 
 const input = (over: Partial<PlanInput> & { paramsB: number }): PlanInput => ({
@@ -43,73 +45,154 @@ describe('memory math', () => {
   });
 });
 
-describe('the decision matrix', () => {
+describe("the reference's decision matrix, cell by cell", () => {
+  // Every size class × every traffic value; the boundaries at 7B and 30B on both sides.
+  // A size where the memory math agrees with the matrix (fits one 80 GB GPU below 30B at bf16,
+  // needs several above), so the recommendation is the matrix's own answer.
+  it.each<[number, Traffic, PatternId[], 'matrix' | 'comparison']>([
+    [3, 'sporadic', [1], 'matrix'],
+    [3, 'steady', [2], 'matrix'],
+    [3, 'variable', [3], 'comparison'],
+    [3, 'high', [4], 'comparison'],
+    [3, 'any', [3], 'comparison'],
+    [6.9, 'sporadic', [1], 'matrix'],
+    [7, 'sporadic', [1], 'comparison'],
+    [7, 'steady', [2], 'comparison'],
+    [7, 'variable', [3], 'matrix'],
+    [7, 'high', [4], 'matrix'],
+    [7, 'any', [3], 'comparison'],
+    [13, 'variable', [3], 'matrix'],
+    [30, 'variable', [3], 'matrix'],
+    [30, 'high', [4], 'matrix'],
+    [30.5, 'variable', [5, 4], 'matrix'],
+    [70, 'sporadic', [5, 4], 'matrix'],
+    [70, 'steady', [5, 4], 'matrix'],
+    [70, 'variable', [5, 4], 'matrix'],
+    [70, 'high', [5, 4], 'matrix'],
+    [70, 'any', [5, 4], 'matrix'],
+  ])('%sB × %s → the matrix says %j (%s)', (paramsB, traffic, patterns, source) => {
+    const cell = matrixCell(paramsB, traffic);
+    expect(cell.patterns).toEqual(patterns);
+    expect(cell.source).toBe(source);
+  });
+
+  it('has exactly one cell per size class and traffic value, and the five branches the document draws', () => {
+    expect(DECISION_MATRIX).toHaveLength(SIZE_CLASSES.length * TRAFFIC_PATTERNS.length);
+    const branches = DECISION_MATRIX.filter((c) => c.source === 'matrix' && !(c.size === '> 30B' && c.traffic !== 'any')).map((c) => [c.size, c.traffic, c.patterns.join('+')]);
+    expect(branches).toEqual([
+      ['< 7B', 'sporadic', '1'],
+      ['< 7B', 'steady', '2'],
+      ['7B - 30B', 'variable', '3'],
+      ['7B - 30B', 'high', '4'],
+      ['> 30B', 'any', '5+4'],
+    ]);
+  });
+
   it.each([
-    { name: '8B, steady, low traffic', over: { paramsB: 8, rps: 2 }, pattern: 1, gpus: 1 },
-    { name: '8B, steady, high traffic', over: { paramsB: 8, rps: 40 }, pattern: 2, gpus: 1 },
-    { name: '8B, bursty traffic', over: { paramsB: 8, rps: 40, traffic: 'bursty' as const }, pattern: 3, gpus: 1 },
-    { name: '8B, variable traffic', over: { paramsB: 8, rps: 10, traffic: 'variable' as const }, pattern: 3, gpus: 1 },
-    { name: '70B at FP16 on 80 GB GPUs', over: { paramsB: 70, precision: 'fp16' as const, gpu: gpuShape('h100', 80) }, pattern: 5, gpus: 4 },
-    { name: '70B at FP8 on one 80 GB GPU leaves too little KV', over: { paramsB: 70, precision: 'fp8' as const }, pattern: 5, gpus: 2 },
-    { name: '70B at FP8 fits one 141 GB H200', over: { paramsB: 70, precision: 'fp8' as const, gpu: gpuShape('h200') }, pattern: 1, gpus: 1 },
-    {
-      name: 'long prompts, tight TTFT and ITL, at scale',
-      over: { paramsB: 8, rps: 20, ...PROMPT_PROFILES.long, ttftMs: 1000, itlMs: 50 },
-      pattern: 4,
-      gpus: 1,
-    },
-    {
-      name: '70B, long prompts, tight TTFT and ITL, at scale',
-      over: { paramsB: 70, rps: 20, ...PROMPT_PROFILES.long, ttftMs: 2000, itlMs: 50 },
-      pattern: 4,
-      gpus: 4,
-    },
-    { name: '405B at BF16: more than one node', over: { paramsB: 405 }, pattern: 5, gpus: 16 },
-  ])('$name → pattern $pattern on $gpus GPU(s)', ({ over, pattern, gpus }) => {
+    [6.99, '< 7B'],
+    [7, '7B - 30B'],
+    [30, '7B - 30B'],
+    [30.01, '> 30B'],
+  ])('puts %sB in %s', (paramsB, size) => expect(sizeClass(paramsB)).toBe(size));
+});
+
+describe('the recommendation: the matrix first, then the memory fit', () => {
+  it.each<[string, Partial<PlanInput> & { paramsB: number }, PatternId, PatternId[], number | undefined]>([
+    ['3B, sporadic', { paramsB: 3, traffic: 'sporadic' }, 1, [], 1],
+    ['3B, steady', { paramsB: 3, traffic: 'steady', rps: 40 }, 2, [], 1],
+    ['13B, variable', { paramsB: 13, traffic: 'variable', rps: 10 }, 3, [], 1],
+    ['13B, high', { paramsB: 13, traffic: 'high', rps: 40 }, 4, [], 1],
+    ['70B at bf16, any traffic: tensor parallel + disaggregated', { paramsB: 70, traffic: 'any' }, 5, [4, 3], 4],
+    ['70B at bf16, steady: tensor parallel + disaggregated', { paramsB: 70, traffic: 'steady' }, 5, [4], 4],
+    ['30B at bf16 on 48 GB GPUs, variable: the matrix says 3, but it needs 2 GPUs', { paramsB: 30, traffic: 'variable', gpu: gpuShape('h100', 48) }, 3, [5], 2],
+    ['34B at int4 fits one GPU: disaggregated without tensor parallelism', { paramsB: 34, precision: 'int4', traffic: 'high' }, 4, [], 1],
+    ['405B at bf16: more than one node', { paramsB: 405, traffic: 'high' }, 5, [4], 16],
+  ])('%s', (_what, over, pattern, combinedWith, gpus) => {
     const r = recommend(input(over));
     expect(r.pattern).toBe(pattern);
+    expect(r.combinedWith).toEqual(combinedWith);
     expect(r.sizing.fit?.gpus).toBe(gpus);
-    expect(r.reason.length).toBeGreaterThan(20);
-    expect(r.alternatives.map((a) => a.pattern).sort()).toEqual([1, 2, 3, 4, 5].filter((p) => p !== pattern));
     for (const a of r.alternatives) expect(a.whyNot.length).toBeGreaterThan(10);
+    expect(r.alternatives.map((a) => a.pattern)).toEqual([1, 2, 3, 4, 5].filter((p) => p !== pattern && !combinedWith.includes(p as PatternId)));
+  });
+
+  it('says what the matrix says, then why the memory changes it', () => {
+    const r = recommend(input({ paramsB: 30, traffic: 'variable', gpu: gpuShape('h100', 48) }));
+    expect(r.reason).toMatch(/^the matrix says 3 Auto-scaling \(7B - 30B, variable traffic\); at bf16 this 30B model is 55\.9 GiB of weights plus KV for \d+ tokens: it needs 2 GPUs \(TP 2\) of 48 GiB, so 3 Auto-scaling \+ 5 Tensor Parallel/);
+    const drop = recommend(input({ paramsB: 34, precision: 'int4', traffic: 'high' }));
+    expect(drop.refinements.join(' ')).toMatch(/fits one 80 GiB GPU: .*5 dropped/);
+  });
+
+  it('names the comparison matrix when the decision matrix has no such branch', () => {
+    expect(recommend(input({ paramsB: 3, traffic: 'high' })).reason).toMatch(/the matrix has no high branch for < 7B; the comparison row for high traffic \(any size\) is Disaggregated/);
   });
 
   it('puts a 405B model on two 8-GPU nodes: tensor parallel 8 × pipeline 2, the multi-node workerSpec case', () => {
     const r = recommend(input({ paramsB: 405 }));
     expect(r.sizing.fit).toMatchObject({ tensorParallel: 8, pipelineParallel: 2, gpus: 16 });
     expect(r.facts.multiNode).toBe(true);
-    expect(r.reason).toContain('multi-node workerSpec');
+    expect(r.notes.join(' ')).toContain('multi-node workerSpec');
   });
 
-  it('sizes steady traffic as fixed replicas and bursty traffic as a pool that starts small', () => {
-    const steady = recommend(input({ paramsB: 8, rps: 40 }));
+  it('sizes steady traffic as fixed replicas and variable traffic as a pool that starts small', () => {
+    const steady = recommend(input({ paramsB: 3, rps: 40, traffic: 'steady' }));
     expect(steady.replicas.min).toBe(steady.replicas.max);
     expect(steady.replicas.min).toBeGreaterThan(1);
-    const bursty = recommend(input({ paramsB: 8, rps: 40, traffic: 'bursty' }));
-    expect(bursty.replicas.min).toBe(1);
-    expect(bursty.replicas.max).toBeGreaterThan(steady.replicas.max);
+    const variable = recommend(input({ paramsB: 3, rps: 40, traffic: 'variable' }));
+    expect(variable.replicas.min).toBeLessThan(variable.replicas.max);
+    expect(variable.replicas.max).toBeGreaterThan(steady.replicas.max);
   });
 
-  it('explains why not disaggregate when prompts are short, and sizes both pools when it does', () => {
-    const short = recommend(input({ paramsB: 8, rps: 20, ttftMs: 500, itlMs: 50 }));
-    expect(short.alternatives.find((a) => a.pattern === 4)?.whyNot).toMatch(/prefill in ~\d+/);
-    const long = recommend(input({ paramsB: 8, rps: 20, ...PROMPT_PROFILES.long, ttftMs: 1000, itlMs: 50 }));
-    expect(long.pools?.prefill).toBeGreaterThan(0);
-    expect(long.pools?.decode).toBeGreaterThan(0);
-    expect(long.reason).toMatch(/longer than the 50 ms ITL target/);
+  it('sizes both pools of a disaggregated recommendation', () => {
+    const r = recommend(input({ paramsB: 13, traffic: 'high', rps: 20 }));
+    expect(r.pools?.prefill).toBeGreaterThan(0);
+    expect(r.pools?.decode).toBeGreaterThan(0);
   });
 
-  it('layers scaling on top of tensor parallelism when traffic varies', () => {
-    const r = recommend(input({ paramsB: 70, precision: 'fp16', traffic: 'bursty', rps: 20 }));
-    expect(r.pattern).toBe(5);
-    expect(r.combinedWith).toEqual([3]);
+  it('adds disaggregation beyond the matrix when long prompts would stall decode under latency targets', () => {
+    const r = recommend(input({ paramsB: 8, traffic: 'steady', rps: 20, ...PROMPT_PROFILES.long, ttftMs: 1000, itlMs: 50 }));
+    expect([r.pattern, ...r.combinedWith]).toEqual([2, 4]);
+    expect(r.refinements.join(' ')).toMatch(/longer than the 50 ms ITL target/);
+  });
+});
+
+describe('the printed tables', () => {
+  const text = matrixReport();
+
+  it('prints every size × traffic cell, marking the ones the comparison matrix answers', () => {
+    expect(text).toMatch(/< 7B\s+1\s+2\s+3\*\s+4\*\s+3\*/);
+    expect(text).toMatch(/7B - 30B\s+1\*\s+2\*\s+3\s+4\s+3\*/);
+    expect(text).toMatch(/> 30B\s+5 \+ 4\s+5 \+ 4\s+5 \+ 4\s+5 \+ 4\s+5 \+ 4/);
   });
 
-  it('prints the decision matrix and the comparison table', () => {
-    const text = matrixReport();
-    expect(text).toContain('Decision matrix');
-    expect(text).toMatch(/4\s+Disaggregated prefill\/decode\s+any/);
-    expect(text).toContain('FAULT TOLERANCE');
+  it("prints the document's comparison matrix: all eight patterns, its columns, the $ scale", () => {
+    for (const [n, name, size, traffic, latency, cost, complexity] of [
+      [1, 'Single Instance', '< 7B', 'Low', 'Medium', '\\$', 'Low'],
+      [2, 'Replicated', '< 13B', 'Medium', 'Low', '\\$\\$', 'Low'],
+      [3, 'Auto-scaling', '< 30B', 'Variable', 'Low', '\\$\\$\\$', 'Medium'],
+      [4, 'Disaggregated', 'Any', 'High', 'Very Low', '\\$\\$\\$', 'High'],
+      [5, 'Tensor Parallel', '> 30B', 'Any', 'Medium', '\\$\\$\\$\\$', 'High'],
+      [6, 'Hybrid Multi-Tier', 'Mixed', 'High', 'Variable', '\\$\\$\\$\\$', 'Very High'],
+      [7, 'Federation', 'Any', 'Global', 'Low', '\\$\\$\\$\\$\\$', 'Very High'],
+      [8, 'Caching-First', 'Any', 'Repeated', 'Very Low', '\\$\\$', 'Medium'],
+    ] as const) {
+      expect(text).toMatch(new RegExp(`${n}\\s+${name}\\s+${size}\\s+${traffic}\\s+${latency}\\s+${cost}\\s+${complexity}\\s`));
+    }
+    expect(text).toContain('MODEL SIZE');
+    expect(text).toContain('COMPLEXITY');
+  });
+
+  it.each<[UseCase, string]>([
+    ['chatbot', 'Chatbot \\(chatbot\\)\\s+3 Auto-scaling\\s+Low latency'],
+    ['batch', 'Batch Processing \\(batch\\)\\s+2 Replicated\\s+High throughput'],
+    ['realtime', 'Real-time API \\(realtime\\)\\s+4 Disaggregated\\s+Consistent latency'],
+    ['research', 'Research \\(research\\)\\s+1 Single Instance\\s+Cost efficiency'],
+    ['enterprise', 'Enterprise \\(enterprise\\)\\s+6 Hybrid Multi-Tier\\s+Flexibility'],
+  ])('maps --use-case %s as the use-case table does', (useCase, row) => {
+    const report = useCaseReport(useCase);
+    expect(report).toMatch(new RegExp(row));
+    expect(report.split('\n').filter((l) => /\(\w+\)\s+\d /.test(l))).toHaveLength(1);
+    expect(report).toContain('in Switchyard:');
   });
 });
 
@@ -145,7 +228,7 @@ describe('plan for the fleet file', () => {
 
   it('takes the traffic and latency from flags when the fleet does not say', () => {
     const [p] = planFleet(fleet, { gpu: gpuShape(), gpusPerNode: 8, prompt: 'long', traffic: 'steady', rps: 30, ttftMs: 2000, itlMs: 40 }, 'llama-3.1-70b');
-    expect(p?.recommendation.pattern).toBe(4);
+    expect([p?.recommendation.pattern, ...(p?.recommendation.combinedWith ?? [])]).toEqual([5, 4]);
     expect(p?.assumptions).toEqual([]);
   });
 });
