@@ -1,6 +1,12 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
+import { antiPatterns } from '../infra/k8s/plan/anti-patterns.ts';
+import { renderFleet } from '../infra/k8s/render/render-fleet.ts';
+import { textTable } from '../infra/k8s/plan/text-table.ts';
+import { undiciTransport } from '../node/undici-transport.ts';
+import type { CompiledFleet } from '../src/fleet/compiled.ts';
+import { probeFleet } from '../src/health/probe.ts';
 import { loadFleetFile } from './fleet-file.ts';
 
 export function fleetCommand(): Command {
@@ -25,16 +31,60 @@ export function fleetCommand(): Command {
 
   fleet
     .command('check')
-    .description('validate a fleet file and print what it routes')
+    .description("validate a fleet file, print what it routes, how each reference field is rendered (notes), and the reference's anti-patterns")
     .requiredOption('--fleet <file>', 'fleet file (multi-document YAML)')
-    .action((opts: { fleet: string }) => {
-      const { compiled } = loadFleetFile(opts.fleet);
+    .option('--live', "also ask every endpoint which models it serves (its OpenAI /models route) and show declared against served")
+    .option('--timeout-ms <ms>', 'per-server budget for --live', (v) => Number(v), 3_000)
+    .action(async (opts: { fleet: string; live?: boolean; timeoutMs: number }) => {
+      const { fleet: parsed, compiled } = loadFleetFile(opts.fleet);
       for (const m of compiled.models) {
         const eps = compiled.endpoints.filter((e) => e.model === m.id);
-        console.log(`${m.id}${m.tier ? ` [${m.tier}]` : ''} (${m.loadBalancing})`);
+        console.log(`${m.id}${m.tier ? ` [${m.tier}${m.placement ? `, ${m.placement}` : ''}]` : ''} (${m.loadBalancing})`);
         for (const e of eps) console.log(`  ${e.region.padEnd(12)} ${e.baseUrl}`);
       }
+      // How each field is rendered, and every one infra cannot render as written: said here, not
+      // only at render time, once per note with the regions it holds in.
+      const notes = new Map<string, string[]>();
+      for (const r of renderFleet(parsed)) {
+        for (const w of r.warnings) {
+          const note = w.replace(` in ${r.region}:`, ':').replace(`${r.region}: `, '');
+          notes.set(note, [...(notes.get(note) ?? []), r.region]);
+        }
+      }
+      if (notes.size > 0) console.log(`\nnotes (${notes.size}):`);
+      for (const [note, where] of notes) console.log(`  ${note} [${where.join(', ')}]`);
+      const warnings = antiPatterns(parsed);
+      if (warnings.length > 0) console.log(`\nanti-patterns (${warnings.length}):`);
+      for (const w of warnings) console.log(`  ${w.id}: ${w.message}`);
+      if (opts.live) console.log(`\n${await liveReport(compiled, opts.timeoutMs)}`);
     });
 
   return fleet;
+}
+
+/** Declared (the fleet) against served (each server's model list), per endpoint. Secrets come from the environment, by the regions' secret names. */
+async function liveReport(compiled: CompiledFleet, timeoutMs: number): Promise<string> {
+  const transport = undiciTransport({ connectMs: Math.min(timeoutMs, 3_000) });
+  try {
+    const regions = new Map(compiled.regions.map((r) => [r.id, r]));
+    const snapshot = await probeFleet(compiled, transport, {
+      timeoutMs,
+      now: Date.now,
+      credentialFor: (e) => {
+        const secret = regions.get(e.region)?.credentialsSecret;
+        return secret ? process.env[secret] : undefined;
+      },
+    });
+    const rows = compiled.endpoints.map((e) => {
+      const sample = snapshot.endpoints[e.id];
+      if (!sample) return [e.model, e.region, e.id, 'not probed (SageMaker)', '-', ''];
+      const served = sample.served === undefined ? 'unknown' : sample.served.includes(e.model) ? 'yes' : 'NO';
+      const others = sample.served?.filter((id) => id !== e.model) ?? [];
+      return [e.model, e.region, e.id, served, sample.healthy ? 'healthy' : 'DOWN', [sample.error ?? '', others.length > 0 ? `also serves ${others.join(', ')}` : ''].filter(Boolean).join('; ')];
+    });
+    const missing = rows.filter((r) => r[3] === 'NO').length;
+    return `live (declared → served):\n${textTable(['MODEL', 'REGION', 'ENDPOINT', 'SERVED', 'HEALTH', 'DETAIL'], rows)}\n${missing === 0 ? 'every probed endpoint serves what the fleet declares' : `${missing} endpoint(s) do not serve the model the fleet declares: routing skips them`}`;
+  } finally {
+    await transport.close();
+  }
 }

@@ -239,8 +239,8 @@ export function fleetModel(resource: ModelResource): FleetModel {
       sharedCache: s.cache && cacheBytes !== undefined ? { type: s.cache.type, size: String(s.cache.size), bytes: cacheBytes } : undefined,
     }),
   };
-  const multiGpu = (decode.gpus ?? 1) > 1 || (decode.tensorParallel ?? 1) > 1 || (decode.pipelineParallel ?? 1) > 1;
-  return { ...base, configured: configuredPattern(base, prefill !== undefined, multiGpu) };
+  const poolMultiGpu = (p: Pool | undefined) => p !== undefined && ((p.gpus ?? 1) > 1 || (p.tensorParallel ?? 1) > 1 || (p.pipelineParallel ?? 1) > 1);
+  return { ...base, configured: configuredPattern(base, prefill !== undefined, poolMultiGpu(decode) || poolMultiGpu(prefill)) };
 }
 
 type Phase = NonNullable<LLMDeploymentDoc['spec']['decode']>;

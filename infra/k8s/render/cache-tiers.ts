@@ -114,7 +114,10 @@ export function cacheTiersFor(policy: CachePolicyDoc): CacheTiers {
       continue;
     }
     if (tier.kind === 'gpu') {
-      if (tier.size !== undefined) out.gpuBytes = Math.floor(tier.size);
+      if (tier.size !== undefined) {
+        out.gpuBytes = Math.floor(tier.size);
+        notes.push(`${tier.label}.size ${tier.sizeText}: vLLM --kv-cache-memory-bytes=${out.gpuBytes}, the KV cache of each GPU (instead of sizing it from --gpu-memory-utilization)`);
+      }
       else notes.push(`${tier.label} has no size: vLLM sizes the GPU KV cache from --gpu-memory-utilization`);
       if (tier.eviction !== undefined && tier.eviction !== 'lru') {
         notes.push(`${tier.label}.eviction ${tier.eviction}: vLLM's GPU prefix cache always evicts least recently used blocks, not rendered`);

@@ -1,6 +1,11 @@
 // The global model registry follows what clusters really serve: the prober reads each
 // server's model list, and a region that stops serving a model leaves routing and
 // /v1/models' available_regions until it lists the model again.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type SimServer } from '../../../infra/local/sim/server.ts';
 import { undiciTransport } from '../../../node/undici-transport.ts';
@@ -38,10 +43,14 @@ let transport: ReturnType<typeof undiciTransport>;
 let key: string;
 let app: ReturnType<typeof createApp>;
 let probe: () => Promise<unknown>;
+let fleetFile: string;
 
 beforeAll(async () => {
   [us, eu] = await Promise.all([startSim({ models: ['probe-model'], profile: 'fast' }), startSim({ models: ['probe-model'], profile: 'fast' })]);
-  const fleet = compileFleet(parseFleet([region('us-east', 38.9, -77.4, 'NA', us.url), region('eu-west', 53.3, -6.3, 'EU', eu.url), MODEL].join('---\n'), 'served.yaml'));
+  const yaml = [region('us-east', 38.9, -77.4, 'NA', us.url), region('eu-west', 53.3, -6.3, 'EU', eu.url), MODEL].join('---\n');
+  fleetFile = join(mkdtempSync(join(tmpdir(), 'switchyard-served-')), 'fleet.yaml');
+  writeFileSync(fleetFile, yaml);
+  const fleet = compileFleet(parseFleet(yaml, 'served.yaml'));
   const store = new MemoryStore();
   const keys = new ApiKeys(store, { memoTtlMs: 0 });
   key = (await keys.create({ tenant: 't' })).key;
@@ -94,4 +103,21 @@ describe('the registry follows what the servers list', () => {
     expect(await models()).toEqual([expect.objectContaining({ available_regions: ['us-east', 'eu-west'] })]);
     expect((await chatFromDublin()).headers.get('x-switchyard-region')).toBe('eu-west');
   });
+});
+
+describe('switchyard fleet check --live', () => {
+  const check = async () => (await promisify(execFile)('node_modules/.bin/node', ['cli/main.ts', 'fleet', 'check', '--fleet', fleetFile, '--live'], { encoding: 'utf8' })).stdout;
+
+  it('shows declared against served, per endpoint', async () => {
+    expect(await check()).toMatch(/probe-model\s+eu-west\s+eu-west\/probe-model\/0\s+yes\s+healthy/);
+    eu.setFaults({ unserved: ['probe-model'] });
+    try {
+      const out = await check();
+      expect(out).toMatch(/probe-model\s+eu-west\s+eu-west\/probe-model\/0\s+NO\s+healthy/);
+      expect(out).toMatch(/probe-model\s+us-east\s+us-east\/probe-model\/0\s+yes\s+healthy/);
+      expect(out).toContain('1 endpoint(s) do not serve the model the fleet declares: routing skips them');
+    } finally {
+      eu.setFaults({ unserved: [] });
+    }
+  }, 30_000);
 });

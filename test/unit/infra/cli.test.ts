@@ -33,6 +33,28 @@ describe('switchyard infra', () => {
     const validate = cli('validate', out, '--quiet');
     expect(validate.stdout).toContain('ok: 0 error(s)');
     expect(validate.status).toBe(0);
+  }, 30_000);
+
+  it('plan --matrix --use-case: every matrix cell, the comparison matrix, and the use-case row', () => {
+    const run = cli('plan', '--matrix');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/MODEL SIZE\s+SPORADIC\s+STEADY\s+VARIABLE\s+HIGH\s+ANY/);
+    expect(run.stdout).toMatch(/8\s+Caching-First\s+Any\s+Repeated\s+Very Low\s+\$\$\s+Medium/);
+    const chatbot = cli('plan', '--use-case', 'chatbot');
+    expect(chatbot.stdout).toMatch(/Chatbot \(chatbot\)\s+3 Auto-scaling\s+Low latency/);
+    expect(cli('plan', '--use-case', 'gaming').status).not.toBe(0);
+  });
+
+  it('plan --params: the matrix first, then the memory fit', () => {
+    const run = cli('plan', '--params', '70', '--traffic', 'variable');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/matrix:\s+5 \+ 4\s+Tensor Parallel \+ Disaggregated \(> 30B × variable\)/);
+    expect(run.stdout).toMatch(/why:\s+the matrix says 5 Tensor Parallel \+ 4 Disaggregated \(> 30B, variable traffic\); at bf16 this 70B model/);
+  });
+
+  it('plan on a fleet warns of the reference anti-patterns', () => {
+    const run = cli('plan', '--fleet', 'infra/fleet.yaml');
+    expect(run.stdout).toContain('anti-pattern (single-region): llama-3.1-70b: served in us-east only');
   });
 
   it('validate: exit 1 with file, line, field and message for each error', () => {
