@@ -227,18 +227,25 @@ describe('the Worker in workerd', () => {
 });
 
 describe('tiers in the Worker', () => {
-  it('routes model "auto" through the classifier: a trivial prompt goes to the small tier', async () => {
-    const response = await call('/v1/chat/completions', { body: chat('auto', { messages: [{ role: 'user', content: 'hi' }] }) });
+  it('routes model "auto" by the reference rules: a budget under 100 ms goes to the edge (small) tier', async () => {
+    const response = await call('/v1/chat/completions', { body: chat('auto', { messages: [{ role: 'user', content: 'hi' }] }), headers: { 'x-max-latency-ms': '50' } });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-switchyard-tier')).toBe('small');
     expect(response.headers.get('x-switchyard-model')).toBe('llama-3.1-8b');
-    expect(response.headers.get('x-switchyard-route')).toMatch(/^score=/);
+    expect(response.headers.get('x-switchyard-route')).toMatch(/^latency=50<100ms->edge /);
   });
 
-  it('raises "auto" to the large tier for a quality floor, reaching the first model of that tier', async () => {
+  it('sends a simple "auto" request to the regional tier, moving up when that tier has no model', async () => {
+    const response = await call('/v1/chat/completions', { body: chat('auto', { messages: [{ role: 'user', content: 'hi' }] }) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-switchyard-tier')).toBe('large');
+    expect(response.headers.get('x-switchyard-route')).toMatch(/^simple\(score=[\d.]+<[\d.]+\)&quality<0\.8->regional medium-unserved->large /);
+  });
+
+  it('sends "auto" to the central (large) tier for a quality need of 0.8 or more', async () => {
     const response = await call('/v1/chat/completions', { body: chat('auto'), headers: { 'x-min-quality': '0.9' } });
     expect(response.headers.get('x-switchyard-tier')).toBe('large');
-    expect(response.headers.get('x-switchyard-route')).toMatch(/^quality-floor>=0.8/);
+    expect(response.headers.get('x-switchyard-route')).toMatch(/^quality=0\.9>=0\.8->central /);
   });
 
   it('moves a tier that has no model up to the next tier that has one', async () => {

@@ -181,14 +181,14 @@ describe('POST /v1/chat/completions', () => {
     expect(res.headers.get('x-switchyard-model')).toBe('llama-3.1-8b');
     expect(res.headers.get('x-switchyard-region')).toBe('us-east');
     expect(res.headers.get('x-switchyard-tier')).toBe('small');
-    expect(res.headers.get('x-switchyard-route')).toBe('region=us-east geo=1 fallbacks=1');
+    expect(res.headers.get('x-switchyard-route')).toBe('region=us-east placement=edge geo=1 fallbacks=1');
   });
 
   it('routes a caller in Tokyo to apac and says why', async () => {
     const { app, seen } = gateway();
     const res = await app.request(fromCity({ method: 'POST', headers: json(key.any), body: chatBody() }, TOKYO));
     expect(res.headers.get('x-switchyard-region')).toBe('apac');
-    expect(res.headers.get('x-switchyard-route')).toBe('region=apac geo=0.73 fallbacks=3');
+    expect(res.headers.get('x-switchyard-route')).toBe('region=apac placement=edge geo=0.73 fallbacks=3');
     expect(seen.map((r) => r.url)).toEqual(['http://127.0.0.1:8301/v1/chat/completions']);
   });
 

@@ -8,7 +8,13 @@ import { candidatesOf, localFleet, ROUTE_STATE, routeRequest } from './fixtures.
 const fleet = localFleet();
 const all = candidatesOf(fleet);
 const llama = candidatesOf(fleet, 'llama-3.1-8b'); // us-east pod-a, us-east pod-b, eu-west, apac
-const request = routeRequest(fleet, 'llama-3.1-8b');
+// The pipeline's own mechanics, under the policy's weights: a model with no tier placement
+// (an edge-placed one runs the nearest-first profile, tested in test/unit/route/placement.test.ts).
+const unplaced = <R extends RouteRequest>(r: R): R => {
+  const { placement: _, ...model } = r.model;
+  return { ...r, model };
+};
+const request = unplaced(routeRequest(fleet, 'llama-3.1-8b'));
 const state = ROUTE_STATE;
 
 const ids = (list: readonly { candidate: Candidate }[]) => list.map((s) => s.candidate.endpoint.id);
@@ -199,12 +205,12 @@ describe('pipelineFromWeights', () => {
   it('reports the serves-model filter when no endpoint serves the model', () => {
     const ghost: RouteRequest = { ...request, model: { ...request.model, id: 'ghost' } };
     const plan = planRoute(pipelineFromWeights({ geo: 1 }), ghost, all, state);
-    expect(!plan.ok && [plan.droppedBy.type, plan.reason]).toEqual(['serves-model', 'no endpoint serves this model']);
+    expect(!plan.ok && [plan.droppedBy.type, plan.reason]).toEqual(['serves-model', 'no endpoint serves this model (declared in the fleet and listed by the server)']);
   });
 
   it('ranks the nearest region first for a located caller, weighting geo by the policy', () => {
     const tokyo = { latitude: 35.68, longitude: 139.69, continent: 'AS' as const };
-    const plan = planRoute(pipelineFromWeights({ geo: 2 }, regionPoolPicker(seeded(1))), routeRequest(fleet, 'llama-3.1-8b', { caller: tokyo }), all, state);
+    const plan = planRoute(pipelineFromWeights({ geo: 2 }, regionPoolPicker(seeded(1))), unplaced(routeRequest(fleet, 'llama-3.1-8b', { caller: tokyo })), all, state);
     if (!plan.ok) throw new Error('expected a route');
     expect(plan.ranked.map((s) => s.candidate.region.id)).toEqual(['apac', 'eu-west', 'us-east', 'us-east']);
     const best = plan.ranked[0];
