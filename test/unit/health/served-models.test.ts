@@ -15,16 +15,10 @@ import { compileFleet } from '../../../src/fleet/compile.ts';
 import { parseFleet } from '../../../src/fleet/load.ts';
 import { runHealthProbe } from '../../../src/health/run-probe.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { regionDoc } from '../../support/region-doc.ts';
 
-const region = (name: string, lat: number, lon: number, continent: string, url: string) => `
-apiVersion: switchyard.dev/v1alpha1
-kind: Region
-metadata: { name: ${name} }
-spec:
-  location: { latitude: ${lat}, longitude: ${lon}, continent: ${continent} }
-  residency: ${name}
-  endpoints: [{ model: probe-model, url: "${url}" }]
-`;
+const region = (name: string, lat: number, lon: number, continent: string, url: string) =>
+  regionDoc(name, lat, lon, continent, `endpoints: [{ model: probe-model, url: "${url}" }]`);
 const MODEL = `
 apiVersion: serving.kserve.io/v1beta1
 kind: InferenceService

@@ -7,17 +7,11 @@ import { compileFleet } from '../../../src/fleet/compile.ts';
 import { placement } from '../../../src/route/filters/placement.ts';
 import { pipelineFromWeights, planRoute } from '../../../src/route/pipeline.ts';
 import type { CallerGeo } from '../../../src/route/types.ts';
+import { regionDoc } from '../../support/region-doc.ts';
 import { candidatesOf, ROUTE_STATE } from '../core/fixtures.ts';
 
-const REGION = (name: string, lat: number, lon: number, continent: string, placements?: string) => `
-apiVersion: switchyard.dev/v1alpha1
-kind: Region
-metadata: { name: ${name} }
-spec:
-  location: { latitude: ${lat}, longitude: ${lon}, continent: ${continent} }
-  residency: ${name}
-  ingress: { domain: ${name}.example }
-${placements ? `  placement: [${placements}]\n` : ''}`;
+const REGION = (name: string, lat: number, lon: number, continent: string, placements?: string) =>
+  regionDoc(name, lat, lon, continent, `ingress: { domain: ${name}.example }`, ...(placements ? [`placement: [${placements}]`] : []));
 
 const MODEL = (name: string, tier: string, regions: string) => `
 apiVersion: serving.kserve.io/v1beta1
