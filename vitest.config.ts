@@ -11,6 +11,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Some unit tests run the CLI as a child process (loading the CRDs takes seconds on a busy 2-core machine).
+          testTimeout: 20_000,
         },
       },
       {
