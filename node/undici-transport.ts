@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { Cancellation } from '../src/backends/cancellation.ts';
 import { TransportError, type BodyReader, type Transport, type UpstreamResponse } from '../src/backends/transport.ts';
@@ -43,7 +45,7 @@ export function undiciTransport(options: UndiciTransportOptions): Transport & { 
         path: url.path,
         method: request.method,
         headers: request.headers,
-        body: request.body ?? null,
+        body: typeof request.body === 'object' ? Readable.fromWeb(request.body as unknown as NodeReadableStream<Uint8Array>) : (request.body ?? null),
         headersTimeout: request.firstByteMs,
         bodyTimeout: 0, // the relay enforces stream idleness; total time is the caller's signal
         ...(request.cancel ? { signal: emitterFor(request.cancel) } : {}),

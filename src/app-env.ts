@@ -1,9 +1,12 @@
 import type { KeyRecord } from './auth/api-keys.ts';
+import type { RequestRecord } from './observe/request-record.ts';
 
 /** Hono's typing for the app: what middleware puts in `c.var`. */
 export interface AppEnv {
   Variables: {
     key: KeyRecord;
     requestId: string;
+    /** What this request did, written out as its one log line (src/observe/record-requests.ts). */
+    record: RequestRecord;
   };
 }

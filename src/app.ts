@@ -1,11 +1,19 @@
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { errors, GatewayError } from './api/errors.ts';
+import { OPENAI_ENDPOINTS, type EndpointName } from './api/openai-endpoints.ts';
 import type { AppEnv } from './app-env.ts';
 import { bearerAuth } from './auth/bearer-auth.ts';
 import { buildGateway, type GatewayDeps } from './gateway.ts';
 import { completions } from './handlers/completions.ts';
-import { listModels } from './handlers/models.ts';
+import { getModel, listModels } from './handlers/models.ts';
+import { proxy } from './handlers/proxy.ts';
+import { recordRequests } from './observe/record-requests.ts';
+
+/** Response headers a browser may read: routing, the request id, and when to retry. */
+const EXPOSED_HEADERS = ['x-request-id', 'x-switchyard-model', 'x-switchyard-region', 'x-switchyard-tier', 'x-switchyard-cache', 'x-switchyard-route', 'retry-after', 'retry-after-ms'];
+const ALLOWED_HEADERS = ['authorization', 'content-type', 'x-session-id', 'x-max-latency-ms', 'x-min-quality', 'cache-control', 'x-request-id', 'traceparent', 'tracestate', 'openai-organization', 'openai-project', 'x-stainless-arch', 'x-stainless-lang', 'x-stainless-os', 'x-stainless-package-version', 'x-stainless-retry-count', 'x-stainless-runtime', 'x-stainless-runtime-version', 'x-stainless-timeout'];
 
 /**
  * The gateway as a Hono app over Web-standard Request/Response: the same app runs in the
@@ -14,20 +22,49 @@ import { listModels } from './handlers/models.ts';
 export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   const gw = buildGateway(deps);
   const app = new Hono<AppEnv>();
+  const { cors: corsPolicy } = gw.fleet.routing;
 
   app.use('*', requestId({ headerName: 'x-request-id', limitLength: 128 }));
-
-  app.get('/healthz', (c) =>
-    c.json({ status: 'ok', regions: gw.fleet.regions.length, models: gw.fleet.models.length, endpoints: gw.fleet.endpoints.length }),
+  app.use('*', recordRequests(gw.log, gw.now));
+  // Before auth: a preflight carries no key. With no allowed origins, no origin gets CORS headers.
+  const anyOrigin = corsPolicy.allowedOrigins.includes('*');
+  app.use(
+    '*',
+    cors({
+      origin: (origin) => (anyOrigin ? '*' : corsPolicy.allowedOrigins.includes(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ALLOWED_HEADERS,
+      exposeHeaders: EXPOSED_HEADERS,
+      maxAge: corsPolicy.maxAgeSeconds,
+    }),
   );
 
-  app.use('/v1/*', bearerAuth(gw.keys));
-  app.post('/v1/chat/completions', completions(gw, 'chat'));
-  app.post('/v1/completions', completions(gw, 'completions'));
+  app.get('/healthz', (c) => {
+    // Degraded: a region's upstream secret is missing, so its endpoints are skipped (the names are in the operator's log).
+    const problems = [...new Set(gw.missingCredentials.map((m) => (m.endpoint ? `endpoint ${m.endpoint}: upstream credentials are not set` : `region ${m.region}: upstream credentials are not set`)))];
+    return c.json({
+      status: problems.length > 0 ? 'degraded' : 'ok',
+      regions: gw.fleet.regions.length,
+      models: gw.fleet.models.length,
+      endpoints: gw.fleet.endpoints.length,
+      ...(problems.length > 0 ? { problems } : {}),
+    });
+  });
+
+  const auth = bearerAuth(gw.keys);
+  app.use('/v1/*', auth);
+  app.use('/tokenize', auth);
+  app.use('/detokenize', auth);
+  app.post(OPENAI_ENDPOINTS.chat.path, completions(gw, 'chat'));
+  app.post(OPENAI_ENDPOINTS.completions.path, completions(gw, 'completions'));
+  for (const name of ['responses', 'embeddings', 'rerank', 'score', 'transcriptions', 'tokenize', 'detokenize'] as const satisfies readonly EndpointName[]) {
+    app.post(OPENAI_ENDPOINTS[name].path, proxy(gw, name));
+  }
   app.get('/v1/models', listModels(gw));
-  for (const path of ['/v1/chat/completions', '/v1/completions', '/v1/models']) {
+  app.get('/v1/models/:id{.+}', getModel(gw));
+  for (const path of [...Object.values(OPENAI_ENDPOINTS).map((e) => e.path), '/v1/models', '/v1/models/:id{.+}']) {
     app.all(path, (c) => {
-      throw errors.methodNotAllowed(c.req.method, path);
+      throw errors.methodNotAllowed(c.req.method, c.req.path);
     });
   }
 
@@ -35,6 +72,7 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   app.onError((error, c) => {
     const requestId = c.get('requestId');
     if (error instanceof GatewayError) return error.toResponse({ 'x-request-id': requestId });
+    // The request's log line carries it too; this is the stack, for the operator.
     console.error(JSON.stringify({ requestId, error: String(error), stack: error instanceof Error ? error.stack : undefined }));
     return errors.internal().toResponse({ 'x-request-id': requestId });
   });

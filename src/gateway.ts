@@ -8,6 +8,7 @@ import type { KeyVerifier } from './auth/bearer-auth.ts';
 import type { CompiledEndpoint, CompiledFleet, CompiledModel, CompiledRegion } from './fleet/compiled.ts';
 import type { RequestLog } from './observe/request-log.ts';
 import { HealthSnapshotReader } from './health/snapshot-reader.ts';
+import type { BreakerOptions } from './health/circuit-breaker.ts';
 import { LiveState } from './route/live-state.ts';
 import type { Store } from './store/store.ts';
 import { pipelineFromWeights, type Pipeline } from './route/pipeline.ts';
@@ -24,6 +25,10 @@ export interface GatewayDeps {
   store?: Store;
   /** How long the snapshot read from the store is reused (default 5 s; an in-process store can go lower). */
   healthMemoMs?: number;
+  /** How often the prober runs (the Worker's cron: a minute; Node's interval): how long a refusal for ill health lasts at most. */
+  probeIntervalMs?: number;
+  /** Circuit breaker settings (defaults in src/health/circuit-breaker.ts). */
+  breaker?: Partial<BreakerOptions>;
   /** One structured line per request; omitted = no request log. */
   log?: (line: RequestLog) => void;
   now?: () => number;
@@ -47,6 +52,10 @@ export interface Gateway {
   readonly tierModels: ReadonlyMap<string, CompiledModel>;
   readonly candidates: ReadonlyMap<string, readonly Candidate[]>;
   credential(candidate: Candidate): string | undefined;
+  /** The candidate's region names an upstream secret that is not set. */
+  credentialMissing(candidate: Candidate): boolean;
+  /** Regions (or SageMaker endpoints) whose upstream secret is not set, with the secret's name (for the operator, not for clients). */
+  readonly missingCredentials: readonly { region: string; endpoint?: string; secret: string }[];
   readonly log: ((line: RequestLog) => void) | undefined;
   /** Per-endpoint load and health as this isolate sees it. */
   readonly live: LiveState;
@@ -80,6 +89,20 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   }
   // Resolve each region's secret once: secrets do not change within an isolate's life.
   const credentials = new Map(fleet.regions.map((r) => [r.id, r.credentialsSecret ? deps.secret(r.credentialsSecret) : undefined]));
+  const missingCredentials: { region: string; endpoint?: string; secret: string }[] = fleet.regions.flatMap((r) =>
+    r.credentialsSecret && !credentials.get(r.id) ? [{ region: r.id, secret: r.credentialsSecret }] : [],
+  );
+  // A SageMaker endpoint signs with its own AWS keys, by the names the fleet gives.
+  for (const e of fleet.endpoints) {
+    const names = e.sagemaker ? [e.sagemaker.credentials.accessKeyIdSecret, e.sagemaker.credentials.secretAccessKeySecret, e.sagemaker.credentials.sessionTokenSecret] : [];
+    for (const name of names) if (name !== undefined && !deps.secret(name)) missingCredentials.push({ region: e.region, endpoint: e.id, secret: name });
+  }
+  const missingRegions = new Set(missingCredentials.filter((m) => m.endpoint === undefined).map((m) => m.region));
+  const missingEndpoints = new Set(missingCredentials.flatMap((m) => (m.endpoint ? [m.endpoint] : [])));
+  // Said once, at start, by name: requests there are refused rather than sent without credentials.
+  for (const m of missingCredentials) {
+    console.warn(`switchyard: ${m.endpoint ? `endpoint ${m.endpoint}` : `region ${m.region}`} needs secret ${m.secret}, which is not set; it will not be called until it is`);
+  }
   return {
     fleet,
     keys: deps.keys,
@@ -91,8 +114,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     tierModels,
     candidates,
     credential: (c) => credentials.get(c.region.id),
+    credentialMissing: (c) => missingRegions.has(c.region.id) || missingEndpoints.has(c.endpoint.id),
+    missingCredentials,
     log: deps.log,
-    live: new LiveState(fleet.endpoints.map((e) => e.id)),
+    live: new LiveState(fleet.endpoints.map((e) => e.id), {
+      ...(deps.breaker ? { breaker: deps.breaker } : {}),
+      ...(deps.probeIntervalMs === undefined ? {} : { probeIntervalMs: deps.probeIntervalMs }),
+    }),
     health: deps.store
       ? new HealthSnapshotReader({
           store: deps.store,

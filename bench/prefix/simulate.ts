@@ -1,5 +1,6 @@
 // One routing policy over one workload, in simulated time: a gateway (the real routing code and
 // LiveState, fed by the simulated engines) in front of N simulated vLLM engines.
+import { GENERATE } from '../../src/api/openai-endpoints.ts';
 import { seededRandom } from '../../infra/local/sim/hash.ts';
 import type { SimProfile } from '../../infra/local/sim/latency-model.ts';
 import type { CompiledModel, CompiledPrefixSharing, CompiledRegion } from '../../src/fleet/compiled.ts';
@@ -68,6 +69,7 @@ export function benchCandidates(n: number): Candidate[] {
 export const benchModel = (loadBalancing: LoadBalancer): CompiledModel => ({
   id: MODEL_ID,
   aliases: [],
+  capabilities: [...GENERATE],
   loadBalancing,
   source: { kind: 'InferenceService', name: MODEL_ID, namespace: 'llm' },
 });

@@ -15,23 +15,31 @@ export interface ErrorBody {
   };
 }
 
+/**
+ * OpenAI's error `type` for each status, whatever the upstream said (vLLM's own types, such as
+ * `BadRequestError`, never reach a client). 404 is `invalid_request_error` as OpenAI answers
+ * an unknown model; an unknown route says `not_found_error` itself.
+ */
 const TYPE_BY_STATUS: Record<ErrorStatus, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
   403: 'permission_error',
   404: 'invalid_request_error',
   405: 'invalid_request_error',
-  408: 'timeout_error',
+  408: 'invalid_request_error',
   413: 'invalid_request_error',
   415: 'invalid_request_error',
   422: 'invalid_request_error',
   429: 'rate_limit_error',
-  499: 'client_closed_request',
+  499: 'invalid_request_error',
   500: 'server_error',
-  502: 'upstream_error',
-  503: 'service_unavailable',
-  504: 'timeout_error',
+  502: 'server_error',
+  503: 'service_unavailable_error',
+  504: 'server_error',
 };
+
+/** The OpenAI error type a status gets (GatewayError's default, and the SSE error event's). */
+export const errorTypeFor = (status: ErrorStatus): string => TYPE_BY_STATUS[status];
 
 export class GatewayError extends Error {
   readonly status: ErrorStatus;
@@ -69,6 +77,15 @@ export class GatewayError extends Error {
 
 export const isErrorStatus = (status: number): status is ErrorStatus => status in TYPE_BY_STATUS;
 
+/**
+ * Retry-After in whole seconds (at least 1: OpenAI's clients read 0 as "now" and would spin),
+ * and Retry-After-Ms, which OpenAI's own clients prefer when present.
+ */
+export function retryAfterHeaders(ms: number): Record<string, string> {
+  const wait = Math.max(0, Math.ceil(ms));
+  return { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))), 'retry-after-ms': String(wait) };
+}
+
 export const errors = {
   invalidJson: (detail: string) =>
     new GatewayError(400, `We could not parse the JSON body of your request. (${detail})`, { code: 'invalid_json' }),
@@ -93,10 +110,32 @@ export const errors = {
       code: 'model_not_found',
       param: 'model',
     }),
-  notFound: (path: string) => new GatewayError(404, `Unknown route: ${path}`, { code: 'not_found' }),
+  /** The model exists but does not serve this route (an embedding model asked to chat). */
+  notServedHere: (model: string, path: string, servedBy: readonly string[]) =>
+    new GatewayError(
+      400,
+      `The model \`${model}\` does not serve ${path}.${servedBy.length > 0 ? ` Models that do: ${servedBy.join(', ')}.` : ' No model of this gateway does.'}`,
+      { code: 'model_not_supported', param: 'model' },
+    ),
+  notFound: (path: string) => new GatewayError(404, `Unknown route: ${path}`, { code: 'not_found', type: 'not_found_error' }),
   methodNotAllowed: (method: string, path: string) =>
     new GatewayError(405, `Method ${method} is not allowed on ${path}.`, { code: 'method_not_allowed' }),
-  noRoute: (message: string) => new GatewayError(503, message, { code: 'no_available_endpoint' }),
+  /** Nothing can serve the request now; `retryAfterMs` says when something should (a breaker's cooldown, the next probe). */
+  noRoute: (message: string, retryAfterMs?: number) =>
+    new GatewayError(503, message, { code: 'no_available_endpoint', ...(retryAfterMs === undefined ? {} : { headers: retryAfterHeaders(retryAfterMs) }) }),
+  /** Every endpoint that could serve the request is saturated (429 / queue full) until its Retry-After. */
+  saturated: (model: string, retryAfterMs: number) =>
+    new GatewayError(429, `Every endpoint serving \`${model}\` is at capacity; retry after the time in Retry-After.`, {
+      code: 'upstream_saturated',
+      headers: retryAfterHeaders(retryAfterMs),
+    }),
+  /** The key's scope excludes every region serving the model: permanent, so not retryable. */
+  outOfScope: (model: string) =>
+    new GatewayError(403, `Model \`${model}\` is not served in any region or residency zone your API key allows.`, { code: 'permission_denied', param: 'model' }),
+  credentialsMissing: (regions: readonly string[]) =>
+    new GatewayError(502, `The gateway has no upstream credentials for region ${regions.join(', ')}; its operator must set them. Nothing was sent.`, {
+      code: 'upstream_credentials_missing',
+    }),
   upstreamTimeout: (phase: 'connect' | 'first_byte' | 'total', ms: number) =>
     new GatewayError(504, `The upstream did not answer in time (${phase.replace('_', ' ')} timeout after ${ms} ms).`, {
       code: `upstream_${phase}_timeout`,

@@ -15,6 +15,11 @@ export interface StreamOutcome {
 export interface RelayOptions {
   /** Longest silence tolerated between two upstream chunks. */
   idleMs: number;
+  /**
+   * How a complete stream ends: `data: [DONE]` (chat, completions, transcriptions), or a
+   * terminal event of the Responses API (response.completed, .incomplete or .failed).
+   */
+  end?: 'done-marker' | 'responses-events';
   /** Cancelled when the total deadline passes (or the client left); a deadline ends the stream with an error event. */
   cancel?: Cancellation;
   onEnd?: (outcome: StreamOutcome) => void;
@@ -24,7 +29,7 @@ const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]');
 const TAIL = 64;
 
-export const sseErrorEvent = (message: string, code: string, type = 'upstream_error'): Uint8Array => {
+export const sseErrorEvent = (message: string, code: string, type = 'server_error'): Uint8Array => {
   const body: ErrorBody = { error: { message, type, param: null, code } };
   // `event: error` for generic SSE clients; the JSON `error` member is what OpenAI's SDKs raise.
   return encoder.encode(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
@@ -52,6 +57,36 @@ const countTrailingNewlines = (tail: Uint8Array, length: number): number => {
   return n;
 };
 
+const TERMINAL_EVENTS = ['response.completed', 'response.incomplete', 'response.failed'].map((e) => encoder.encode(e));
+const OVERLAP = Math.max(...TERMINAL_EVENTS.map((m) => m.length)) - 1;
+
+/** Finds a Responses API terminal event name in the bytes as they pass, across chunk boundaries, without decoding them. */
+function terminalEventScanner(): (chunk: Uint8Array) => boolean {
+  let carry = new Uint8Array(0);
+  return (chunk) => {
+    const window = carry.length === 0 ? chunk : concat(carry, chunk);
+    const found = TERMINAL_EVENTS.some((marker) => indexOf(window, marker) >= 0);
+    carry = window.slice(Math.max(0, window.length - OVERLAP));
+    return found;
+  };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0];
+  outer: for (let i = haystack.indexOf(first as number); i >= 0 && i <= haystack.length - needle.length; i = haystack.indexOf(first as number, i + 1)) {
+    for (let j = 1; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
 /**
  * Relays an upstream SSE body chunk for chunk: one pull, one upstream read, one enqueue —
  * no buffering and no delay. Only the last few bytes are remembered, to tell a finished
@@ -66,6 +101,8 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let idle = false;
   let ended = false;
+  const scanTerminal = options.end === 'responses-events' ? terminalEventScanner() : undefined;
+  let sawTerminal = false;
 
   const remember = (chunk: Uint8Array) => {
     if (chunk.length >= TAIL) {
@@ -102,7 +139,7 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
       // A cut mid-event leaves a partial line: end it so the error event stands on its own.
       const trailing = countTrailingNewlines(tail, tailLength);
       if (tailLength > 0 && trailing < 2) controller.enqueue(encoder.encode(trailing === 1 ? '\n' : '\n\n'));
-      controller.enqueue(sseErrorEvent(message, outcome.error ?? 'stream_truncated', outcome.error?.includes('timeout') ? 'timeout_error' : 'upstream_error'));
+      controller.enqueue(sseErrorEvent(message, outcome.error ?? 'stream_truncated'));
     }
     controller.close();
     options.onEnd?.({ ...outcome, bytes, chunks, clientCancelled: false });
@@ -132,13 +169,14 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
         if (idle) return finish(controller, { completed: false, error: 'stream_idle_timeout' });
         if (deadlinePassed()) return finish(controller, { completed: false, error: 'upstream_total_timeout' });
         if (result.done) {
-          const completed = endsWithDone(tail, tailLength);
+          const completed = scanTerminal ? sawTerminal : endsWithDone(tail, tailLength);
           return finish(controller, completed ? { completed } : { completed, error: 'stream_truncated' });
         }
         const chunk = result.value;
         bytes += chunk.length;
         chunks++;
         remember(chunk);
+        if (scanTerminal && !sawTerminal) sawTerminal = scanTerminal(chunk);
         controller.enqueue(chunk);
       },
       cancel(reason) {

@@ -2,14 +2,18 @@ import type { CompiledEndpoint } from '../fleet/compiled.ts';
 import type { Cancellation } from './cancellation.ts';
 import type { UpstreamResponse } from './transport.ts';
 
-export type OpenAIRoute = 'chat/completions' | 'completions' | 'models';
+import type { UpstreamPath } from '../api/openai-endpoints.ts';
 
 /** One call to one endpoint, already routed. */
 export interface BackendCall {
   endpoint: CompiledEndpoint;
-  route: OpenAIRoute;
-  /** The JSON body to send, usually the client's own bytes. */
-  body: string;
+  route: UpstreamPath;
+  /** The body to send, usually the client's own bytes; a stream for a multipart upload. */
+  body: string | ReadableStream<Uint8Array>;
+  /** Its media type (JSON, or the client's multipart/form-data with its boundary). */
+  contentType?: string;
+  /** Trace context and the like, sent as they are. */
+  headers?: Readonly<Record<string, string>>;
   requestId: string;
   /** The region's upstream bearer token, when the fleet names a secret for it. */
   credential: string | undefined;

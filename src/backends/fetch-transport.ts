@@ -24,8 +24,12 @@ export const fetchTransport = (fetcher: typeof fetch = fetch): Transport =>
         method: request.method,
         headers: request.headers,
         ...(request.body === undefined ? {} : { body: request.body }),
+        ...(typeof request.body === 'object' ? { duplex: 'half' } : {}),
+        // Never follow an upstream's redirect: it would re-send the client's prompt (and our
+        // credentials) to a host outside the fleet. A 3xx is an upstream failure like any other.
+        redirect: 'manual',
         signal,
-      });
+      } as RequestInit);
     } catch (error) {
       if (request.cancel?.cancelled) throw new TransportError('aborted', 'request aborted', { cause: error });
       if (headersTimedOut) {

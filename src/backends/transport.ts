@@ -9,7 +9,8 @@ export interface UpstreamRequest {
   url: string;
   method: 'GET' | 'POST';
   headers: Record<string, string>;
-  body?: string;
+  /** A JSON body, or a streamed one (a multipart upload passed through as it arrives). */
+  body?: string | ReadableStream<Uint8Array>;
   /** Time allowed to open the connection, then to receive response headers. */
   connectMs: number;
   firstByteMs: number;

@@ -1,4 +1,5 @@
 import { GatewayError, type ErrorStatus } from '../api/errors.ts';
+import { redactForClient, withoutSecrets, type RedactOptions } from '../api/redact.ts';
 
 /**
  * vLLM and KServe answer errors in three shapes; clients get one (OpenAI's):
@@ -73,22 +74,26 @@ export function clientStatusFor(upstreamStatus: number): ErrorStatus {
 export class UpstreamHttpError extends GatewayError {
   readonly upstreamStatus: number;
   readonly retryable: boolean;
+  /** What the upstream said, secrets removed: for the operator log, never for the client. */
+  readonly detail: string;
 
-  constructor(upstreamStatus: number, normalized: NormalizedUpstreamError, retryAfter: string | null) {
+  constructor(upstreamStatus: number, normalized: NormalizedUpstreamError, retryAfter: string | null, redact: RedactOptions = {}) {
     const status = clientStatusFor(upstreamStatus);
     const clientFault = status === 400 || status === 404 || status === 413 || status === 422;
+    // The upstream's own words reach the client, without its hosts, addresses, paths or secrets.
+    const said = redactForClient(normalized.message, redact);
     const message = clientFault
-      ? normalized.message
+      ? said
       : upstreamStatus === 401 || upstreamStatus === 403
-        ? `the upstream rejected the gateway's credentials (HTTP ${upstreamStatus}): ${normalized.message}`
-        : `upstream error (HTTP ${upstreamStatus}): ${normalized.message}`;
+        ? `the upstream rejected the gateway's credentials (HTTP ${upstreamStatus})`
+        : `upstream error (HTTP ${upstreamStatus}): ${said}`;
     super(status, message, {
       code: normalized.code && !/^\d+$/.test(normalized.code) ? normalized.code : clientFault ? 'invalid_request' : 'upstream_error',
       param: normalized.param,
-      ...(clientFault && normalized.type ? { type: normalized.type } : {}),
       ...(retryAfter ? { headers: { 'retry-after': retryAfter } } : {}),
     });
     this.upstreamStatus = upstreamStatus;
     this.retryable = !clientFault;
+    this.detail = withoutSecrets(normalized.message, redact);
   }
 }

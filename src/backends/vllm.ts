@@ -1,3 +1,4 @@
+import { serverRoot } from '../health/server-root.ts';
 import type { Backend } from './backend.ts';
 import type { Transport } from './transport.ts';
 import { parseUpstreamError, UpstreamHttpError } from './upstream-error.ts';
@@ -13,16 +14,18 @@ export const vllmBackend = (transport: Transport): Backend => ({
   kind: 'vllm',
   async send(call) {
     const headers: Record<string, string> = {
-      'content-type': 'application/json',
+      ...call.headers,
+      'content-type': call.contentType ?? 'application/json',
       accept: 'application/json, text/event-stream',
       'x-request-id': call.requestId,
     };
     if (call.credential) headers['authorization'] = `Bearer ${call.credential}`;
+    const url = call.route.under === 'root' ? `${serverRoot(call.endpoint)}${call.route.path}` : `${call.endpoint.baseUrl}/${call.route.path}`;
     const response = await transport({
-      url: `${call.endpoint.baseUrl}/${call.route}`,
-      method: call.route === 'models' ? 'GET' : 'POST',
+      url,
+      method: 'POST',
       headers,
-      ...(call.route === 'models' ? {} : { body: call.body }),
+      body: call.body,
       connectMs: call.connectMs,
       firstByteMs: call.firstByteMs,
       ...(call.cancel ? { cancel: call.cancel } : {}),
@@ -34,6 +37,6 @@ export const vllmBackend = (transport: Transport): Backend => ({
     } catch {
       // The error body itself failed to arrive; the status alone still says enough.
     }
-    throw new UpstreamHttpError(response.status, parseUpstreamError(response.status, text), response.header('retry-after'));
+    throw new UpstreamHttpError(response.status, parseUpstreamError(response.status, text), response.header('retry-after'), { secrets: [call.credential] });
   },
 });

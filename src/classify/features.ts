@@ -45,12 +45,20 @@ export function extractFeatures(request: ClassifyRequest): FeatureVector {
     if (m.role !== 'system' && m.role !== 'developer') conversational++;
     forEachContentText(m.content, m.role === 'assistant' ? scanContext : scanCues);
   }
+  // Token-id prompts carry no text to scan, only their length.
+  let tokenIds = 0;
   const prompt = request.prompt;
   if (typeof prompt === 'string') scanCues(prompt);
-  else if (prompt !== undefined) for (const p of prompt) scanCues(p);
+  else if (Array.isArray(prompt)) {
+    for (const p of prompt as readonly unknown[]) {
+      if (typeof p === 'string') scanCues(p);
+      else if (typeof p === 'number') tokenIds++;
+      else if (Array.isArray(p)) tokenIds += p.length;
+    }
+  }
 
   return {
-    promptTokens: estimateTokens(cues) + estimateTokens(context) + messages * TOKENS_PER_MESSAGE,
+    promptTokens: estimateTokens(cues) + estimateTokens(context) + messages * TOKENS_PER_MESSAGE + tokenIds,
     code: cues.code,
     math: cues.math + Math.min(cues.numbers, 10) * 0.15,
     reasoning: cues.reasoning + (cues.sequence === 3 ? 1 : 0) + Math.max(0, cues.questions - 1) * 0.5,
@@ -58,7 +66,7 @@ export function extractFeatures(request: ClassifyRequest): FeatureVector {
     depth: Math.max(0, conversational - 1),
     tools: request.tools?.length ?? 0,
     structuredOutput: structuredOutput(request.response_format),
-    outputTokens: outputTokens(cues, request.max_completion_tokens ?? request.max_tokens),
+    outputTokens: outputTokens(cues, request.max_completion_tokens ?? request.max_tokens ?? undefined),
     nonEnglish: nonEnglishShare(cues, context),
   };
 }

@@ -6,11 +6,12 @@ import { z } from 'zod';
  */
 export interface ClassifyRequest {
   messages?: readonly { role: string; content?: unknown }[];
-  prompt?: string | readonly string[];
-  tools?: readonly unknown[];
+  /** vLLM's prompt forms: text, texts, token ids, lists of token ids. */
+  prompt?: string | readonly string[] | readonly number[] | readonly (readonly number[])[];
+  tools?: readonly unknown[] | null;
   response_format?: unknown;
-  max_tokens?: number;
-  max_completion_tokens?: number;
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
 }
 
 /** Validates untrusted input (the CLI's lines) into a ClassifyRequest; unknown fields pass through. */

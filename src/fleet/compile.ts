@@ -1,3 +1,4 @@
+import { CAPABILITIES, capabilitiesFrom, type Capability } from '../api/openai-endpoints.ts';
 import { DEFAULT_EDGE_CACHE, edgeCachePolicy } from '../cache/policy.ts';
 import { PATH_PREFIX, type CompiledEndpoint, type CompiledFleet, type CompiledModel, type CompiledPrefixSharing, type CompiledRegion, type CompiledSageMaker, type CompiledTier } from './compiled.ts';
 import { DEFAULT_TIER_RULES, referencePlacements, type TierRules } from '../classify/tier-rules.ts';
@@ -61,6 +62,16 @@ export function pathStyleOf(resource: ModelResource): PathStyle | undefined {
   if (format === 'huggingface') return 'openai-v1';
   if (format === 'vllm') return 'v1';
   return undefined;
+}
+
+/** What a model serves when the fleet does not say: from vLLM's task flags and what its names say it is. */
+function defaultCapabilities(resource: ModelResource, id: string): readonly Capability[] {
+  if (resource.kind === 'LLMDeployment') {
+    const m = resource.spec.model;
+    return capabilitiesFrom([], id, typeof m === 'string' ? m : (m.uri ?? m.modelUri ?? m.name));
+  }
+  const model = resource.spec.predictor.model;
+  return capabilitiesFrom(model?.args ?? [], id, model?.storageUri, resource.metadata.name);
 }
 
 /** KServe's default domain template: {name}.{namespace}.{ingress domain}. */
@@ -224,6 +235,16 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
       problem(resource, ['metadata', 'labels', LABEL.tier], `unknown tier "${tier}"; defined tiers: ${[...tierNames].join(', ') || '(none)'}`);
     }
 
+    let capabilities: Capability[] = [...defaultCapabilities(resource, id)];
+    const declared = annotations[LABEL.capabilities] ?? labels[LABEL.capabilities];
+    if (declared !== undefined) {
+      const listed = splitList(declared);
+      const unknown = listed.filter((c) => !(CAPABILITIES as readonly string[]).includes(c));
+      if (unknown.length > 0 || listed.length === 0) {
+        problem(resource, ['metadata', 'annotations', LABEL.capabilities], `unknown capability ${unknown.map((u) => `"${u}"`).join(', ') || '(empty list)'}; expected some of ${CAPABILITIES.join(', ')}`);
+      } else capabilities = listed as Capability[];
+    }
+
     const traffic = annotations[LABEL.traffic] ?? labels[LABEL.traffic];
     if (traffic !== undefined && !(TRAFFIC_SHAPES as readonly string[]).includes(traffic)) {
       problem(resource, ['metadata', 'annotations', LABEL.traffic], `unknown traffic "${traffic}"; expected one of ${TRAFFIC_SHAPES.join(', ')} (the decision matrix's shapes)`);
@@ -280,6 +301,7 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
     models.push({
       id,
       aliases,
+      capabilities,
       ...(tier !== undefined ? { tier } : {}),
       ...(placement ? { placement } : {}),
       loadBalancing,

@@ -1,3 +1,4 @@
+import type { Capability } from '../api/openai-endpoints.ts';
 import type { EdgeCachePolicy } from '../cache/policy.ts';
 import type { TierRules } from '../classify/tier-rules.ts';
 import type { LoadBalancer, PathStyle, Placement, RoutingPolicySpec, SageMakerOutputStyle } from './schema.ts';
@@ -66,6 +67,8 @@ export interface CompiledModel {
   id: string;
   aliases: string[];
   tier?: string;
+  /** The OpenAI routes it serves: declared (switchyard.dev/capabilities), else from how vLLM runs it. */
+  capabilities: Capability[];
   /** Its tier's placement: edge routes to the nearest region serving it, regional / central to the regions hosting that placement. */
   placement?: Placement;
   loadBalancing: LoadBalancer;

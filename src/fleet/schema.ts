@@ -21,6 +21,8 @@ export const LABEL = {
   aliases: 'switchyard.dev/aliases',
   loadBalancing: 'switchyard.dev/load-balancing',
   cachePolicy: 'switchyard.dev/cache-policy',
+  /** The OpenAI routes a model serves (chat, completions, responses, embeddings, rerank, score, transcription, tokenize); default: from how vLLM runs it. */
+  capabilities: 'switchyard.dev/capabilities',
   /** The model's traffic shape (sporadic, steady, variable, high): what `infra plan` and the anti-pattern checks judge it by. */
   traffic: 'switchyard.dev/traffic',
 } as const;
@@ -165,8 +167,22 @@ export const RoutingPolicySpecSchema = z.strictObject({
   loadBalancing: z.enum(LOAD_BALANCERS).default('round-robin'),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
   limits: z
-    .strictObject({ maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024) })
-    .default({ maxBodyBytes: 4 * 1024 * 1024 }),
+    .strictObject({
+      maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+      /** Multipart uploads (audio for transcription), streamed through: OpenAI's own limit by default. */
+      maxUploadBytes: z.number().int().positive().default(25 * 1024 * 1024),
+    })
+    .default({ maxBodyBytes: 4 * 1024 * 1024, maxUploadBytes: 25 * 1024 * 1024 }),
+  /**
+   * Browsers calling the gateway directly: the origins allowed (exact, e.g.
+   * "https://app.example.com", or "*"). Default none: no cross-origin access.
+   */
+  cors: z
+    .strictObject({
+      allowedOrigins: z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin)])).default([]),
+      maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
+    })
+    .default({ allowedOrigins: [], maxAgeSeconds: 600 }),
   /**
    * How `model: "auto"` and tier names pick a tier; the classifier module owns the shape and
    * defaults. Left out, the compiler derives the rules from the fleet's own Tier documents.

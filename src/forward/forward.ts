@@ -1,5 +1,7 @@
-import { errors, GatewayError } from '../api/errors.ts';
-import type { Backend, OpenAIRoute } from '../backends/backend.ts';
+import { errors, GatewayError, retryAfterHeaders } from '../api/errors.ts';
+import type { UpstreamPath } from '../api/openai-endpoints.ts';
+import type { OneShotBody } from '../api/one-shot-body.ts';
+import type { Backend } from '../backends/backend.ts';
 import type { Cancellation } from '../backends/cancellation.ts';
 import { TransportError, type UpstreamResponse } from '../backends/transport.ts';
 import { UpstreamHttpError } from '../backends/upstream-error.ts';
@@ -17,8 +19,14 @@ export interface Attempt {
 
 export interface ForwardInput {
   ranked: readonly Scored[];
-  route: OpenAIRoute;
-  body: string;
+  route: UpstreamPath;
+  /** The client's JSON bytes, or a streamed body that can be sent once (a multipart upload). */
+  body: string | OneShotBody;
+  contentType?: string;
+  /** Sent with every attempt (trace context). */
+  headers?: Readonly<Record<string, string>>;
+  /** Every attempt is appended here as it ends (the request's record), failures included. */
+  attempts: Attempt[];
   requestId: string;
   timeouts: Timeouts;
   /** Cancelled when the client leaves or the total deadline passes (its reason says which). */
@@ -34,6 +42,8 @@ export interface ForwardInput {
 export interface ForwardDeps {
   backends: Readonly<Record<CompiledEndpoint['backend'], Backend>>;
   credential(candidate: Candidate): string | undefined;
+  /** The region names an upstream secret that is not set: its endpoints are never called without it. */
+  credentialMissing(candidate: Candidate): boolean;
   now(): number;
   live: LiveState;
 }
@@ -69,7 +79,10 @@ const asGatewayError = (error: unknown): GatewayError => {
  * errors (4xx other than 429) are the client's and end the walk at once.
  */
 export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<Forwarded> {
-  const attempts: Attempt[] = [];
+  const attempts = input.attempts;
+  // Why nothing may have been sent at all: open breakers (until when), missing credentials.
+  let openUntil = Number.POSITIVE_INFINITY;
+  const uncredentialed = new Set<string>();
   let lastError: unknown; // built only on failure: an error object costs a stack trace
   // An upstream's own HTTP answer says more than a refused connection elsewhere: report it.
   let lastHttpError: UpstreamHttpError | undefined;
@@ -92,17 +105,27 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
     const { candidate } = next;
     const id = candidate.endpoint.id;
     const started = deps.now();
-    if (!deps.live.admit(id, started)) {
-      attempts.push({ endpoint: id, outcome: 'circuit-open', ms: 0 });
+    if (deps.credentialMissing(candidate)) {
+      attempts.push({ endpoint: id, outcome: 'no-credentials', ms: 0 });
+      uncredentialed.add(candidate.region.id);
       continue;
     }
+    if (!deps.live.admit(id, started)) {
+      attempts.push({ endpoint: id, outcome: 'circuit-open', ms: 0 });
+      openUntil = Math.min(openUntil, deps.live.breakerRetryAt(id, started));
+      continue;
+    }
+    // A streamed body goes out once: after an attempt has read any of it, there is nothing to fail over with.
+    if (typeof input.body !== 'string' && input.body.pulled) break;
     sent++;
     const done = deps.live.begin(id);
     try {
       const response = await deps.backends[candidate.endpoint.backend].send({
         endpoint: candidate.endpoint,
         route: input.route,
-        body: input.body,
+        body: typeof input.body === 'string' ? input.body : input.body.stream,
+        ...(input.contentType ? { contentType: input.contentType } : {}),
+        ...(input.headers ? { headers: input.headers } : {}),
         requestId: input.requestId,
         credential: deps.credential(candidate),
         connectMs: input.timeouts.connectMs,
@@ -135,7 +158,11 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
     throw errors.upstreamTimeout('total', input.timeouts.totalMs);
   }
   if (input.cancel.reason === 'client') throw errors.clientClosed();
-  throw asGatewayError(lastHttpError ?? lastError ?? errors.noRoute('no endpoint was available'));
+  if (lastHttpError ?? lastError) throw asGatewayError(lastHttpError ?? lastError);
+  // Nothing was sent: every candidate was skipped.
+  if (uncredentialed.size > 0 && !Number.isFinite(openUntil)) throw errors.credentialsMissing([...uncredentialed]);
+  const wait = Number.isFinite(openUntil) ? Math.max(0, openUntil - deps.now()) : undefined;
+  throw errors.noRoute('every endpoint for this model is failing and resting (circuit breakers open)', wait);
 }
 
 /** The whole body; a body cut after the headers becomes a network failure of this attempt. */

@@ -4,7 +4,6 @@ import type { AppEnv } from '../app-env.ts';
 import { replaySse } from '../cache/replay.ts';
 import type { CacheHit } from '../cache/tiered-cache.ts';
 import type { Gateway } from '../gateway.ts';
-import { defer } from './defer.ts';
 
 export interface HitContext {
   kind: Endpoint;
@@ -13,7 +12,6 @@ export interface HitContext {
   tierReason: string | undefined;
   stream: boolean;
   includeUsage: boolean;
-  started: number;
 }
 
 /**
@@ -29,22 +27,9 @@ export function cacheHitResponse(c: Context<AppEnv>, gw: Gateway, hit: CacheHit,
   c.header('age', String(Math.max(0, Math.floor((gw.now() - hit.entry.storedAt) / 1000))));
   if (h.tier) c.header('x-switchyard-tier', h.tier);
   c.header('x-switchyard-route', `${h.tierReason ? `${h.tierReason} ` : ''}cache=${hit.tier}`);
-  if (gw.log) {
-    const line = {
-      requestId: c.get('requestId'),
-      method: 'POST',
-      path: c.req.path,
-      status: 200,
-      ms: gw.now() - h.started,
-      tenant: c.get('key').tenant,
-      model: h.model,
-      ...(h.tier ? { tier: h.tier } : {}),
-      stream: h.stream,
-      region: hit.entry.region,
-      cache: status,
-    };
-    defer(c, async () => gw.log?.(line));
-  }
+  const record = c.get('record');
+  record.region = hit.entry.region;
+  record.cache = status;
   if (!h.stream) {
     c.header('content-type', 'application/json');
     return c.body(hit.entry.body, 200);

@@ -1,4 +1,5 @@
 import { errors, GatewayError } from '../api/errors.ts';
+import type { Capability } from '../api/openai-endpoints.ts';
 import { chooseTier, type TierHints } from '../classify/choose-tier.ts';
 import { classify } from '../classify/classify.ts';
 import type { ClassifyRequest } from '../classify/request.ts';
@@ -40,7 +41,17 @@ export function readHints(header: (name: string) => string | undefined): TierHin
  * budget and quality floor still move it. A tier with no model in the fleet moves to the nearest
  * larger tier that has one (never silently to a weaker one), else the nearest smaller.
  */
-export function resolveModel(gw: Gateway, requested: string, request: ClassifyRequest, hints: TierHints): Resolution {
+export function resolveModel(gw: Gateway, requested: string, request: ClassifyRequest, hints: TierHints, route: { path: string; capability: Capability } = CHAT): Resolution {
+  const resolution = resolveName(gw, requested, request, hints);
+  if (!resolution.model.capabilities.includes(route.capability)) {
+    throw errors.notServedHere(resolution.model.id, route.path, gw.fleet.models.filter((m) => m.capabilities.includes(route.capability)).map((m) => m.id));
+  }
+  return resolution;
+}
+
+const CHAT = { path: '/v1/chat/completions', capability: 'chat' } as const;
+
+function resolveName(gw: Gateway, requested: string, request: ClassifyRequest, hints: TierHints): Resolution {
   const direct = gw.models.get(requested);
   if (direct) return { model: direct, tier: direct.tier };
 

@@ -81,6 +81,14 @@ export class CircuitBreakers {
     return this.#probeOut(b, now) ? 'open' : 'half-open';
   }
 
+  /** When a request may next go to an open endpoint (epoch ms): its cooldown's end, or its probe's lease end; 0 when closed. */
+  retryAt(id: string, now: number): number {
+    const b = this.#breakers.get(id);
+    if (b === undefined || !b.open) return 0;
+    if (now < b.retryAt) return b.retryAt;
+    return b.probeSince !== undefined && this.#probeOut(b, now) ? b.probeSince + this.#options.probeLeaseMs : now;
+  }
+
   /** May a request go to this endpoint now? In half-open, true for exactly one caller. */
   allow(id: string, now: number): boolean {
     const b = this.#breakers.get(id);

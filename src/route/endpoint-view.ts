@@ -30,6 +30,8 @@ export interface EndpointView {
   readonly health: HealthSample | undefined;
   /** The passive circuit breaker; 'half-open' admits a probe request. */
   readonly breaker: BreakerState;
+  /** While the breaker is open: epoch ms when it lets a request through again. */
+  readonly breakerRetryAt: number;
   /** Epoch ms until which the endpoint answered 429 / queue full (spill over until then). */
   readonly saturatedUntil: number;
 }
@@ -39,5 +41,6 @@ export const UNKNOWN_ENDPOINT: EndpointView = {
   latencyMs: undefined,
   health: undefined,
   breaker: 'closed',
+  breakerRetryAt: 0,
   saturatedUntil: 0,
 };

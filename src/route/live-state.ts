@@ -5,6 +5,9 @@ import { observePeakEwma, type PeakEwma } from './balancers/peak-ewma.ts';
 import { UNKNOWN_ENDPOINT, type EndpointView } from './endpoint-view.ts';
 import type { RouteState } from './types.ts';
 
+/** The Worker's cron probes once a minute; Node's prober says its own interval. */
+export const DEFAULT_PROBE_INTERVAL_MS = 60_000;
+
 /**
  * What this isolate knows about each endpoint right now: in-flight counts, peak-EWMA latency,
  * circuit breakers (passive outlier detection on live traffic) and 429 saturation marks. The
@@ -18,8 +21,11 @@ export class LiveState {
   readonly #saturation: SaturationMarks;
   readonly #known: ReadonlySet<string>;
 
-  constructor(endpointIds: Iterable<string>, options: { breaker?: Partial<BreakerOptions> } = {}) {
+  readonly #probeIntervalMs: number;
+
+  constructor(endpointIds: Iterable<string>, options: { breaker?: Partial<BreakerOptions>; probeIntervalMs?: number } = {}) {
     const ids = [...endpointIds];
+    this.#probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
     this.#known = new Set(ids);
     this.#breakers = new CircuitBreakers(ids, options.breaker);
     this.#saturation = new SaturationMarks(ids);
@@ -60,6 +66,11 @@ export class LiveState {
     this.#saturation.mark(endpointId, now, retryAfter);
   }
 
+  /** When an open breaker lets the endpoint be tried again (epoch ms; 0 when closed). */
+  breakerRetryAt(endpointId: string, now: number): number {
+    return this.#breakers.retryAt(endpointId, now);
+  }
+
   inflight(endpointId: string): number {
     return this.#inflight.get(endpointId) ?? 0;
   }
@@ -67,6 +78,7 @@ export class LiveState {
   view(now: number, snapshot?: HealthSnapshot): RouteState {
     return {
       now,
+      probeIntervalMs: this.#probeIntervalMs,
       endpoint: (id): EndpointView => {
         if (!this.#known.has(id)) return UNKNOWN_ENDPOINT;
         return {
@@ -74,6 +86,7 @@ export class LiveState {
           latencyMs: this.#latency.get(id)?.value,
           health: snapshot?.endpoints[id],
           breaker: this.#breakers.state(id, now),
+          breakerRetryAt: this.#breakers.retryAt(id, now),
           saturatedUntil: this.#saturation.saturatedUntil(id),
         };
       },

@@ -47,8 +47,12 @@ const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
 export function planRoute(pipeline: Pipeline, request: RouteRequest, all: readonly Candidate[], state: RouteState): RoutePlan {
   let candidates = all;
   for (const filter of pipeline.filters) {
+    const before = candidates;
     candidates = filter.filter(request, candidates, state);
-    if (candidates.length === 0) return { ok: false, droppedBy: filter, reason: filter.reason };
+    if (candidates.length === 0) {
+      const retryAfterMs = before.length > 0 ? filter.retryAfterMs?.(request, before, state) : undefined;
+      return { ok: false, droppedBy: filter, reason: filter.reason, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    }
   }
 
   const totals = new Array<number>(candidates.length).fill(0);

@@ -1,5 +1,6 @@
 import type { EndpointView } from './endpoint-view.ts';
 import type { PrefixInfo } from './prefix/prefix-info.ts';
+import type { Capability } from '../api/openai-endpoints.ts';
 import type { CompiledEndpoint, CompiledModel, CompiledRegion, Continent } from '../fleet/compiled.ts';
 
 /** Where the caller is, from `request.cf` on Workers (absent on Node or when unknown). */
@@ -25,6 +26,8 @@ export interface KeyScope {
 /** What routing knows about the request. Built once per request, read-only for plugins. */
 export interface RouteRequest {
   readonly model: CompiledModel;
+  /** What the request needs of an endpoint (chat, embeddings, …); absent means chat or completions. */
+  readonly capability?: Capability | undefined;
   readonly key: KeyScope;
   readonly caller: CallerGeo | undefined;
   /** Session affinity key: `x-session-id`, else the OpenAI `user` field. */
@@ -36,6 +39,8 @@ export interface RouteRequest {
 /** Live view of the fleet (health, load) that plugins may read; pure data, no I/O. */
 export interface RouteState {
   readonly now: number;
+  /** How often the prober checks endpoints: a verdict of its lasts until the next round at most. */
+  readonly probeIntervalMs: number;
   endpoint(id: string): EndpointView;
 }
 
@@ -44,9 +49,14 @@ export interface Plugin {
 }
 
 export interface Filter extends Plugin {
-  /** Why a candidate was dropped, for the 503 a client gets when nothing is left. */
+  /** Why a candidate was dropped, for the error a client gets when nothing is left. */
   readonly reason: string;
   filter(request: RouteRequest, candidates: readonly Candidate[], state: RouteState): readonly Candidate[];
+  /**
+   * When this filter dropped every candidate: how long until one of them should pass again
+   * (a saturation mark's end, a breaker's cooldown, the next probe). Absent: not a waiting matter.
+   */
+  retryAfterMs?(request: RouteRequest, dropped: readonly Candidate[], state: RouteState): number | undefined;
 }
 
 /** Scores each candidate in [0, 1], aligned with the input order. */
@@ -74,4 +84,4 @@ export interface WeightedScorer {
 
 export type RoutePlan =
   | { ok: true; ranked: readonly Scored[]; reason: string }
-  | { ok: false; droppedBy: Filter; reason: string };
+  | { ok: false; droppedBy: Filter; reason: string; retryAfterMs?: number };

@@ -154,13 +154,13 @@ describe('SageMaker errors in the Worker', () => {
   it.each([
     ['ValidationError', {}, 400, 'invalid_request_error', 'invalid_request'],
     // The container's own error type passes through, as a vLLM endpoint's does.
-    ['ModelError', { modelErrorStatus: 400 }, 400, 'BadRequestError', 'invalid_request'],
-    ['ModelError', { modelErrorStatus: 500 }, 502, 'upstream_error', 'upstream_error'],
+    ['ModelError', { modelErrorStatus: 400 }, 400, 'invalid_request_error', 'invalid_request'],
+    ['ModelError', { modelErrorStatus: 500 }, 502, 'server_error', 'upstream_error'],
     ['ModelError', { modelErrorStatus: 429 }, 429, 'rate_limit_error', 'upstream_error'],
-    ['ModelNotReadyException', {}, 503, 'service_unavailable', 'sagemaker_model_not_ready'],
+    ['ModelNotReadyException', {}, 503, 'service_unavailable_error', 'sagemaker_model_not_ready'],
     ['ThrottlingException', {}, 429, 'rate_limit_error', 'sagemaker_throttled'],
-    ['ServiceUnavailable', {}, 503, 'service_unavailable', 'sagemaker_unavailable'],
-    ['InternalFailure', {}, 502, 'upstream_error', 'sagemaker_internal_failure'],
+    ['ServiceUnavailable', {}, 503, 'service_unavailable_error', 'sagemaker_unavailable'],
+    ['InternalFailure', {}, 502, 'server_error', 'sagemaker_internal_failure'],
   ] as const)('maps %s %j to an OpenAI-shaped %i', async (errorType, extra, status, type, code) => {
     await withFaults('sm-faulty', { errorType, ...extra }, async () => {
       const response = await call('/v1/chat/completions', chat('sm-faulty'), freshEnv());
@@ -213,13 +213,13 @@ describe('SageMaker errors in the Worker', () => {
     expect((await recorded('sm-throttled')).length).toBe(throttledBefore);
   });
 
-  it('is rejected by SageMaker when signed with the wrong secret, and answers 502 naming the credentials', async () => {
+  it('is rejected by SageMaker when signed with the wrong secret, and answers 502 saying so (without what SageMaker echoed)', async () => {
     const before = (await recorded('sm-chat')).length;
     const response = await call('/v1/chat/completions', chat('sm-chat'), freshEnv({ SAGEMAKER_SECRET_ACCESS_KEY: 'not-the-secret' }));
     expect(response.status).toBe(502);
     const error = await errorOf(response);
     expect(error.code).toBe('sagemaker_auth_failed');
-    expect(error.message).toMatch(/credentials \(HTTP 403\).*InvalidSignatureException/);
+    expect(error.message).toBe("the upstream rejected the gateway's credentials (HTTP 403)");
     // The simulator received the call and refused it: nothing reached its container.
     const after = await recorded('sm-chat');
     expect(after.slice(before).map((r) => r.path)).toEqual(['/endpoints/sm-chat/invocations']);
@@ -230,8 +230,10 @@ describe('SageMaker errors in the Worker', () => {
     const response = await call('/v1/chat/completions', chat('sm-chat'), freshEnv({ SAGEMAKER_ACCESS_KEY_ID: undefined }));
     expect(response.status).toBe(502);
     const error = await errorOf(response);
-    expect(error.code).toBe('sagemaker_credentials_missing');
-    expect(error.message).toContain('SAGEMAKER_ACCESS_KEY_ID');
+    // The secret's name is the operator's business (startup warning, /healthz); the client learns nothing was sent.
+    expect(error.code).toBe('upstream_credentials_missing');
+    expect(error.message).toContain('Nothing was sent');
+    expect(error.message).not.toContain('SAGEMAKER_ACCESS_KEY_ID');
     expect((await recorded('sm-chat')).length).toBe(before);
   });
 });

@@ -28,10 +28,12 @@ export function sageMakerBackend(deps: ClientDeps & { now?: () => number }): Bac
     async send(call) {
       const target = call.endpoint.sagemaker;
       if (!target) throw new Error(`endpoint ${call.endpoint.id} is not a SageMaker endpoint`);
-      if (call.route === 'models') {
-        throw new UpstreamHttpError(404, { message: 'SageMaker endpoints do not list models', type: null, param: null, code: null }, null);
+      const route = call.route.path;
+      // Routing keeps other routes away from SageMaker (src/route/filters/serves-model.ts); this is the backstop.
+      if (call.route.under !== 'openai' || (route !== 'chat/completions' && route !== 'completions') || typeof call.body !== 'string') {
+        throw new UpstreamHttpError(404, { message: `SageMaker endpoints serve chat and text completions only, not ${route}`, type: null, param: null, code: 'unsupported_route' }, null);
       }
-      const request = readRequest(call.route, call.body);
+      const request = readRequest(route, call.body);
       const body = target.outputStyle === 'json-lines' ? lmiRequest(request) : call.body;
       const meta = metaFor(request.kind, call.requestId, call.endpoint.model, now());
       const context: CallContext = { connectMs: call.connectMs, firstByteMs: call.firstByteMs, ...(call.cancel ? { cancel: call.cancel } : {}) };

@@ -1,5 +1,4 @@
 import { errors } from '../../api/errors.ts';
-import type { OpenAIRoute } from '../backend.ts';
 import { estimateTokens } from './usage.ts';
 import { isObject, type Json } from './json.ts';
 
@@ -17,7 +16,7 @@ export interface OpenAIRequest {
 }
 
 /** Parses the body the handler validated (the forwarder passes text, not the parsed object). */
-export function readRequest(route: OpenAIRoute, body: string): OpenAIRequest {
+export function readRequest(route: 'chat/completions' | 'completions', body: string): OpenAIRequest {
   const json = JSON.parse(body) as unknown;
   if (!isObject(json)) throw errors.invalidRequest('The request body must be a JSON object.');
   const kind = route === 'chat/completions' ? 'chat' : 'completion';

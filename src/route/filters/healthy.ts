@@ -15,4 +15,13 @@ export const healthy = (): Filter => ({
       const view = state.endpoint(c.endpoint.id);
       return view.health?.healthy !== false && view.breaker !== 'open';
     }),
+  // The soonest an open breaker lets a probe through; a failed health check is redone next round.
+  retryAfterMs: (_request, dropped, state) =>
+    Math.min(
+      ...dropped.map((c) => {
+        const view = state.endpoint(c.endpoint.id);
+        const breaker = view.breaker === 'open' ? Math.max(0, view.breakerRetryAt - state.now) : 0;
+        return view.health?.healthy === false ? Math.max(breaker, state.probeIntervalMs) : breaker;
+      }),
+    ),
 });

@@ -20,4 +20,12 @@ export const notSaturated = (limits: { waiting: number; kvCacheUsage: number } =
       const h = view.health;
       return !(h && ((h.waiting ?? 0) >= limits.waiting || (h.kvCacheUsage ?? 0) >= limits.kvCacheUsage));
     }),
+  // The soonest a mark ends; a queue the prober saw full is looked at again next round.
+  retryAfterMs: (_request, dropped, state) =>
+    Math.min(
+      ...dropped.map((c) => {
+        const until = state.endpoint(c.endpoint.id).saturatedUntil;
+        return until > state.now ? until - state.now : state.probeIntervalMs;
+      }),
+    ),
 });

@@ -13,7 +13,11 @@ export const servesModel = (): Filter => ({
   filter: (request, candidates, state) =>
     candidates.filter((c) => {
       if (c.endpoint.model !== request.model.id) return false;
+      // SageMaker's runtime API carries chat and text completions only.
+      if (c.endpoint.backend === 'sagemaker' && request.capability !== undefined && request.capability !== 'chat' && request.capability !== 'completions') return false;
       const served = state.endpoint(c.endpoint.id).health?.served;
       return served === undefined || served.includes(request.model.id);
     }),
+  // Declared but not listed: the next probe round may find it served again.
+  retryAfterMs: (request, dropped, state) => (dropped.some((c) => c.endpoint.model === request.model.id) ? state.probeIntervalMs : undefined),
 });

@@ -28,7 +28,8 @@ export const CHARS_PER_TOKEN = 4;
 /** What a chat message carries into the prompt; the OpenAI schema's parsed message fits. */
 export interface PromptMessage {
   readonly role: string;
-  readonly content?: string | readonly { readonly type: string; readonly text?: unknown }[] | null | undefined;
+  /** A string or an array of parts as OpenAI writes them; anything else the upstream will judge, and hashes as nothing. */
+  readonly content?: unknown;
   readonly tool_calls?: unknown;
 }
 
@@ -67,11 +68,13 @@ export function chatPrefix(
     p.text('|>');
     const content = m.content;
     if (typeof content === 'string') p.text(content);
-    else if (content) {
-      for (const part of content) {
+    else if (Array.isArray(content)) {
+      for (const part of content as unknown[]) {
+        if (typeof part !== 'object' || part === null) continue;
+        const { text, type } = part as { text?: unknown; type?: unknown };
         // Only text is hashed; another part (an image) leaves its type as a marker.
-        if (typeof part.text === 'string') p.text(part.text);
-        else p.text(`<|${part.type}|>`);
+        if (typeof text === 'string') p.text(text);
+        else p.text(`<|${String(type)}|>`);
       }
     }
     if (m.tool_calls !== undefined) p.text(JSON.stringify(m.tool_calls));

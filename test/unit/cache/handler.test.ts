@@ -43,7 +43,7 @@ function gateway(answer: Answer = json, streamAnswer: Answer = sse) {
   const seen: UpstreamRequest[] = [];
   const transport: Transport = async (request) => {
     seen.push(request);
-    return (request.body?.includes('"stream":true') ? streamAnswer : answer)(request);
+    return (typeof request.body === 'string' && request.body.includes('"stream":true') ? streamAnswer : answer)(request);
   };
   const logs: RequestLog[] = [];
   const clock = { now: NOW };

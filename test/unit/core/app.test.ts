@@ -10,7 +10,7 @@ import { localFleet } from './fixtures.ts';
 
 const FLEET = localFleet();
 const NOW = 1_767_225_600_000; // 2026-01-01T00:00:00Z
-const SECRETS: Readonly<Record<string, string>> = { UPSTREAM_KEY_US_EAST: 'us-east-secret', UPSTREAM_KEY_EU_WEST: 'eu-west-secret' };
+const SECRETS: Readonly<Record<string, string>> = { UPSTREAM_KEY_US_EAST: 'us-east-secret', UPSTREAM_KEY_EU_WEST: 'eu-west-secret', UPSTREAM_KEY_APAC: 'apac-secret' };
 
 const CHAT_OK = '{"id":"chatcmpl-1","object":"chat.completion","created":1767225600,"model":"llama-3.1-8b","choices":[{"index":0,"message":{"role":"assistant","content":"Hello!"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}';
 const SSE = [
@@ -19,7 +19,7 @@ const SSE = [
   'data: [DONE]\n\n',
 ];
 const TRUNCATED_EVENT =
-  'event: error\ndata: {"error":{"message":"the upstream ended the stream before it was complete","type":"upstream_error","param":null,"code":"stream_truncated"}}\n\n';
+  'event: error\ndata: {"error":{"message":"the upstream ended the stream before it was complete","type":"server_error","param":null,"code":"stream_truncated"}}\n\n';
 
 type Answer = UpstreamResponse | Error;
 
@@ -50,10 +50,10 @@ beforeAll(async () => {
   await keys.revoke(revoked.record.id);
 });
 
-function gateway(answer?: (request: UpstreamRequest, n: number) => Answer, fleet: CompiledFleet = FLEET) {
+function gateway(answer?: (request: UpstreamRequest, n: number) => Answer, fleet: CompiledFleet = FLEET, secrets: Readonly<Record<string, string>> = SECRETS) {
   const { transport, seen } = fakeTransport(answer);
   const logs: RequestLog[] = [];
-  const app = createApp({ fleet, keys, transport, secret: (name) => SECRETS[name], log: (line) => logs.push(line), now: () => NOW });
+  const app = createApp({ fleet, keys, transport, secret: (name) => secrets[name], log: (line) => logs.push(line), now: () => NOW });
   return { app, seen, logs };
 }
 
@@ -105,11 +105,17 @@ describe('routes', () => {
     expect(await res.json()).toEqual({ status: 'ok', regions: 3, models: 3, endpoints: 7 });
   });
 
+  it('reports /healthz degraded when a region names an upstream secret that is not set', async () => {
+    const { UPSTREAM_KEY_APAC: _, ...withoutApac } = SECRETS;
+    const res = await gateway(undefined, FLEET, withoutApac).app.request('/healthz');
+    expect(await res.json()).toEqual({ status: 'degraded', regions: 3, models: 3, endpoints: 7, problems: ['region apac: upstream credentials are not set'] });
+  });
+
   it('answers an unknown route with 404 not_found', async () => {
     const res = await gateway().app.request('/v2/chat/completions', { method: 'POST' });
     expect(res.status).toBe(404);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await res.json()).toEqual(errorBody('Unknown route: /v2/chat/completions', 'invalid_request_error', 'not_found'));
+    expect(await res.json()).toEqual(errorBody('Unknown route: /v2/chat/completions', 'not_found_error', 'not_found'));
   });
 
   it.each([
@@ -133,16 +139,16 @@ describe('POST /v1/chat/completions', () => {
   });
 
   it('answers an invalid request with 400 naming the parameter', async () => {
-    const res = await gateway().app.request('/v1/chat/completions', { method: 'POST', headers: json(key.any), body: chatBody({ temperature: 3 }) });
+    const res = await gateway().app.request('/v1/chat/completions', { method: 'POST', headers: json(key.any), body: chatBody({ temperature: 'hot' }) });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual(errorBody('temperature: Too big: expected number to be <=2', 'invalid_request_error', 'invalid_request', 'temperature'));
+    expect(await res.json()).toEqual(errorBody('temperature: Invalid input: expected number, received string', 'invalid_request_error', 'invalid_request', 'temperature'));
   });
 
   it.each([
     ['a declared Content-Length', true],
     ['a chunked body', false],
   ])('answers a body over the fleet limit with 413 (%s)', async (_what, declare) => {
-    const small: CompiledFleet = { ...FLEET, routing: { ...FLEET.routing, limits: { maxBodyBytes: 1024 } } };
+    const small: CompiledFleet = { ...FLEET, routing: { ...FLEET.routing, limits: { ...FLEET.routing.limits, maxBodyBytes: 1024 } } };
     const { app, seen } = gateway(undefined, small);
     const body = chatBody({ messages: [{ role: 'user', content: 'x'.repeat(2000) }] });
     const headers = declare ? json(key.any, { 'content-length': String(body.length) }) : json(key.any);
@@ -165,11 +171,27 @@ describe('POST /v1/chat/completions', () => {
     expect(seen[0]?.body).toBe(body);
     expect([seen[0]?.method, seen[0]?.url]).toEqual(['POST', 'http://127.0.0.1:8201/v1/chat/completions']);
     expect(seen[0]?.headers).toEqual({
+      traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/),
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
       'x-request-id': res.headers.get('x-request-id'),
       authorization: 'Bearer eu-west-secret',
     });
+  });
+
+  it("forwards vLLM's own request shapes byte for byte, however far beyond OpenAI's they go", async () => {
+    const { app, seen } = gateway();
+    const bodies = [
+      '{"model":"llama-3.1-8b","messages":[{"role":"system","content":"Environment: ipython"},{"role":"ipython","content":"{\\"ok\\":1}"}],"temperature":2.5}',
+      '{"model":"llama-3.1-8b","messages":[{"role":"user","content":"x"}],"response_format":{"type":"structural_tag","structures":[{"begin":"<f>","schema":{},"end":"</f>"}],"triggers":["<f>"]}}',
+      '{"model":"llama-3.1-8b","messages":[{"role":"user","content":"x"}],"guided_regex":"\\\\d+","guided_choice":["a","b"],"guided_decoding_backend":"xgrammar","top_p":1.7,"n":0,"min_tokens":3,"bad_words":["x"]}',
+      '{"model":"llama-3.1-8b","messages":[{"role":"critic","content":[{"type":"input_audio","input_audio":{"data":"AAAA","format":"wav"}}]}],"presence_penalty":5,"logprobs":true,"top_logprobs":30}',
+    ];
+    for (const body of bodies) {
+      const res = await app.request('/v1/chat/completions', { method: 'POST', headers: json(key.eu), body });
+      expect(res.status).toBe(200);
+    }
+    expect(seen.map((r) => r.body)).toEqual(bodies);
   });
 
   it('answers with the upstream body and the routing headers', async () => {
@@ -224,7 +246,8 @@ describe('POST /v1/chat/completions', () => {
     );
     const res = await app.request('/v1/chat/completions', { method: 'POST', headers: json(key.any), body: chatBody({ max_tokens: 100000 }) });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual(errorBody('max_tokens must be at most 8192', 'BadRequestError', 'invalid_request', 'max_tokens'));
+    // vLLM's message and param reach the client; its type (BadRequestError) becomes OpenAI's.
+    expect(await res.json()).toEqual(errorBody('max_tokens must be at most 8192', 'invalid_request_error', 'invalid_request', 'max_tokens'));
     expect(seen).toHaveLength(1);
   });
 
@@ -233,7 +256,7 @@ describe('POST /v1/chat/completions', () => {
     const res = await app.request(fromCity({ method: 'POST', headers: json(key.any), body: chatBody() }, NEW_YORK));
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('1');
-    expect(await res.json()).toEqual(errorBody('The upstream could not be reached: ECONNREFUSED', 'service_unavailable', 'upstream_unreachable'));
+    expect(await res.json()).toEqual(errorBody('The upstream could not be reached: ECONNREFUSED', 'service_unavailable_error', 'upstream_unreachable'));
     // One us-east pod refuses; the region is then deferred, so the other regions are tried next.
     expect(seen.map((r) => r.url)).toEqual([
       expect.stringMatching(/^http:\/\/127\.0\.0\.1:810[12]\/v1\/chat\/completions$/),
@@ -246,20 +269,38 @@ describe('POST /v1/chat/completions', () => {
     const cut: UpstreamResponse = { ...upstreamResponse(200, CHAT_OK), bytes: () => Promise.reject(new TypeError('terminated')) };
     const res = await gateway(() => cut).app.request('/v1/chat/completions', { method: 'POST', headers: json(key.usEast), body: chatBody() });
     expect(res.status).toBe(502);
-    expect(await res.json()).toEqual(errorBody('The upstream sent an unusable response: the response body was cut (terminated)', 'upstream_error', 'upstream_error'));
+    expect(await res.json()).toEqual(errorBody('The upstream sent an unusable response: the response body was cut (terminated)', 'server_error', 'upstream_error'));
   });
 
   describe('upstream credentials', () => {
     it.each([
       ['us-east', () => key.usEast, 'Bearer us-east-secret'],
       ['eu-west', () => key.eu, 'Bearer eu-west-secret'],
-      ['apac (no secret configured)', () => key.apac, undefined],
+      ['apac', () => key.apac, 'Bearer apac-secret'],
     ])("send the %s region's own token, never the client key", async (_region, k, authorization) => {
       const { app, seen } = gateway();
       const res = await app.request('/v1/chat/completions', { method: 'POST', headers: json(k()), body: chatBody() });
       expect(res.status).toBe(200);
       expect(seen[0]?.headers['authorization']).toBe(authorization);
       expect(JSON.stringify(seen[0]?.headers)).not.toContain(k());
+    });
+
+    it('never call a region whose secret is missing: the next region serves, or a clear 502 when none can', async () => {
+      const { UPSTREAM_KEY_APAC: _, ...withoutApac } = SECRETS;
+      const { app, seen, logs } = gateway(undefined, FLEET, withoutApac);
+      const tokyo = await app.request(fromCity({ method: 'POST', headers: json(key.any), body: chatBody() }, TOKYO));
+      expect([tokyo.status, tokyo.headers.get('x-switchyard-region')]).toEqual([200, 'eu-west']);
+      const scoped = await app.request('/v1/chat/completions', { method: 'POST', headers: json(key.apac), body: chatBody() });
+      expect(scoped.status).toBe(502);
+      expect(await scoped.json()).toEqual(
+        errorBody('The gateway has no upstream credentials for region apac; its operator must set them. Nothing was sent.', 'server_error', 'upstream_credentials_missing'),
+      );
+      expect(seen.map((r) => r.url)).toEqual(['http://127.0.0.1:8201/v1/chat/completions']);
+      await sleep(10);
+      expect(logs.map((l) => [l.status, l.attempts?.map((a) => a.outcome)])).toEqual([
+        [200, ['no-credentials', 200]],
+        [502, ['no-credentials']],
+      ]);
     });
   });
 
@@ -319,8 +360,8 @@ describe('residency', () => {
     const body = (await res.json()) as ModelList;
     expect(body.object).toBe('list');
     expect(served(body)).toEqual([
-      { id: 'llama-3.1-8b', object: 'model', created, owned_by: 'switchyard', tier: 'small', regions: ['eu-west'], available_regions: ['eu-west'] },
-      { id: 'qwen2.5-32b', object: 'model', created, owned_by: 'switchyard', tier: 'medium', regions: ['eu-west'], available_regions: ['eu-west'] },
+      { id: 'llama-3.1-8b', object: 'model', created, owned_by: 'switchyard', tier: 'small', capabilities: ['chat', 'completions', 'responses', 'tokenize'], regions: ['eu-west'], available_regions: ['eu-west'] },
+      { id: 'qwen2.5-32b', object: 'model', created, owned_by: 'switchyard', tier: 'medium', capabilities: ['chat', 'completions', 'responses', 'tokenize'], regions: ['eu-west'], available_regions: ['eu-west'] },
     ]);
     // Neither the us-east-only model nor the tier that only it serves is offered.
     expect(body.data.map((m) => m.id)).not.toContain('llama-3.1-70b');
@@ -337,11 +378,12 @@ describe('residency', () => {
     ]);
   });
 
-  it('answers 503 no_endpoint_in_scope for a model served only outside the key zone, without calling anything', async () => {
+  it('answers 403 permission_denied (not retryable) for a model served only outside the key zone, without calling anything', async () => {
     const { app, seen } = gateway();
     const res = await app.request('/v1/chat/completions', { method: 'POST', headers: json(key.eu), body: chatBody({ model: 'llama-3.1-70b' }) });
-    expect(res.status).toBe(503);
-    expect(await res.json()).toEqual(errorBody('Model `llama-3.1-70b` is not served in any region your API key allows.', 'service_unavailable', 'no_endpoint_in_scope'));
+    expect(res.status).toBe(403);
+    expect(res.headers.get('retry-after')).toBeNull();
+    expect(await res.json()).toEqual(errorBody('Model `llama-3.1-70b` is not served in any region or residency zone your API key allows.', 'permission_error', 'permission_denied', 'model'));
     expect(seen).toHaveLength(0);
   });
 
@@ -362,6 +404,6 @@ describe('residency', () => {
     const res = await app.request('/v1/chat/completions', { method: 'POST', headers: json(key.eu), body: chatBody() });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
-    expect(await res.json()).toEqual(errorBody('upstream error (HTTP 503): Model is not ready', 'service_unavailable', 'upstream_error'));
+    expect(await res.json()).toEqual(errorBody('upstream error (HTTP 503): Model is not ready', 'service_unavailable_error', 'upstream_error'));
   });
 });

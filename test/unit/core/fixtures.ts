@@ -36,4 +36,4 @@ export function routeRequest(fleet: CompiledFleet, model: string, extra: Partial
 }
 
 /** A routing state with no live data: every endpoint unknown (healthy by default, idle). */
-export const ROUTE_STATE: RouteState = { now: 0, endpoint: () => UNKNOWN_ENDPOINT };
+export const ROUTE_STATE: RouteState = { now: 0, probeIntervalMs: 60_000, endpoint: () => UNKNOWN_ENDPOINT };

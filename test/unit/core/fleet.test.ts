@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { GENERATE } from '../../../src/api/openai-endpoints.ts';
 import { describe, expect, it } from 'vitest';
 import { compileFleet } from '../../../src/fleet/compile.ts';
 import type { CompiledFleet } from '../../../src/fleet/compiled.ts';
@@ -104,9 +105,9 @@ describe('the real fleet files', () => {
 
     it('serves each model under its annotated id, in its tier, with the policy load balancer', () => {
       expect(fleet.models).toEqual([
-        { id: 'llama-3.1-8b', aliases: [], tier: 'small', placement: 'edge', loadBalancing: 'least-connections', source: { kind: 'InferenceService', name: 'llama-3-1-8b', namespace: 'llm' } },
-        { id: 'qwen2.5-32b', aliases: [], tier: 'medium', placement: 'regional', loadBalancing: 'least-connections', source: { kind: 'InferenceService', name: 'qwen2-5-32b', namespace: 'llm' } },
-        { id: 'llama-3.1-70b', aliases: [], tier: 'large', placement: 'central', loadBalancing: 'least-connections', source: { kind: 'LLMDeployment', name: 'llama-3-1-70b', namespace: 'llm' } },
+        { id: 'llama-3.1-8b', aliases: [], capabilities: GENERATE, tier: 'small', placement: 'edge', loadBalancing: 'least-connections', source: { kind: 'InferenceService', name: 'llama-3-1-8b', namespace: 'llm' } },
+        { id: 'qwen2.5-32b', aliases: [], capabilities: GENERATE, tier: 'medium', placement: 'regional', loadBalancing: 'least-connections', source: { kind: 'InferenceService', name: 'qwen2-5-32b', namespace: 'llm' } },
+        { id: 'llama-3.1-70b', aliases: [], capabilities: GENERATE, tier: 'large', placement: 'central', loadBalancing: 'least-connections', source: { kind: 'LLMDeployment', name: 'llama-3-1-70b', namespace: 'llm' } },
       ]);
     });
 
@@ -130,7 +131,8 @@ describe('the real fleet files', () => {
         weights: { geo: 2 },
         loadBalancing: 'least-connections',
         timeouts: { connectMs: 3000, firstByteMs: 60000, totalMs: 600000, streamIdleMs: 60000 },
-        limits: { maxBodyBytes: 4194304 },
+        limits: { maxBodyBytes: 4194304, maxUploadBytes: 25 * 1024 * 1024 },
+        cors: { allowedOrigins: [], maxAgeSeconds: 600 },
         environment: 'production',
       });
     });
@@ -173,7 +175,7 @@ describe('the real fleet files', () => {
     });
 
     it('fills in the default body limit and keeps the timeouts as written', () => {
-      expect(fleet.routing.limits).toEqual({ maxBodyBytes: 4 * 1024 * 1024 });
+      expect(fleet.routing.limits).toEqual({ maxBodyBytes: 4 * 1024 * 1024, maxUploadBytes: 25 * 1024 * 1024 });
       expect(fleet.routing.timeouts).toEqual({ connectMs: 2000, firstByteMs: 30000, totalMs: 300000, streamIdleMs: 30000 });
       expect(fleet.models.every((m) => m.loadBalancing === 'round-robin')).toBe(true);
     });

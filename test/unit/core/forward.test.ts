@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/api/errors.ts';
+import { OPENAI_ENDPOINTS } from '../../../src/api/openai-endpoints.ts';
 import type { Backend, BackendCall } from '../../../src/backends/backend.ts';
 import { CancelScope } from '../../../src/backends/cancellation.ts';
 import { TransportError, type UpstreamResponse } from '../../../src/backends/transport.ts';
@@ -50,11 +51,12 @@ function run(outcomes: readonly Outcome[], input: Partial<ForwardInput> = {}, li
   const deps: ForwardDeps = {
     backends: { vllm: backend, sagemaker: backend },
     credential: (c: Candidate) => (c.region.id === 'us-east' ? 'us-token' : undefined),
+    credentialMissing: () => false,
     now: steppingClock(),
     live,
   };
   const promise = forward(
-    { ranked, route: 'chat/completions', body: '{"model":"llama-3.1-8b"}', requestId: 'req-1', timeouts: TIMEOUTS, cancel: new CancelScope(), maxAttempts: 3, ...input },
+    { ranked, route: OPENAI_ENDPOINTS.chat.upstream, body: '{"model":"llama-3.1-8b"}', attempts: [], requestId: 'req-1', timeouts: TIMEOUTS, cancel: new CancelScope(), maxAttempts: 3, ...input },
     deps,
   );
   return { promise, calls, live };
@@ -84,7 +86,7 @@ describe('forward', () => {
     const call = calls[0] as BackendCall;
     expect([call.endpoint.id, call.route, call.body, call.requestId, call.credential, call.connectMs, call.firstByteMs]).toEqual([
       'us-east/llama-3.1-8b/pod-a',
-      'chat/completions',
+      OPENAI_ENDPOINTS.chat.upstream,
       '{"model":"llama-3.1-8b"}',
       'req-1',
       'us-token',
@@ -168,7 +170,7 @@ describe('forward', () => {
     const error = (await rejection(promise)) as GatewayError;
     expect(error.status).toBe(504);
     expect(error.toBody()).toEqual({
-      error: { message: 'The upstream did not answer in time (connect timeout after 2000 ms).', type: 'timeout_error', param: null, code: 'upstream_connect_timeout' },
+      error: { message: 'The upstream did not answer in time (connect timeout after 2000 ms).', type: 'server_error', param: null, code: 'upstream_connect_timeout' },
     });
     expect(calls).toHaveLength(3);
   });

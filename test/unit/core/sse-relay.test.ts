@@ -14,9 +14,9 @@ const DONE = 'data: [DONE]\n\n';
 /** The exact SSE error event the relay appends, per code. */
 const errorEvent = (code: string, message: string, type: string) =>
   `event: error\ndata: ${JSON.stringify({ error: { message, type, param: null, code } })}\n\n`;
-const TRUNCATED = errorEvent('stream_truncated', 'the upstream ended the stream before it was complete', 'upstream_error');
-const TOTAL_TIMEOUT = errorEvent('upstream_total_timeout', 'the response exceeded the total time allowed; the stream was ended', 'timeout_error');
-const idleTimeout = (ms: number) => errorEvent('stream_idle_timeout', `the upstream sent nothing for ${ms} ms; the stream was ended`, 'timeout_error');
+const TRUNCATED = errorEvent('stream_truncated', 'the upstream ended the stream before it was complete', 'server_error');
+const TOTAL_TIMEOUT = errorEvent('upstream_total_timeout', 'the response exceeded the total time allowed; the stream was ended', 'server_error');
+const idleTimeout = (ms: number) => errorEvent('stream_idle_timeout', `the upstream sent nothing for ${ms} ms; the stream was ended`, 'server_error');
 
 /** Relays `upstream`, recording every onEnd call. */
 function relay(upstream: BodyReader, options: Partial<RelayOptions> = {}) {
@@ -111,7 +111,7 @@ describe('relaySse', () => {
     const event = parseSse(decode(out.slice(1))).at(-1);
     expect(event?.event).toBe('error');
     expect(JSON.parse(event?.data ?? 'null')).toEqual({
-      error: { message: 'the upstream ended the stream before it was complete: TypeError: terminated', type: 'upstream_error', param: null, code: 'stream_truncated' },
+      error: { message: 'the upstream ended the stream before it was complete: TypeError: terminated', type: 'server_error', param: null, code: 'stream_truncated' },
     });
     expect(ends).toEqual([{ completed: false, error: 'stream_truncated', bytes: EVENT_A.length, chunks: 1, clientCancelled: false }]);
   });
@@ -122,7 +122,7 @@ describe('relaySse', () => {
     const last = events.at(-1);
     expect(last?.event).toBe('error');
     expect(JSON.parse(last?.data ?? 'null')).toEqual({
-      error: { message: 'the upstream ended the stream before it was complete', type: 'upstream_error', param: null, code: 'stream_truncated' },
+      error: { message: 'the upstream ended the stream before it was complete', type: 'server_error', param: null, code: 'stream_truncated' },
     });
   });
 

@@ -87,17 +87,19 @@ describe('UpstreamHttpError', () => {
   const vllm = (message: string, code: number): NormalizedUpstreamError => ({ message, type: 'BadRequestError', param: 'max_tokens', code: String(code) });
 
   it.each<[number, number, boolean, string, string, string]>([
-    [400, 400, false, 'bad max_tokens', 'invalid_request', 'BadRequestError'],
-    [404, 404, false, 'bad max_tokens', 'invalid_request', 'BadRequestError'],
-    [413, 413, false, 'bad max_tokens', 'invalid_request', 'BadRequestError'],
-    [422, 422, false, 'bad max_tokens', 'invalid_request', 'BadRequestError'],
-    [401, 502, true, "the upstream rejected the gateway's credentials (HTTP 401): bad max_tokens", 'upstream_error', 'upstream_error'],
-    [403, 502, true, "the upstream rejected the gateway's credentials (HTTP 403): bad max_tokens", 'upstream_error', 'upstream_error'],
-    [408, 504, true, 'upstream error (HTTP 408): bad max_tokens', 'upstream_error', 'timeout_error'],
-    [504, 504, true, 'upstream error (HTTP 504): bad max_tokens', 'upstream_error', 'timeout_error'],
+    // The upstream's type (vLLM's BadRequestError) never reaches the client: OpenAI's does.
+    [400, 400, false, 'bad max_tokens', 'invalid_request', 'invalid_request_error'],
+    [404, 404, false, 'bad max_tokens', 'invalid_request', 'invalid_request_error'],
+    [413, 413, false, 'bad max_tokens', 'invalid_request', 'invalid_request_error'],
+    [422, 422, false, 'bad max_tokens', 'invalid_request', 'invalid_request_error'],
+    // What an upstream says when it refuses our credentials may echo them: not repeated.
+    [401, 502, true, "the upstream rejected the gateway's credentials (HTTP 401)", 'upstream_error', 'server_error'],
+    [403, 502, true, "the upstream rejected the gateway's credentials (HTTP 403)", 'upstream_error', 'server_error'],
+    [408, 504, true, 'upstream error (HTTP 408): bad max_tokens', 'upstream_error', 'server_error'],
+    [504, 504, true, 'upstream error (HTTP 504): bad max_tokens', 'upstream_error', 'server_error'],
     [429, 429, true, 'upstream error (HTTP 429): bad max_tokens', 'upstream_error', 'rate_limit_error'],
-    [503, 503, true, 'upstream error (HTTP 503): bad max_tokens', 'upstream_error', 'service_unavailable'],
-    [500, 502, true, 'upstream error (HTTP 500): bad max_tokens', 'upstream_error', 'upstream_error'],
+    [503, 503, true, 'upstream error (HTTP 503): bad max_tokens', 'upstream_error', 'service_unavailable_error'],
+    [500, 502, true, 'upstream error (HTTP 500): bad max_tokens', 'upstream_error', 'server_error'],
   ])('answers upstream %i as %i (retryable: %s)', (upstream, status, retryable, message, code, type) => {
     const error = new UpstreamHttpError(upstream, vllm('bad max_tokens', upstream), null);
     expect(error).toBeInstanceOf(GatewayError);
@@ -120,8 +122,26 @@ describe('UpstreamHttpError', () => {
     expect(response.status).toBe(status);
     expect(response.headers.get('retry-after')).toBe(retryAfter);
     expect(await response.json()).toEqual({
-      error: { message: `upstream error (HTTP ${status}): busy`, type: status === 429 ? 'rate_limit_error' : 'service_unavailable', param: null, code: 'upstream_error' },
+      error: { message: `upstream error (HTTP ${status}): busy`, type: status === 429 ? 'rate_limit_error' : 'service_unavailable_error', param: null, code: 'upstream_error' },
     });
+  });
+
+  it.each<[string, string, string]>([
+    ['an internal URL', 'cannot reach http://decode-0.llm.svc.cluster.local:8000/v1/kv', 'cannot reach [url]'],
+    ['an IP and port', 'connect ECONNREFUSED 10.0.3.7:8000', 'connect ECONNREFUSED [address]'],
+    ['a cluster hostname', 'pod llama-prefill-7d9.llm.svc.cluster.local is gone', 'pod [host] is gone'],
+    ['a file path and traceback', 'Engine died: File "/opt/vllm/engine.py", line 3\nTraceback (most recent call last):\n  raise X', 'Engine died: File "[path]", line 3'],
+    ['a bearer token', 'Authorization: Bearer sk-upstream-123 was refused', 'Authorization: Bearer [redacted] was refused'],
+  ])('keeps the upstream message without %s', (_what, said, shown) => {
+    const error = new UpstreamHttpError(500, parseUpstreamError(500, JSON.stringify({ error: { message: said } })), null);
+    expect(error.message).toBe(`upstream error (HTTP 500): ${shown}`);
+    expect(error.detail).toBe(said.replace('sk-upstream-123', '[redacted]'));
+  });
+
+  it('removes the region credential the call carried, from the client message and from the operator detail', () => {
+    const error = new UpstreamHttpError(400, parseUpstreamError(400, '{"error":{"message":"token us-secret-token-9 is not allowed this model"}}'), null, { secrets: ['us-secret-token-9'] });
+    expect(error.message).toBe('token [redacted] is not allowed this model');
+    expect(error.detail).toBe('token [redacted] is not allowed this model');
   });
 
   it('sets no Retry-After when the upstream sent none', () => {

@@ -11,6 +11,7 @@ import { parseUpstreamError, UpstreamHttpError } from '../../../src/backends/ups
 import type { CompiledEndpoint, CompiledFleet, CompiledModel, CompiledRegion, Continent } from '../../../src/fleet/compiled.ts';
 import { TimeoutsSchema } from '../../../src/fleet/schema.ts';
 import { TierRulesSchema } from '../../../src/classify/tier-rules.ts';
+import { OPENAI_ENDPOINTS } from '../../../src/api/openai-endpoints.ts';
 import { forward } from '../../../src/forward/forward.ts';
 import { LiveState } from '../../../src/route/live-state.ts';
 import { pipelineFromWeights, planRoute } from '../../../src/route/pipeline.ts';
@@ -62,7 +63,7 @@ const fleetArb = fc
           endpoints.push({ id: `${region.id}/m${mi}/${n}`, model: `m${mi}`, region: region.id, baseUrl: `http://${region.id}-m${mi}-${n}.test/v1`, pathStyle: 'v1', weight: n + 1, backend: 'vllm' });
         }
       });
-      return { id: `m${mi}`, aliases: [], loadBalancing: m.lb, source: { kind: 'InferenceService', name: `m${mi}`, namespace: 'llm' } };
+      return { id: `m${mi}`, aliases: [], capabilities: ['chat'], loadBalancing: m.lb, source: { kind: 'InferenceService', name: `m${mi}`, namespace: 'llm' } };
     });
     const fleet: CompiledFleet = {
       version: 1,
@@ -71,7 +72,7 @@ const fleetArb = fc
       tiers: [],
       models: compiledModels,
       endpoints,
-      routing: { weights, loadBalancing: 'round-robin', timeouts: TimeoutsSchema.parse({}), limits: { maxBodyBytes: 1 }, environment: 'production', tierRules: TierRulesSchema.parse({ tiers: ['small'], scoreThresholds: [], latencyBudgets: [], qualityFloors: [] }) },
+      routing: { weights, loadBalancing: 'round-robin', timeouts: TimeoutsSchema.parse({}), limits: { maxBodyBytes: 1, maxUploadBytes: 1 }, cors: { allowedOrigins: [], maxAgeSeconds: 0 }, environment: 'production', tierRules: TierRulesSchema.parse({ tiers: ['small'], scoreThresholds: [], latencyBudgets: [], qualityFloors: [] }) },
     };
     return fleet;
   });
@@ -139,14 +140,15 @@ describe('residency as a property', () => {
             await forward(
               {
                 ranked: plan.ranked,
-                route: 'chat/completions',
+                route: OPENAI_ENDPOINTS.chat.upstream,
                 body: '{}',
+                attempts: [],
                 requestId: 'p',
                 timeouts: fleet.routing.timeouts,
                 cancel: new CancelScope(),
                 maxAttempts: 3,
               },
-              { backends: { vllm: backend, sagemaker: backend }, credential: () => undefined, now: () => (t += 1 + Math.floor(random() * 50)), live },
+              { backends: { vllm: backend, sagemaker: backend }, credential: () => undefined, credentialMissing: () => false, now: () => (t += 1 + Math.floor(random() * 50)), live },
             ).then(
               (f) => f.done(),
               () => undefined,

@@ -1,5 +1,6 @@
 // The SageMaker backend in Node (what `switchyard serve` runs): the real AWS SDK over the
 // gateway's transports (undici Pool, fetch) against the simulator's SageMaker front.
+import { OPENAI_ENDPOINTS } from '../../../src/api/openai-endpoints.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type SimServer } from '../../../infra/local/sim/server.ts';
 import { TEST_AWS_CREDENTIALS } from '../../../infra/local/sim/sagemaker/front.ts';
@@ -48,7 +49,7 @@ const endpoint = (style: SageMakerOutputStyle, url = sim.url): CompiledEndpoint 
 
 const callFor = (ep: CompiledEndpoint, body: Record<string, unknown>, extra: Partial<BackendCall> = {}): BackendCall => ({
   endpoint: ep,
-  route: 'messages' in body ? 'chat/completions' : 'completions',
+  route: 'messages' in body ? OPENAI_ENDPOINTS.chat.upstream : OPENAI_ENDPOINTS.completions.upstream,
   body: JSON.stringify({ model: 'llama-3.1-8b', ignore_eos: true, ...body }),
   requestId: 'req-1',
   credential: undefined,

@@ -43,7 +43,7 @@ describe('SageMaker errors → the forwarder’s errors', () => {
   it('keeps the container’s message for its client errors, and names SageMaker’s own errors', () => {
     const container = sageMakerError(sdkError('ModelError', 'Received client error (400)…', 424, { OriginalStatusCode: 400, OriginalMessage: vllmBody(400, 'max_tokens too large') })) as UpstreamHttpError;
     expect(container.message).toBe('max_tokens too large');
-    expect(container.type).toBe('BadRequestError');
+    expect(container.type).toBe('invalid_request_error');
     const throttled = sageMakerError(sdkError('ThrottlingException', 'Rate exceeded', 400, { $response: { headers: { 'retry-after': '3' } } })) as UpstreamHttpError;
     expect(throttled.message).toBe('upstream error (HTTP 429): SageMaker ThrottlingException: Rate exceeded');
     expect(throttled.headers).toEqual({ 'retry-after': '3' });

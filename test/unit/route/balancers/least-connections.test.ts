@@ -30,7 +30,7 @@ describe('the least-connections balancer', () => {
   it('follows inflight as it changes between calls', () => {
     const balancer = leastConnections();
     const live: Record<string, number> = { a: 0, b: 0, c: 0 };
-    const ctx = context({ state: { now: 0, endpoint: (id) => ({ ...inflight(live).endpoint(id) }) } });
+    const ctx = context({ state: { now: 0, probeIntervalMs: 60_000, endpoint: (id) => ({ ...inflight(live).endpoint(id) }) } });
     // Each pick stays in flight: least-connections must then spread them evenly.
     for (let i = 0; i < 30; i++) {
       const id = balancer.order(pool('a', 'b', 'c'), ctx)[0]?.endpoint.id ?? '-';

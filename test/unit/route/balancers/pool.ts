@@ -30,7 +30,7 @@ export const ids = (list: readonly Candidate[]) => list.map((c) => c.endpoint.id
 
 /** A route state whose endpoints have the given views (the rest are unknown). */
 export function stateOf(views: Readonly<Record<string, Partial<EndpointView>>> = {}): RouteState {
-  return { now: 0, endpoint: (id) => ({ ...UNKNOWN_ENDPOINT, ...views[id] }) };
+  return { now: 0, probeIntervalMs: 60_000, endpoint: (id) => ({ ...UNKNOWN_ENDPOINT, ...views[id] }) };
 }
 
 

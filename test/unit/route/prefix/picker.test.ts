@@ -11,7 +11,7 @@ const US = pool('us-east/m/0', 'us-east/m/1', 'us-east/m/2', 'us-east/m/3');
 const eu: CompiledRegion = { id: 'eu-west', residency: 'eu', location: { latitude: 53, longitude: -6, continent: 'EU' }, pricing: { inputPerMillionTokensUsd: 0.1, outputPerMillionTokensUsd: 0.2 } };
 const EU: Candidate[] = pool('eu-west/m/0', 'eu-west/m/1').map((c) => ({ endpoint: { ...c.endpoint, region: eu.id }, region: eu }));
 
-const model = (loadBalancing: LoadBalancer): CompiledModel => ({ id: 'm', aliases: [], loadBalancing, source: { kind: 'InferenceService', name: 'm', namespace: 'llm' } });
+const model = (loadBalancing: LoadBalancer): CompiledModel => ({ id: 'm', aliases: [], capabilities: ['chat'], loadBalancing, source: { kind: 'InferenceService', name: 'm', namespace: 'llm' } });
 const request = (anchor?: number, loadBalancing: LoadBalancer = 'round-robin'): RouteRequest => ({
   model: model(loadBalancing),
   key: {},

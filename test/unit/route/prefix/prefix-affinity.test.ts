@@ -12,7 +12,7 @@ const MODEL = { id: 'm', aliases: [], loadBalancing: 'round-robin', source: { ki
 
 const prefixOf = (anchor: number): PrefixInfo => ({ blocks: [anchor], anchor, anchorBlocks: 1, promptTokens: 1_000 });
 const requestWith = (anchor: number | undefined): RouteRequest => ({
-  model: { ...MODEL, aliases: [] },
+  model: { ...MODEL, aliases: [], capabilities: ['chat'] },
   key: {},
   caller: undefined,
   ...(anchor === undefined ? {} : { prefix: prefixOf(anchor) }),

@@ -1,0 +1,193 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { errors, GatewayError } from '../api/errors.ts';
+import { sniffUpload } from '../api/multipart-model.ts';
+import { oneShotBody, type OneShotBody } from '../api/one-shot-body.ts';
+import { OPENAI_ENDPOINTS, type EndpointName, type OpenAIEndpoint } from '../api/openai-endpoints.ts';
+import { readJsonBody } from '../api/read-body.ts';
+import { rewriteModel } from '../api/rewrite-model.ts';
+import { relaySse } from '../api/sse-relay.ts';
+import type { AppEnv } from '../app-env.ts';
+import type { ClassifyRequest } from '../classify/request.ts';
+import type { CompiledModel } from '../fleet/compiled.ts';
+import { forward, type Forwarded } from '../forward/forward.ts';
+import type { Gateway } from '../gateway.ts';
+import { traceHeaders } from '../observe/trace-context.ts';
+import { invalid } from './completions.ts';
+import { exchangeScope, routeOrRefuse, safeContentType } from './exchange.ts';
+import { readHints, resolveModel, type Resolution } from './resolve-model.ts';
+
+const MAX_ATTEMPTS = 3;
+
+/** What the gateway reads of these bodies: the model to route by, whether to stream. The rest is the upstream's. */
+const ProxyRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  stream: z.boolean().nullable().optional(),
+  user: z.string().nullable().optional(),
+});
+
+/**
+ * Every OpenAI / vLLM route beyond chat and text completions — embeddings, responses, rerank,
+ * score, audio transcriptions, tokenize, detokenize — through the same steps: auth (before),
+ * the model's capability, key scope, routing, failover, the record. JSON bodies are forwarded
+ * as the client's bytes; a multipart upload streams through (src/api/multipart-model.ts).
+ */
+export const proxy = (gw: Gateway, name: EndpointName) =>
+  async function proxy(c: Context<AppEnv>): Promise<Response> {
+    const endpoint: OpenAIEndpoint = OPENAI_ENDPOINTS[name];
+    const started = gw.now();
+    const record = c.get('record');
+    const { routing } = gw.fleet;
+
+    let body: string | OneShotBody;
+    let resolution: Resolution;
+    let stream = false;
+    let contentType: string | undefined;
+    let uploadTooLarge = false;
+    if (endpoint.body === 'json') {
+      const { text, json } = await readJsonBody(c.req.raw, routing.limits.maxBodyBytes);
+      const parsed = ProxyRequestSchema.safeParse(json);
+      if (!parsed.success) throw invalid(parsed.error);
+      stream = parsed.data.stream === true;
+      resolution = endpoint.tiers
+        ? resolveModel(gw, parsed.data.model, classifyView(json), readHints((h) => c.req.header(h)), endpoint)
+        : concreteModel(gw, parsed.data.model, endpoint);
+      body = parsed.data.model === resolution.model.id ? text : rewriteModel(text, json as Record<string, unknown>, parsed.data.model, resolution.model.id);
+    } else {
+      // With one model serving the route, routing needs nothing from the body: stream it all.
+      const serving = gw.fleet.models.filter((m) => m.capabilities.includes(endpoint.capability));
+      const sole = serving.length === 1 ? serving[0] : undefined;
+      const limit = routing.limits.maxUploadBytes;
+      const upload = await sniffUpload(c.req.raw, limit, { stopAtFile: sole !== undefined });
+      const requested = upload.model ?? sole?.id;
+      if (requested === undefined) throw errors.invalidRequest('the multipart field "model" is required', 'model');
+      resolution = concreteModel(gw, requested, endpoint);
+      // The upload's bytes are not rewritten: an alias would reach vLLM as a name it does not serve.
+      if (requested !== resolution.model.id) {
+        throw errors.invalidRequest(`\`${requested}\` is an alias; uploads need the model id \`${resolution.model.id}\``, 'model');
+      }
+      let total = upload.bytes;
+      body = oneShotBody(upload.head, upload.rest, (n) => {
+        total += n;
+        if (total > limit) {
+          uploadTooLarge = true;
+          throw errors.bodyTooLarge(limit);
+        }
+      });
+      contentType = c.req.header('content-type');
+    }
+    const { model, tier, tierReason } = resolution;
+    record.model = model.id;
+    record.stream = stream;
+    if (tier) record.tier = tier;
+
+    const sessionKey = c.req.header('x-session-id');
+    const plan = routeOrRefuse(c, gw, model, endpoint.capability, { sessionKey, now: started });
+    const scope = exchangeScope(c, routing.timeouts.totalMs);
+    let forwarded: Forwarded;
+    try {
+      forwarded = await forward(
+        {
+          ranked: plan.ranked,
+          route: endpoint.upstream,
+          body,
+          ...(contentType ? { contentType } : {}),
+          headers: traceHeaders(record.trace),
+          attempts: record.attempts,
+          requestId: record.requestId,
+          timeouts: routing.timeouts,
+          cancel: scope.cancel,
+          maxAttempts: MAX_ATTEMPTS,
+          // A JSON answer is read inside the attempt (failover covers a body cut after the headers);
+          // an upload answers as it likes (a stream, text, JSON) and cannot be re-sent anyway.
+          readBody: !stream && endpoint.body === 'json',
+        },
+        gw,
+      );
+    } catch (error) {
+      scope.release();
+      if (uploadTooLarge) throw errors.bodyTooLarge(routing.limits.maxUploadBytes);
+      throw error;
+    }
+
+    const { response, candidate } = forwarded;
+    record.region = candidate.region.id;
+    record.endpoint = candidate.endpoint.id;
+    c.header('x-switchyard-model', model.id);
+    c.header('x-switchyard-region', candidate.region.id);
+    if (tier) c.header('x-switchyard-tier', tier);
+    c.header('x-switchyard-route', `${tierReason ? `${tierReason} ` : ''}${plan.reason}`);
+
+    const upstreamType = response.header('content-type');
+    if (endpoint.stream !== undefined && (stream || /^text\/event-stream/i.test(upstreamType ?? ''))) {
+      record.stream = true;
+      let settle: () => void = () => {};
+      record.ended = new Promise<void>((resolve) => (settle = resolve));
+      const relayed = relaySse(response.reader(), {
+        idleMs: routing.timeouts.streamIdleMs,
+        cancel: scope.cancel,
+        end: endpoint.stream,
+        onEnd: (outcome) => {
+          scope.release();
+          forwarded.done();
+          record.streamOutcome = outcome.completed ? 'completed' : (outcome.error ?? 'incomplete');
+          settle();
+        },
+      });
+      c.header('content-type', 'text/event-stream; charset=utf-8');
+      c.header('cache-control', 'no-cache');
+      return c.body(relayed, 200);
+    }
+
+    try {
+      const bytes = forwarded.body ?? (await response.bytes());
+      c.header('content-type', safeContentType(upstreamType));
+      return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
+    } catch (error) {
+      throw errors.upstreamBroken(`the response body was cut (${error instanceof Error ? error.message : String(error)})`);
+    } finally {
+      scope.release();
+      forwarded.done();
+    }
+  };
+
+/** A route without tiers takes a model the fleet serves, by id or alias, that can serve it. */
+function concreteModel(gw: Gateway, requested: string, endpoint: { path: string; capability: CompiledModel['capabilities'][number] }): Resolution {
+  const model = gw.models.get(requested);
+  if (!model) {
+    if (requested === 'auto' || gw.fleet.routing.tierRules.tiers.includes(requested)) {
+      throw new GatewayError(400, `${endpoint.path} takes a model id: \`${requested}\` picks a generation tier, which this route does not have.`, { code: 'invalid_model', param: 'model' });
+    }
+    throw errors.modelNotFound(requested);
+  }
+  if (!model.capabilities.includes(endpoint.capability)) {
+    throw errors.notServedHere(model.id, endpoint.path, gw.fleet.models.filter((m) => m.capabilities.includes(endpoint.capability)).map((m) => m.id));
+  }
+  return { model, tier: model.tier };
+}
+
+/** What the classifier can read of a Responses API body: its instructions and input, as chat. */
+function classifyView(json: unknown): ClassifyRequest {
+  const body = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  const messages: { role: string; content?: unknown }[] = [];
+  if (typeof body['instructions'] === 'string') messages.push({ role: 'system', content: body['instructions'] });
+  const input = body['input'];
+  if (typeof input === 'string') messages.push({ role: 'user', content: input });
+  else if (Array.isArray(input)) {
+    for (const item of input as unknown[]) {
+      if (typeof item !== 'object' || item === null) continue;
+      const { role, content } = item as { role?: unknown; content?: unknown };
+      if (typeof role === 'string') messages.push({ role, content: Array.isArray(content) ? content.map(asText) : content });
+    }
+  }
+  const tools = body['tools'];
+  const max = body['max_output_tokens'];
+  return { messages, ...(Array.isArray(tools) ? { tools } : {}), ...(typeof max === 'number' ? { max_tokens: max } : {}) };
+}
+
+/** Responses API parts are `input_text` / `output_text`; the classifier reads `text` parts. */
+const asText = (part: unknown): unknown => {
+  if (typeof part !== 'object' || part === null) return part;
+  const { type, text } = part as { type?: unknown; text?: unknown };
+  return (type === 'input_text' || type === 'output_text') && typeof text === 'string' ? { type: 'text', text } : part;
+};

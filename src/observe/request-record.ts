@@ -1,0 +1,67 @@
+import type { Attempt } from '../forward/forward.ts';
+import type { RequestLog } from './request-log.ts';
+import type { TraceContext } from './trace-context.ts';
+import { GatewayError } from '../api/errors.ts';
+import { UpstreamHttpError } from '../backends/upstream-error.ts';
+
+/**
+ * What one request did, filled in as it goes (auth, routing, forwarding, relay) and written
+ * out once as the request's log line. One object per request, owned by its context.
+ */
+export interface RequestRecord {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly startedAt: number;
+  readonly trace: TraceContext;
+  tenant?: string;
+  keyId?: string;
+  model?: string;
+  tier?: string;
+  stream?: boolean;
+  cache?: string;
+  region?: string;
+  endpoint?: string;
+  /** The forwarder appends every attempt here, so failures are logged with them too. */
+  readonly attempts: Attempt[];
+  streamOutcome?: string;
+  /** A streamed answer's end: the line waits for it, so `ms` and the outcome cover the whole stream. */
+  ended?: Promise<unknown>;
+}
+
+export function newRecord(requestId: string, method: string, path: string, startedAt: number, trace: TraceContext): RequestRecord {
+  return { requestId, method, path, startedAt, trace, attempts: [] };
+}
+
+/** The log line for a finished request. `error` is what the app's onError turned into the answer. */
+export function logLine(record: RequestRecord, status: number, endedAt: number, error: unknown): RequestLog {
+  const { trace } = record;
+  const line: RequestLog = {
+    requestId: record.requestId,
+    method: record.method,
+    path: record.path,
+    status,
+    ms: endedAt - record.startedAt,
+    traceId: trace.traceId,
+    spanId: trace.spanId,
+  };
+  if (trace.parentSpanId) line.parentSpanId = trace.parentSpanId;
+  if (record.tenant !== undefined) line.tenant = record.tenant;
+  if (record.keyId !== undefined) line.keyId = record.keyId;
+  if (record.model !== undefined) line.model = record.model;
+  if (record.tier !== undefined) line.tier = record.tier;
+  if (record.region !== undefined) line.region = record.region;
+  if (record.endpoint !== undefined) line.endpoint = record.endpoint;
+  if (record.stream !== undefined) line.stream = record.stream;
+  if (record.attempts.length > 0) line.attempts = record.attempts;
+  if (record.streamOutcome !== undefined) line.streamOutcome = record.streamOutcome;
+  if (record.cache !== undefined) line.cache = record.cache;
+  if (error !== undefined) {
+    if (error instanceof GatewayError) {
+      line.error = { code: error.code, message: error.message, ...(error instanceof UpstreamHttpError ? { upstream: error.detail } : {}) };
+    } else {
+      line.error = { code: 'internal_error', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+    }
+  }
+  return line;
+}
