@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ERROR_SHAPES, type ErrorShape } from '../infra/local/sim/error-shapes.ts';
 import type { FaultPatch } from '../infra/local/sim/faults.ts';
 import { type ProfileName, PROFILES } from '../infra/local/sim/latency-model.ts';
-import { DEFAULT_MODEL, PATH_STYLES, type PathStyle, startSim } from '../infra/local/sim/server.ts';
+import { DEFAULT_MODEL, PATH_STYLES, type PathStyle, SIM_TASKS, type SimTask, startSim } from '../infra/local/sim/server.ts';
 import { TEST_AWS_CREDENTIALS } from '../infra/local/sim/sagemaker/front.ts';
 
 const integer = (min: number, max: number) => (value: string) => {
@@ -43,6 +43,7 @@ interface SimFlags {
   unhealthy?: boolean;
   sagemaker?: boolean;
   sagemakerRegion?: string;
+  task: SimTask;
 }
 
 export function simCommand(): Command {
@@ -53,6 +54,7 @@ export function simCommand(): Command {
     .option('--model <name>', `served model name, repeat for aliases (default: ${DEFAULT_MODEL})`, collect)
     .option('--profile <name>', `latency profile: ${Object.keys(PROFILES).join(', ')}`, oneOf(Object.keys(PROFILES) as ProfileName[]), 'h100-8b')
     .option('--seed <n>', 'seed for output text and the error sequence', integer(-(2 ** 31), 2 ** 31 - 1), 0)
+    .option('--task <task>', `what the model is, as vLLM's --task: ${SIM_TASKS.join(', ')} (decides the routes)`, oneOf(SIM_TASKS), 'generate')
     .option('--path-style <style>', 'v1 (/v1/...), openai (/openai/v1/..., KServe HF runtime) or both', oneOf(PATH_STYLES), 'both')
     .option('--api-key <key>', 'require Authorization: Bearer <key> on OpenAI routes')
     .option('--error-rate <x>', 'share of inference requests that fail (0..1)', rate)
@@ -81,12 +83,13 @@ export function simCommand(): Command {
         profile: opts.profile,
         seed: opts.seed,
         pathStyle: opts.pathStyle,
+        task: opts.task,
         ...(opts.apiKey === undefined ? {} : { apiKey: opts.apiKey }),
         faults,
         ...(opts.sagemaker || opts.sagemakerRegion ? { sagemaker: opts.sagemakerRegion ? { region: opts.sagemakerRegion } : {} } : {}),
       });
       console.log(
-        `switchyard sim ready on ${sim.url} — models ${sim.models.join(', ')}, profile ${sim.profile.name}, ` +
+        `switchyard sim ready on ${sim.url} — models ${sim.models.join(', ')} (${opts.task}), profile ${sim.profile.name}, ` +
           `paths ${sim.pathStyle === 'both' ? '/v1 and /openai/v1' : sim.pathStyle === 'v1' ? '/v1' : '/openai/v1'}` +
           (sim.sagemaker ? ', SageMaker runtime API on /endpoints/{name}/invocations[-response-stream]' : ''),
       );

@@ -2,6 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.ts';
+import type { BreakerOptions } from '../src/health/circuit-breaker.ts';
 import { ApiKeys, seedKeys, type KeyRecord } from '../src/auth/api-keys.ts';
 import type { CompiledFleet } from '../src/fleet/compiled.ts';
 import type { RequestLog } from '../src/observe/request-log.ts';
@@ -22,6 +23,8 @@ export interface NodeGatewayOptions {
   log?: (line: RequestLog) => void;
   /** How often to probe every endpoint's /health and /metrics; 0 turns the prober off. */
   probeIntervalMs?: number;
+  /** Circuit breaker settings (defaults in src/health/circuit-breaker.ts). */
+  breaker?: Partial<BreakerOptions>;
 }
 
 const sha256Hex = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -43,6 +46,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const l3 = cacheStoreFromEnv(env);
   const transport = undiciTransport({ connectMs: options.fleet.routing.timeouts.connectMs });
   const secret = (name: string) => env[name];
+  const interval = options.probeIntervalMs ?? 10_000;
   const app = createApp({
     fleet: options.fleet,
     keys: new ApiKeys(store, { hash: sha256Hex, ...(options.keyMemoTtlMs === undefined ? {} : { memoTtlMs: options.keyMemoTtlMs }) }),
@@ -54,9 +58,10 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     // No Cache API on Node, so no L2: L1 (this process's memory), then L3 when Upstash is set.
     cache: { sha256: sha256Hex, ...(l3 ? { store: l3 } : {}) },
     ...(options.log ? { log: options.log } : {}),
+    ...(interval > 0 ? { probeIntervalMs: interval } : {}),
+    ...(options.breaker ? { breaker: options.breaker } : {}),
   });
   // The same prober the Worker's cron runs, on an interval: one round at a time.
-  const interval = options.probeIntervalMs ?? 10_000;
   let probing: Promise<unknown> = Promise.resolve();
   const probe = () => {
     probing = runHealthProbe({ fleet: options.fleet, transport, store, secret }).catch((error: unknown) => console.error('health probe failed', error));

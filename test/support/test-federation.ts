@@ -40,7 +40,12 @@ const ENDPOINTS = {
   'us-east-probe': { region: 'us-east', model: 'probe-model' },
   'eu-west-probe': { region: 'eu-west', model: 'probe-model' },
   'eu-west-sm-throttle': { region: 'eu-west', model: 'sm-throttle' },
-} as const satisfies Record<string, { region: RegionId; model: string; pathStyle?: SimOptions['pathStyle']; faults?: SimOptions['faults'] }>;
+  // Models that are not for chat: an embedding model in two regions, a reranker, a Whisper.
+  'us-east-embed': { region: 'us-east', model: 'bge-small-en', task: 'embed' },
+  'eu-west-embed': { region: 'eu-west', model: 'bge-small-en', task: 'embed' },
+  'us-east-rerank': { region: 'us-east', model: 'bge-reranker-base', task: 'score' },
+  'us-east-whisper': { region: 'us-east', model: 'whisper-large-v3', task: 'transcription' },
+} as const satisfies Record<string, { region: RegionId; model: string; pathStyle?: SimOptions['pathStyle']; faults?: SimOptions['faults']; task?: SimOptions['task'] }>;
 export type EndpointName = keyof typeof ENDPOINTS;
 
 /**
@@ -84,6 +89,7 @@ export async function startTestFederation(timeouts = { connectMs: 500, firstByte
           apiKey: REGION_SECRETS[e.region].value,
           pathStyle: 'pathStyle' in e ? e.pathStyle : 'v1',
           ...('faults' in e ? { faults: e.faults } : {}),
+          ...('task' in e ? { task: e.task } : {}),
         });
         return [name, sim] as const;
       }),
@@ -134,6 +140,8 @@ spec:
   endpoints:
 ${await endpointLines(id)}`;
 
+  // Generation models join a tier; the others (embeddings, rerank, transcription) are reached by id only.
+  const untiered = new Set<string>(Object.values(ENDPOINTS).flatMap((e) => ('task' in e ? [e.model] : [])));
   const modelRegions = new Map<string, Set<string>>();
   for (const e of [...Object.values(ENDPOINTS), ...DEAD, ...Object.values(SAGEMAKER_ENDPOINTS)]) {
     const set = modelRegions.get(e.model) ?? new Set<string>();
@@ -145,7 +153,7 @@ ${await endpointLines(id)}`;
 kind: InferenceService
 metadata:
   name: ${model.replace(/\./g, '-')}
-  labels: { switchyard.dev/tier: ${model === 'llama-3.1-8b' ? 'small' : 'large'} }
+  labels: { ${untiered.has(model) ? '' : `switchyard.dev/tier: ${model === 'llama-3.1-8b' ? 'small' : 'large'}`} }
   annotations: { switchyard.dev/model: ${model}, switchyard.dev/regions: "${[...regions].join(',')}" }
 spec:
   predictor:

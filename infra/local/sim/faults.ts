@@ -21,6 +21,8 @@ export interface Faults {
   readonly unhealthy: boolean;
   /** Served names this server stops serving: left out of /v1/models, answered 404 as vLLM does for an unknown model. */
   readonly unserved: readonly string[];
+  /** A Retry-After header (seconds) on injected errors, as a pool's front (or vLLM behind a rate limiter) sends with 429 / 503; null = none. */
+  readonly retryAfterSeconds: number | null;
 }
 
 export const NO_FAULTS: Faults = {
@@ -32,6 +34,7 @@ export const NO_FAULTS: Faults = {
   hang: false,
   unhealthy: false,
   unserved: [],
+  retryAfterSeconds: null,
 };
 
 export type FaultPatch = { -readonly [K in keyof Faults]?: Faults[K] };
@@ -73,6 +76,10 @@ export function parseFaultPatch(input: unknown): Checked {
           return bad('cutAfterChunks must be an integer >= 0, or null for never');
         }
         patch.cutAfterChunks = value as number | null;
+        break;
+      case 'retryAfterSeconds':
+        if (value !== null && (!Number.isInteger(value) || (value as number) < 0)) return bad('retryAfterSeconds must be an integer >= 0, or null for none');
+        patch.retryAfterSeconds = value as number | null;
         break;
       case 'unserved':
         if (!Array.isArray(value) || !value.every((m) => typeof m === 'string')) return bad('unserved must be an array of model names');

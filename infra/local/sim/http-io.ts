@@ -24,7 +24,8 @@ export function sendJson(res: ServerResponse, status: number, body: string): voi
   res.end(body);
 }
 
-export function sendError(res: ServerResponse, shape: ErrorShape, e: SimError): void {
+export function sendError(res: ServerResponse, shape: ErrorShape, e: SimError, retryAfterSeconds: number | null = null): void {
+  if (retryAfterSeconds !== null) res.setHeader('retry-after', String(retryAfterSeconds));
   sendJson(res, e.status, errorBody(shape, e));
 }
 

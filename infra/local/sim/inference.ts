@@ -9,7 +9,7 @@ import { drawsError, servedNow, type Faults } from './faults.ts';
 import { sendError } from './http-io.ts';
 import { tokenDelayMs } from './latency-model.ts';
 import { type InferenceKind, type InferenceRequest, parseInferenceRequest } from './parse-request.ts';
-import { completionBody, SSE_DONE, streamFrames, usageOf } from './response-bodies.ts';
+import { completionBody, streamFrames, usageOf } from './response-bodies.ts';
 import type { Job } from './scheduler.ts';
 import type { SimState } from './sim-state.ts';
 import { outputBudget, type PlannedOutput, planOutput } from './text-generator.ts';
@@ -38,7 +38,7 @@ function serve(state: SimState, kind: InferenceKind, res: ServerResponse, body: 
   if (faults.hang) return;
   const shape = faults.errorShape;
   if (drawsError(state.seed, position, faults.errorRate)) {
-    sendError(res, shape, { status: faults.errorStatus, message: `Simulated failure: injected HTTP ${faults.errorStatus}.` });
+    sendError(res, shape, { status: faults.errorStatus, message: `Simulated failure: injected HTTP ${faults.errorStatus}.` }, faults.retryAfterSeconds);
     return;
   }
   if (!body.ok) {
@@ -95,7 +95,7 @@ function generate(
   const id = state.nextRequestId;
   state.nextRequestId += 1;
   const meta = {
-    id: `${r.kind === 'chat' ? 'chatcmpl-' : 'cmpl-'}${randomUUID().replaceAll('-', '')}`,
+    id: `${r.kind === 'chat' ? 'chatcmpl-' : r.kind === 'response' ? 'resp_' : 'cmpl-'}${randomUUID().replaceAll('-', '')}`,
     created: Math.floor(Date.now() / 1000),
     model,
   };
@@ -147,7 +147,10 @@ function generate(
           if (index === 0) counters.promptTokens += promptLength;
           counters.generationTokens += 1;
           if (!r.stream) return true;
-          if (index === 0 && r.kind === 'chat' && !push(frames.role())) return false;
+          if (index === 0) {
+            const opening = frames.start();
+            if (opening !== '' && !push(opening)) return false;
+          }
           return push(frames.token(plan.pieces[index]!, index === count - 1 ? plan.finishReason : null));
         },
         flush: () => {
@@ -167,7 +170,7 @@ function generate(
               cut();
               return;
             }
-            res.end(pending + SSE_DONE);
+            res.end(pending + frames.end(plan.pieces.join(''), plan.finishReason, usage));
             pending = '';
           }
           end(plan.finishReason);

@@ -4,7 +4,8 @@
 // accepts its extra sampling parameters.
 import { applyChatTemplate, type ChatMessage, encodePrompt, type TextPart } from './tokenizer.ts';
 
-export type InferenceKind = 'chat' | 'completion';
+/** Chat, text completions, and the Responses API (a chat under the hood, answered as a response). */
+export type InferenceKind = 'chat' | 'completion' | 'response';
 
 export interface InferenceRequest {
   readonly kind: InferenceKind;
@@ -36,10 +37,10 @@ export function parseInferenceRequest(kind: InferenceKind, body: unknown): Parse
   const model = b.model;
   if (model !== undefined && model !== null && typeof model !== 'string') return fail('model must be a string.', 'model');
 
-  const prompt = kind === 'chat' ? chatPrompt(b) : completionPrompt(b);
+  const prompt = kind === 'chat' ? chatPrompt(b) : kind === 'response' ? responsePrompt(b) : completionPrompt(b);
   if (!prompt.ok) return prompt;
 
-  const maxTokens = optionalCount(b, kind === 'chat' && b.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens', 1);
+  const maxTokens = optionalCount(b, kind === 'response' ? 'max_output_tokens' : kind === 'chat' && b.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens', 1);
   if (typeof maxTokens === 'string') return fail(maxTokens, 'max_tokens');
   const minTokens = optionalCount(b, 'min_tokens', 0);
   if (typeof minTokens === 'string') return fail(minTokens, 'min_tokens');
@@ -102,6 +103,29 @@ function chatPrompt(b: Body): Prompt {
   }
   const tools = b.tools;
   return { ok: true, tokens: applyChatTemplate(messages, tools === null ? undefined : tools) };
+}
+
+/**
+ * The Responses API's prompt: `instructions` as a system turn, then `input`, a string or a list
+ * of messages whose content is a string or `input_text` / `output_text` parts.
+ */
+function responsePrompt(b: Body): Prompt {
+  const messages: ChatMessage[] = [];
+  if (typeof b.instructions === 'string') messages.push({ role: 'system', content: b.instructions });
+  const input = b.input;
+  if (typeof input === 'string') messages.push({ role: 'user', content: input });
+  else if (Array.isArray(input) && input.length > 0) {
+    for (const [i, item] of input.entries()) {
+      if (typeof item !== 'object' || item === null || typeof (item as Body).role !== 'string') return fail(`input[${i}] must be a message with a role.`, 'input');
+      const { role, content } = item as Body;
+      const parts = Array.isArray(content)
+        ? (content as unknown[]).map((p) => (typeof p === 'object' && p !== null && typeof (p as Body).text === 'string' ? { type: 'text' as const, text: (p as Body).text as string } : null))
+        : undefined;
+      if (parts?.includes(null)) return fail(`input[${i}].content parts need a string "text".`, 'input');
+      messages.push({ role: role as string, content: typeof content === 'string' ? content : ((parts ?? []) as TextPart[]) });
+    }
+  } else return fail('input must be a string or a non-empty array of messages.', 'input');
+  return { ok: true, tokens: applyChatTemplate(messages, b.tools ?? undefined) };
 }
 
 type Content = { value: string | TextPart[] | null } | { error: string };

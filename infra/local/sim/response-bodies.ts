@@ -29,6 +29,7 @@ export function usageOf(promptTokens: number, completionTokens: number, cachedTo
 }
 
 export function completionBody(kind: InferenceKind, meta: ResponseMeta, text: string, finish: FinishReason, usage: Usage): string {
+  if (kind === 'response') return JSON.stringify(responseObject(meta, 'completed', finish, [messageItem(meta, text, 'completed')], usage));
   if (kind === 'chat') {
     return JSON.stringify({
       id: meta.id,
@@ -62,21 +63,82 @@ export function completionBody(kind: InferenceKind, meta: ResponseMeta, text: st
 
 export const SSE_DONE = 'data: [DONE]\n\n';
 
-/** The SSE events of one stream, each framed as `data: {json}\n\n`. */
+/** The SSE events of one stream. */
 export interface StreamFrames {
-  /** Chat only: the first chunk, `delta: {role: "assistant", content: ""}`. */
-  role(): string;
+  /** What opens the stream: chat's `delta: {role: "assistant"}` chunk, a response's created / added events. */
+  start(): string;
   token(piece: string, finish: FinishReason | null): string;
-  /** The `include_usage` chunk: empty choices, usage filled. */
+  /** The `include_usage` chunk: empty choices, usage filled (a response carries usage in its last event instead). */
   usage(usage: Usage): string;
+  /** What ends it: `data: [DONE]`, or a response's done / completed events. */
+  end(text: string, finish: FinishReason, usage: Usage): string;
+}
+
+/** The Responses API's usage: input / output tokens, the cached share. */
+const responseUsage = (u: Usage) => ({
+  input_tokens: u.prompt_tokens,
+  input_tokens_details: { cached_tokens: u.prompt_tokens_details.cached_tokens },
+  output_tokens: u.completion_tokens,
+  output_tokens_details: { reasoning_tokens: 0 },
+  total_tokens: u.total_tokens,
+});
+
+const itemId = (meta: ResponseMeta) => `msg_${meta.id.slice('resp_'.length)}`;
+
+function messageItem(meta: ResponseMeta, text: string, status: 'in_progress' | 'completed') {
+  return { id: itemId(meta), type: 'message', status, role: 'assistant', content: status === 'completed' ? [{ type: 'output_text', text, annotations: [], logprobs: [] }] : [] };
+}
+
+function responseObject(meta: ResponseMeta, status: 'in_progress' | 'completed' | 'incomplete', finish: FinishReason | null, output: unknown[], usage: Usage | null) {
+  return {
+    id: meta.id,
+    object: 'response',
+    created_at: meta.created,
+    model: meta.model,
+    status: finish === 'length' ? 'incomplete' : status,
+    incomplete_details: finish === 'length' ? { reason: 'max_output_tokens' } : null,
+    error: null,
+    output,
+    parallel_tool_calls: true,
+    tool_choice: 'auto',
+    tools: [],
+    usage: usage === null ? null : responseUsage(usage),
+  };
+}
+
+/** The Responses API's stream: typed events (`event: <type>`), each numbered, ending in response.completed. */
+function responseFrames(meta: ResponseMeta): StreamFrames {
+  let sequence = 0;
+  const event = (type: string, fields: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...fields })}\n\n`;
+  const at = { item_id: itemId(meta), output_index: 0, content_index: 0 };
+  return {
+    start: () =>
+      event('response.created', { response: responseObject(meta, 'in_progress', null, [], null) }) +
+      event('response.in_progress', { response: responseObject(meta, 'in_progress', null, [], null) }) +
+      event('response.output_item.added', { output_index: 0, item: messageItem(meta, '', 'in_progress') }) +
+      event('response.content_part.added', { ...at, part: { type: 'output_text', text: '', annotations: [] } }),
+    token: (piece) => event('response.output_text.delta', { ...at, delta: piece, logprobs: [] }),
+    usage: () => '',
+    end: (text, finish, usage) => {
+      const item = messageItem(meta, text, 'completed');
+      const last = finish === 'length' ? 'response.incomplete' : 'response.completed';
+      return (
+        event('response.output_text.done', { ...at, text, logprobs: [] }) +
+        event('response.content_part.done', { ...at, part: { type: 'output_text', text, annotations: [] } }) +
+        event('response.output_item.done', { output_index: 0, item }) +
+        event(last, { response: responseObject(meta, 'completed', finish, [item], usage) })
+      );
+    },
+  };
 }
 
 export function streamFrames(kind: InferenceKind, meta: ResponseMeta): StreamFrames {
+  if (kind === 'response') return responseFrames(meta);
   const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
   const head = `data: {"id":${JSON.stringify(meta.id)},"object":"${object}","created":${meta.created},"model":${JSON.stringify(meta.model)},`;
   const finishOf = (f: FinishReason | null): string => (f === null ? 'null' : `"${f}"`);
   return {
-    role: () => `${head}"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`,
+    start: () => (kind === 'chat' ? `${head}"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n` : ''),
     token:
       kind === 'chat'
         ? (piece, finish) =>
@@ -84,6 +146,7 @@ export function streamFrames(kind: InferenceKind, meta: ResponseMeta): StreamFra
         : (piece, finish) =>
             `${head}"choices":[{"index":0,"text":${JSON.stringify(piece)},"logprobs":null,"finish_reason":${finishOf(finish)},"stop_reason":null}]}\n\n`,
     usage: (usage) => `${head}"choices":[],"usage":${JSON.stringify(usage)}}\n\n`,
+    end: () => SSE_DONE,
   };
 }
 

@@ -1,6 +1,11 @@
 // `startSim`: one simulated vLLM OpenAI server on node:http (no framework: it must cost the
 // gateway's benchmarks next to nothing). Routes:
-//   POST {prefix}/chat/completions, POST {prefix}/completions, GET {prefix}/models
+//   POST {prefix}/chat/completions, /completions, /responses        a generation model (task generate)
+//   POST {prefix}/embeddings, /score                                 an embedding model (task embed)
+//   POST {prefix}/rerank, /score                                     a cross-encoder (task score)
+//   POST {prefix}/audio/transcriptions (multipart)                   a Whisper-class model (task transcription)
+//   POST /tokenize, /detokenize                                      every task but transcription
+//   GET {prefix}/models
 //     where prefix is /v1 (vLLM, KServe's vLLM runtime) and/or /openai/v1 (KServe's Hugging Face runtime)
 //   GET /health, GET /metrics                       like vLLM (never behind the API key)
 //   GET|DELETE /sim/requests                        the last N requests received (a JSON array, oldest first)
@@ -9,9 +14,11 @@
 //                                                   the SageMaker runtime API, when `sagemaker` is set (sagemaker/front.ts)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type FaultPatch, type Faults, NO_FAULTS, parseFaultPatch, servedNow } from './faults.ts';
+import { drawsError, type FaultPatch, type Faults, NO_FAULTS, parseFaultPatch, servedNow } from './faults.ts';
 import { readBody, sendEmpty, sendError, sendJson, sendMethodNotAllowed, sendNotFound } from './http-io.ts';
 import { handleInference, type ReceivedBody } from './inference.ts';
+import { handleDetokenize, handleEmbeddings, handleRerank, handleScore, handleTokenize } from './pooling.ts';
+import { handleTranscription } from './transcription.ts';
 import { type ProfileName, resolveProfile, type SimProfile } from './latency-model.ts';
 import { renderMetrics } from './metrics.ts';
 import type { RecordedRequest } from './request-log.ts';
@@ -24,6 +31,28 @@ export const PATH_STYLES = ['v1', 'openai', 'both'] as const;
 export type PathStyle = (typeof PATH_STYLES)[number];
 
 export const DEFAULT_MODEL = 'llama-3.1-8b';
+
+/** What kind of model the server runs, as vLLM's `--task`: it decides which routes exist. */
+export const SIM_TASKS = ['generate', 'embed', 'score', 'transcription'] as const;
+export type SimTask = (typeof SIM_TASKS)[number];
+
+type Route = 'chat' | 'completion' | 'response' | 'embeddings' | 'score' | 'rerank' | 'transcription' | 'models' | 'tokenize' | 'detokenize';
+const ROUTES_OF: Record<SimTask, readonly Route[]> = {
+  generate: ['chat', 'completion', 'response', 'models', 'tokenize', 'detokenize'],
+  embed: ['embeddings', 'score', 'models', 'tokenize', 'detokenize'],
+  score: ['rerank', 'score', 'models', 'tokenize', 'detokenize'],
+  transcription: ['transcription', 'models'],
+};
+const OPENAI_ROUTES: Readonly<Record<string, Route>> = {
+  '/chat/completions': 'chat',
+  '/completions': 'completion',
+  '/responses': 'response',
+  '/embeddings': 'embeddings',
+  '/score': 'score',
+  '/rerank': 'rerank',
+  '/audio/transcriptions': 'transcription',
+  '/models': 'models',
+};
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface SimOptions {
@@ -47,6 +76,8 @@ export interface SimOptions {
   readonly requestLogSize?: number;
   /** Also speak the SageMaker runtime API (SigV4-checked) in front of this server; default off. */
   readonly sagemaker?: SageMakerSimOptions;
+  /** What kind of model it runs (decides the routes); default `generate`. */
+  readonly task?: SimTask;
 }
 
 export interface SimServer {
@@ -72,6 +103,9 @@ export interface SimServer {
 export async function startSim(options: SimOptions = {}): Promise<SimServer> {
   const models = options.models ?? [DEFAULT_MODEL];
   if (models.length === 0 || models.some((m) => m === '')) throw new Error('sim: models must be non-empty names');
+  const task = options.task ?? 'generate';
+  if (!SIM_TASKS.includes(task)) throw new Error(`sim: task must be one of ${SIM_TASKS.join(', ')}`);
+  const routes = new Set(ROUTES_OF[task]);
   const pathStyle = options.pathStyle ?? 'both';
   if (!PATH_STYLES.includes(pathStyle)) throw new Error(`sim: pathStyle must be one of ${PATH_STYLES.join(', ')}`);
   const seed = options.seed ?? 0;
@@ -92,7 +126,7 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
     : undefined;
 
   const server = createServer((req, res) => {
-    route(state, prefixes, req, res, sagemaker).catch((err: unknown) => {
+    route(state, routes, prefixes, req, res, sagemaker).catch((err: unknown) => {
       if (!res.headersSent) sendError(res, 'vllm', { status: 500, message: `simulator error: ${String(err)}` });
       else res.destroy();
     });
@@ -140,7 +174,7 @@ function checkedPatch(base: Faults, patch: FaultPatch): Faults {
   return { ...base, ...checked.patch };
 }
 
-async function route(state: SimState, prefixes: readonly string[], req: IncomingMessage, res: ServerResponse, sagemaker?: SageMakerFront): Promise<void> {
+async function route(state: SimState, routes: ReadonlySet<Route>, prefixes: readonly string[], req: IncomingMessage, res: ServerResponse, sagemaker?: SageMakerFront): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
@@ -163,21 +197,31 @@ async function route(state: SimState, prefixes: readonly string[], req: Incoming
       return sendMethodNotAllowed(res);
     case '/sim/faults':
       return faultsRoute(state, method, req, res);
+    case '/tokenize':
+    case '/detokenize': {
+      const kind = path === '/tokenize' ? 'tokenize' : 'detokenize';
+      if (!routes.has(kind)) return sendNotFound(res);
+      return openAiRoute(state, kind, method, req, res);
+    }
   }
 
   if (sagemaker && (await sagemaker.route(path, method, req, res))) return;
   for (const prefix of prefixes) {
     if (path.length > prefix.length && path.startsWith(prefix) && path[prefix.length] === '/') {
-      return openAiRoute(state, path.slice(prefix.length), method, req, res);
+      const kind = OPENAI_ROUTES[path.slice(prefix.length)];
+      if (kind === undefined || !routes.has(kind)) return sendNotFound(res);
+      return openAiRoute(state, kind, method, req, res);
     }
   }
   sendNotFound(res);
 }
 
-async function openAiRoute(state: SimState, rest: string, method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const kind = rest === '/chat/completions' ? 'chat' : rest === '/completions' ? 'completion' : rest === '/models' ? 'models' : null;
-  if (kind === null) return sendNotFound(res);
+async function openAiRoute(state: SimState, kind: Route, method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (method !== (kind === 'models' ? 'GET' : 'POST')) return sendMethodNotAllowed(res);
+  if (state.apiKey !== undefined && kind === 'transcription' && req.headers.authorization !== `Bearer ${state.apiKey}`) {
+    return sendJson(res, 401, '{"error":"Unauthorized"}');
+  }
+  if (kind === 'transcription') return auxiliary(state, res, () => handleTranscription(state, req, res, MAX_BODY_BYTES));
 
   let body: ReceivedBody = { ok: true, value: null };
   if (kind !== 'models') {
@@ -193,7 +237,27 @@ async function openAiRoute(state: SimState, rest: string, method: string, req: I
     return sendJson(res, 401, '{"error":"Unauthorized"}');
   }
   if (kind === 'models') return sendJson(res, 200, modelsBody(servedNow(state.models, state.faults), state.startedAt, state.profile.maxModelLen));
-  handleInference(state, kind, res, body);
+  if (kind === 'chat' || kind === 'completion' || kind === 'response') return handleInference(state, kind, res, body);
+  if (!body.ok) return sendError(res, state.faults.errorShape, { status: 400, message: `Invalid JSON body: ${body.error}` });
+  const b = (typeof body.value === 'object' && body.value !== null ? body.value : {}) as Readonly<Record<string, unknown>>;
+  if (typeof b['model'] === 'string' && !servedNow(state.models, state.faults).includes(b['model'])) {
+    return sendError(res, state.faults.errorShape, { status: 404, message: `The model \`${b['model']}\` does not exist.`, param: 'model' });
+  }
+  const handlers = { embeddings: handleEmbeddings, score: handleScore, rerank: handleRerank, tokenize: handleTokenize, detokenize: handleDetokenize } as const;
+  return auxiliary(state, res, () => handlers[kind](state, res, b));
+}
+
+/** The pooling and upload routes under the same faults as inference: hang, added latency, injected errors. */
+async function auxiliary(state: SimState, res: ServerResponse, serve: () => void | Promise<void>): Promise<void> {
+  const faults = state.faults;
+  const position = state.faultSeq;
+  state.faultSeq += 1;
+  if (faults.hang) return;
+  if (faults.addedLatencyMs > 0) await new Promise((r) => setTimeout(r, faults.addedLatencyMs));
+  if (drawsError(state.seed, position, faults.errorRate)) {
+    return sendError(res, faults.errorShape, { status: faults.errorStatus, message: `Simulated failure: injected HTTP ${faults.errorStatus}.` }, faults.retryAfterSeconds);
+  }
+  await serve();
 }
 
 async function faultsRoute(state: SimState, method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {

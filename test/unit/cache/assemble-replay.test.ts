@@ -12,7 +12,7 @@ const PIECES = ['Rail', 'yards', ' sort.'];
 /** The simulator's own SSE framing (vLLM's, field for field). */
 function simStream(kind: 'chat' | 'completion', includeUsage: boolean): string {
   const frames = streamFrames(kind, META);
-  let out = kind === 'chat' ? frames.role() : '';
+  let out = frames.start();
   PIECES.forEach((p, i) => (out += frames.token(p, i === PIECES.length - 1 ? 'stop' : null)));
   if (includeUsage) out += frames.usage(USAGE);
   return out + SSE_DONE;
