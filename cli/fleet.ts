@@ -53,6 +53,10 @@ export function fleetCommand(): Command {
       }
       if (notes.size > 0) console.log(`\nnotes (${notes.size}):`);
       for (const [note, where] of notes) console.log(`  ${note} [${where.join(', ')}]`);
+      // The secrets the gateway will look for, by name: one missing here is a region the gateway will not call.
+      const unset = secretsNamed(compiled).filter((s) => !process.env[s.name]);
+      if (unset.length > 0) console.log(`\nsecrets not set in this environment (${unset.length}):`);
+      for (const s of unset) console.log(`  ${s.name} (${s.for}): requests there will be refused rather than sent without credentials; set it (on Workers: wrangler secret put ${s.name})`);
       const warnings = antiPatterns(parsed);
       if (warnings.length > 0) console.log(`\nanti-patterns (${warnings.length}):`);
       for (const w of warnings) console.log(`  ${w.id}: ${w.message}`);
@@ -60,6 +64,16 @@ export function fleetCommand(): Command {
     });
 
   return fleet;
+}
+
+/** Every secret the fleet names: regions' upstream tokens and SageMaker endpoints' AWS keys. */
+function secretsNamed(compiled: CompiledFleet): { name: string; for: string }[] {
+  const named = compiled.regions.flatMap((r) => (r.credentialsSecret ? [{ name: r.credentialsSecret, for: `region ${r.id}` }] : []));
+  for (const e of compiled.endpoints) {
+    const c = e.sagemaker?.credentials;
+    if (c) for (const name of [c.accessKeyIdSecret, c.secretAccessKeySecret, c.sessionTokenSecret]) if (name) named.push({ name, for: `SageMaker endpoint ${e.id}` });
+  }
+  return named.filter((s, i) => named.findIndex((o) => o.name === s.name && o.for === s.for) === i);
 }
 
 /** Declared (the fleet) against served (each server's model list), per endpoint. Secrets come from the environment, by the regions' secret names. */

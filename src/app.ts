@@ -68,7 +68,11 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
     });
   }
 
-  app.notFound((c) => errors.notFound(c.req.path).toResponse({ 'x-request-id': c.get('requestId') }));
+  app.notFound((c) => {
+    const error = errors.notFound(c.req.path);
+    c.error = error; // for the request's log line, as onError's answers have theirs
+    return error.toResponse({ 'x-request-id': c.get('requestId') });
+  });
   app.onError((error, c) => {
     const requestId = c.get('requestId');
     if (error instanceof GatewayError) return error.toResponse({ 'x-request-id': requestId });
