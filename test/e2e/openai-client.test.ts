@@ -91,7 +91,7 @@ describe('the openai client through switchyard serve', () => {
   it.each([
     ['an unknown key', () => new OpenAI({ baseURL: client.baseURL, apiKey: 'sy-unknown-unknown-unknown-unknown-unknown', maxRetries: 0 }).models.list(), OpenAI.AuthenticationError, 401],
     ['an unknown model', () => client.chat.completions.create({ model: 'gpt-17', messages }), OpenAI.NotFoundError, 404],
-    ['a wrong type', () => client.chat.completions.create({ model: 'llama-3.1-8b', messages, temperature: 9 }), OpenAI.BadRequestError, 400],
+    ['a wrong type', () => client.chat.completions.create({ model: 'llama-3.1-8b', messages, temperature: 'hot' as unknown as number }), OpenAI.BadRequestError, 400],
     ['every endpoint down', () => client.chat.completions.create({ model: 'broken-model', messages }), OpenAI.InternalServerError, 502],
     ['an upstream that never answers', () => client.chat.completions.create({ model: 'slow-model', messages }), OpenAI.InternalServerError, 504],
     ['a saturated upstream', () => client.chat.completions.create({ model: 'busy-model', messages }), OpenAI.RateLimitError, 429],

@@ -10,7 +10,7 @@ import { localFleet } from './fixtures.ts';
 
 describe('missing upstream secrets', () => {
   it('are listed by name by `switchyard fleet check`', async () => {
-    const env = { ...process.env, UPSTREAM_KEY_US_EAST: 'set', UPSTREAM_KEY_EU_WEST: 'set' };
+    const env: NodeJS.ProcessEnv = { ...process.env, UPSTREAM_KEY_US_EAST: 'set', UPSTREAM_KEY_EU_WEST: 'set' };
     delete env['UPSTREAM_KEY_APAC'];
     const { stdout } = await promisify(execFile)('node_modules/.bin/node', ['cli/main.ts', 'fleet', 'check', '--fleet', 'infra/fleet.local.yaml'], { env, encoding: 'utf8' });
     expect(stdout).toContain('secrets not set in this environment (1):');
