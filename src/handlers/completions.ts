@@ -5,8 +5,6 @@ import { OPENAI_ENDPOINTS } from '../api/openai-endpoints.ts';
 import { readJsonBody } from '../api/read-body.ts';
 import { rewriteModel } from '../api/rewrite-model.ts';
 import { REQUEST_SCHEMAS, type Endpoint } from '../api/schemas.ts';
-import { relaySse, type StreamOutcome } from '../api/sse-relay.ts';
-import { forward, type Forwarded } from '../forward/forward.ts';
 import type { Gateway } from '../gateway.ts';
 import { requestPrefix } from '../route/prefix/request-prefix.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -14,13 +12,11 @@ import type { ClassifyRequest } from '../classify/request.ts';
 import { collecting } from '../cache/collect.ts';
 import type { CacheKey } from '../cache/entry.ts';
 import { servedInScope } from '../cache/scope.ts';
-import { traceHeaders } from '../observe/trace-context.ts';
 import { cacheHitResponse } from './cache-hit.ts';
 import { defer } from './defer.ts';
-import { exchangeScope, routeOrRefuse, safeContentType } from './exchange.ts';
+import { exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
 import { readHints, resolveModel } from './resolve-model.ts';
 
-const MAX_ATTEMPTS = 3;
 const ENDPOINT = { chat: OPENAI_ENDPOINTS.chat, completions: OPENAI_ENDPOINTS.completions } as const;
 
 export const invalid = (error: z.ZodError): GatewayError => {
@@ -76,67 +72,22 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
 
     const body = request.model === model.id ? text : rewriteModel(text, json as Record<string, unknown>, request.model, model.id);
     const scope = exchangeScope(c, routing.timeouts.totalMs);
-    let forwarded: Forwarded;
-    try {
-      forwarded = await forward(
-        // A non-streaming body is read inside the attempt: an upstream dying after its headers
-        // is then failed over like any other failure, before the client sees a byte.
-        {
-          ranked: plan.ranked,
-          route: endpoint.upstream,
-          body,
-          headers: traceHeaders(record.trace),
-          attempts: record.attempts,
-          requestId: record.requestId,
-          timeouts: routing.timeouts,
-          cancel: scope.cancel,
-          maxAttempts: MAX_ATTEMPTS,
-          readBody: !stream,
-        },
-        gw,
-      );
-    } catch (error) {
-      scope.release();
-      throw error;
-    }
-
+    // A non-streaming body is read inside the attempt: an upstream dying after its headers is
+    // then failed over like any other failure, before the client sees a byte.
+    const forwarded = await forwardPlanned(c, gw, plan, { model: model.id, tier, tierReason }, { route: endpoint.upstream, body, readBody: !stream }, scope);
     const { response, candidate } = forwarded;
-    record.region = candidate.region.id;
-    record.endpoint = candidate.endpoint.id;
-    c.header('x-switchyard-model', model.id);
-    c.header('x-switchyard-region', candidate.region.id);
-    if (tier) c.header('x-switchyard-tier', tier);
-    // Endpoints actually tried (a skipped one was never sent anything).
-    const sent = forwarded.attempts.reduce((n, a) => (typeof a.outcome === 'string' && (a.outcome === 'circuit-open' || a.outcome === 'no-credentials') ? n : n + 1), 0);
-    const failedOver = sent > 1 ? ` attempts=${sent}` : '';
-    c.header('x-switchyard-route', `${tierReason ? `${tierReason} ` : ''}${plan.reason}${failedOver}`);
     c.header('x-switchyard-cache', cacheStatus);
 
     if (stream) {
-      let settle: (outcome: StreamOutcome) => void = () => {};
-      const ended = new Promise<StreamOutcome>((resolve) => (settle = resolve));
-      record.ended = ended.then((outcome) => {
-        record.streamOutcome = outcome.completed ? 'completed' : (outcome.error ?? 'incomplete');
-      });
       // A cacheable stream is copied chunk by chunk as it passes (no parsing, no delay) and
       // stored once the relay has seen it complete; a cut or failed stream is never stored.
       const collector = cacheKey ? cache?.collector() : undefined;
-      const relayed = relaySse(collector ? collecting(response.reader(), collector) : response.reader(), {
-        idleMs: routing.timeouts.streamIdleMs,
-        cancel: scope.cancel,
-        onEnd: (outcome) => {
-          scope.release();
-          forwarded.done();
-          settle(outcome);
-        },
-      });
+      const { response: relayed, ended } = streamBack(c, gw, forwarded, scope, collector ? { tap: (reader) => collecting(reader, collector) } : {});
       if (cache && cacheKey && collector) {
         const filled = cacheKey;
         defer(c, async () => (await ended).completed && cache.fillFromStream(filled, collector, kind, candidate.region.id));
       }
-      c.header('content-type', 'text/event-stream; charset=utf-8');
-      c.header('cache-control', 'no-cache');
-      return c.body(relayed, 200);
+      return relayed;
     }
 
     scope.release();

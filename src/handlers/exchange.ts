@@ -10,6 +10,12 @@ import { NOT_SATURATED } from '../route/filters/not-saturated.ts';
 import { planRoute } from '../route/pipeline.ts';
 import type { PrefixInfo } from '../route/prefix/prefix-info.ts';
 import type { Scored } from '../route/types.ts';
+import type { UpstreamPath } from '../api/openai-endpoints.ts';
+import type { OneShotBody } from '../api/one-shot-body.ts';
+import { relaySse, type RelayOptions, type StreamOutcome } from '../api/sse-relay.ts';
+import type { BodyReader } from '../backends/transport.ts';
+import { forward, type Forwarded } from '../forward/forward.ts';
+import { traceHeaders } from '../observe/trace-context.ts';
 import { callerGeo } from './caller-geo.ts';
 import { defer } from './defer.ts';
 
@@ -72,3 +78,89 @@ const SAFE_TYPES = /^(?:application\/json|text\/event-stream|text\/plain|text\/v
 
 export const safeContentType = (upstream: string | null, fallback = 'application/json'): string =>
   upstream !== null && SAFE_TYPES.test(upstream) ? upstream : fallback;
+
+const MAX_ATTEMPTS = 3;
+
+export interface Exchange {
+  route: UpstreamPath;
+  body: string | OneShotBody;
+  contentType?: string;
+  /** Read a whole (non-streamed) answer inside the attempt, so a body cut after the headers fails over too. */
+  readBody: boolean;
+}
+
+/**
+ * Forwards along the plan (failover before the first byte), with the request's trace and
+ * attempts, then says where it went: routing headers and the record. The scope is released
+ * here on failure; on success the caller releases it once the answer is relayed.
+ */
+export async function forwardPlanned(c: Context<AppEnv>, gw: Gateway, pick: RoutePick, routed: { model: string; tier?: string | undefined; tierReason?: string | undefined }, x: Exchange, scope: ExchangeScope): Promise<Forwarded> {
+  const record = c.get('record');
+  let forwarded: Forwarded;
+  try {
+    forwarded = await forward(
+      {
+        ranked: pick.ranked,
+        route: x.route,
+        body: x.body,
+        ...(x.contentType ? { contentType: x.contentType } : {}),
+        headers: traceHeaders(record.trace),
+        attempts: record.attempts,
+        requestId: record.requestId,
+        timeouts: gw.fleet.routing.timeouts,
+        cancel: scope.cancel,
+        maxAttempts: MAX_ATTEMPTS,
+        readBody: x.readBody,
+      },
+      gw,
+    );
+  } catch (error) {
+    scope.release();
+    throw error;
+  }
+  const { candidate } = forwarded;
+  record.region = candidate.region.id;
+  record.endpoint = candidate.endpoint.id;
+  c.header('x-switchyard-model', routed.model);
+  c.header('x-switchyard-region', candidate.region.id);
+  if (routed.tier) c.header('x-switchyard-tier', routed.tier);
+  // Endpoints actually tried (a skipped one was never sent anything).
+  const sent = forwarded.attempts.reduce((n, a) => (a.outcome === 'circuit-open' || a.outcome === 'no-credentials' ? n : n + 1), 0);
+  c.header('x-switchyard-route', `${routed.tierReason ? `${routed.tierReason} ` : ''}${pick.reason}${sent > 1 ? ` attempts=${sent}` : ''}`);
+  return forwarded;
+}
+
+/**
+ * Relays an upstream SSE answer chunk for chunk, ending it as `end` says; the request's record
+ * learns how it ended (its log line waits for that). `tap` sees the upstream reader first (the
+ * cache's copy of a cacheable stream).
+ */
+export function streamBack(
+  c: Context<AppEnv>,
+  gw: Gateway,
+  forwarded: Forwarded,
+  scope: ExchangeScope,
+  options: { end?: RelayOptions['end']; tap?: (reader: BodyReader) => BodyReader } = {},
+): { response: Response; ended: Promise<StreamOutcome> } {
+  const record = c.get('record');
+  record.stream = true;
+  let settle: (outcome: StreamOutcome) => void = () => {};
+  const ended = new Promise<StreamOutcome>((resolve) => (settle = resolve));
+  record.ended = ended.then((outcome) => {
+    record.streamOutcome = outcome.completed ? 'completed' : (outcome.error ?? 'incomplete');
+  });
+  const reader = forwarded.response.reader();
+  const relayed = relaySse(options.tap ? options.tap(reader) : reader, {
+    idleMs: gw.fleet.routing.timeouts.streamIdleMs,
+    cancel: scope.cancel,
+    ...(options.end ? { end: options.end } : {}),
+    onEnd: (outcome) => {
+      scope.release();
+      forwarded.done();
+      settle(outcome);
+    },
+  });
+  c.header('content-type', 'text/event-stream; charset=utf-8');
+  c.header('cache-control', 'no-cache');
+  return { response: c.body(relayed, 200), ended };
+}

@@ -6,18 +6,14 @@ import { oneShotBody, type OneShotBody } from '../api/one-shot-body.ts';
 import { OPENAI_ENDPOINTS, type EndpointName, type OpenAIEndpoint } from '../api/openai-endpoints.ts';
 import { readJsonBody } from '../api/read-body.ts';
 import { rewriteModel } from '../api/rewrite-model.ts';
-import { relaySse } from '../api/sse-relay.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { ClassifyRequest } from '../classify/request.ts';
 import type { CompiledModel } from '../fleet/compiled.ts';
-import { forward, type Forwarded } from '../forward/forward.ts';
+import type { Forwarded } from '../forward/forward.ts';
 import type { Gateway } from '../gateway.ts';
-import { traceHeaders } from '../observe/trace-context.ts';
 import { invalid } from './completions.ts';
-import { exchangeScope, routeOrRefuse, safeContentType } from './exchange.ts';
+import { exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
 import { readHints, resolveModel, type Resolution } from './resolve-model.ts';
-
-const MAX_ATTEMPTS = 3;
 
 /** What the gateway reads of these bodies: the model to route by, whether to stream. The rest is the upstream's. */
 const ProxyRequestSchema = z.looseObject({
@@ -86,57 +82,23 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
     const scope = exchangeScope(c, routing.timeouts.totalMs);
     let forwarded: Forwarded;
     try {
-      forwarded = await forward(
-        {
-          ranked: plan.ranked,
-          route: endpoint.upstream,
-          body,
-          ...(contentType ? { contentType } : {}),
-          headers: traceHeaders(record.trace),
-          attempts: record.attempts,
-          requestId: record.requestId,
-          timeouts: routing.timeouts,
-          cancel: scope.cancel,
-          maxAttempts: MAX_ATTEMPTS,
-          // A JSON answer is read inside the attempt (failover covers a body cut after the headers);
-          // an upload answers as it likes (a stream, text, JSON) and cannot be re-sent anyway.
-          readBody: !stream && endpoint.body === 'json',
-        },
-        gw,
-      );
+      forwarded = await forwardPlanned(c, gw, plan, { model: model.id, tier, tierReason }, {
+        route: endpoint.upstream,
+        body,
+        ...(contentType ? { contentType } : {}),
+        // A JSON answer is read inside the attempt (failover covers a body cut after the headers);
+        // an upload answers as it likes (a stream, text, JSON) and cannot be re-sent anyway.
+        readBody: !stream && endpoint.body === 'json',
+      }, scope);
     } catch (error) {
-      scope.release();
       if (uploadTooLarge) throw errors.bodyTooLarge(routing.limits.maxUploadBytes);
       throw error;
     }
 
-    const { response, candidate } = forwarded;
-    record.region = candidate.region.id;
-    record.endpoint = candidate.endpoint.id;
-    c.header('x-switchyard-model', model.id);
-    c.header('x-switchyard-region', candidate.region.id);
-    if (tier) c.header('x-switchyard-tier', tier);
-    c.header('x-switchyard-route', `${tierReason ? `${tierReason} ` : ''}${plan.reason}`);
-
+    const { response } = forwarded;
     const upstreamType = response.header('content-type');
     if (endpoint.stream !== undefined && (stream || /^text\/event-stream/i.test(upstreamType ?? ''))) {
-      record.stream = true;
-      let settle: () => void = () => {};
-      record.ended = new Promise<void>((resolve) => (settle = resolve));
-      const relayed = relaySse(response.reader(), {
-        idleMs: routing.timeouts.streamIdleMs,
-        cancel: scope.cancel,
-        end: endpoint.stream,
-        onEnd: (outcome) => {
-          scope.release();
-          forwarded.done();
-          record.streamOutcome = outcome.completed ? 'completed' : (outcome.error ?? 'incomplete');
-          settle();
-        },
-      });
-      c.header('content-type', 'text/event-stream; charset=utf-8');
-      c.header('cache-control', 'no-cache');
-      return c.body(relayed, 200);
+      return streamBack(c, gw, forwarded, scope, { end: endpoint.stream }).response;
     }
 
     try {

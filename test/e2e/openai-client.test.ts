@@ -1,38 +1,22 @@
 // The official `openai` npm client against `switchyard serve` (its own process) in front of
 // simulator servers (their own process): what a user of the gateway actually runs.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Services } from '../workers/global-setup.ts';
-import { startProcess, type Started } from '../support/processes.ts';
+import { startServeStack, type ServeStack } from '../support/serve-stack.ts';
 
-let services: Started;
-let gateway: Started;
-let info: Services;
+let stack: ServeStack;
+let info: ServeStack['info'];
 let client: OpenAI;
 
 beforeAll(async () => {
-  const s = await startProcess(['test/support/services-process.ts'], /^\{.*\}$/);
-  services = s;
-  info = JSON.parse(s.match[0]) as Services;
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
-  const fleetFile = join(dir, 'fleet.yaml');
-  writeFileSync(fleetFile, info.fleetYaml);
-  const g = await startProcess(
-    ['cli/main.ts', 'serve', '--fleet', fleetFile, '--port', '0', '--keys-file', join(dir, 'none.json')],
-    /switchyard gateway on (http:\/\/\S+)/,
-    { env: { ...process.env, ...info.secrets, SWITCHYARD_KEYS: JSON.stringify(info.keys.records) } },
-  );
-  gateway = g;
+  stack = await startServeStack();
+  info = stack.info;
   // maxRetries 0: the gateway does the failing over; the client must see what it answers.
-  client = new OpenAI({ baseURL: `${g.match[1]}/v1`, apiKey: info.keys.any, maxRetries: 0 });
+  client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: info.keys.any, maxRetries: 0 });
 });
 
 afterAll(async () => {
-  await gateway?.stop();
-  await services?.stop();
+  await stack?.stop();
 });
 
 const messages = [{ role: 'user' as const, content: 'Tell me about rail yards.' }];

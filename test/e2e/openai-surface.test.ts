@@ -3,41 +3,25 @@
 // audio transcriptions (multipart, streamed through), tokenize and detokenize — with the
 // official openai clients, Node's and Python's, where they have the route.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Services } from '../workers/global-setup.ts';
-import { startProcess, type Started } from '../support/processes.ts';
+import { startServeStack, type ServeStack } from '../support/serve-stack.ts';
 
-let services: Started;
-let gateway: Started;
-let info: Services;
+let stack: ServeStack;
+let info: ServeStack['info'];
 let base: string;
 let client: OpenAI;
 
 beforeAll(async () => {
-  const s = await startProcess(['test/support/services-process.ts'], /^\{.*\}$/);
-  services = s;
-  info = JSON.parse(s.match[0]) as Services;
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-surface-'));
-  const fleetFile = join(dir, 'fleet.yaml');
-  writeFileSync(fleetFile, info.fleetYaml);
-  const g = await startProcess(
-    ['cli/main.ts', 'serve', '--fleet', fleetFile, '--port', '0', '--keys-file', join(dir, 'none.json')],
-    /switchyard gateway on (http:\/\/\S+)/,
-    { env: { ...process.env, ...info.secrets, SWITCHYARD_KEYS: JSON.stringify(info.keys.records) } },
-  );
-  gateway = g;
-  base = g.match[1] ?? '';
+  stack = await startServeStack();
+  info = stack.info;
+  base = stack.url;
   client = new OpenAI({ baseURL: `${base}/v1`, apiKey: info.keys.any, maxRetries: 0 });
 });
 
 afterAll(async () => {
-  await gateway?.stop();
-  await services?.stop();
+  await stack?.stop();
 });
 
 const post = (path: string, body: unknown, key = info.keys.any) =>
