@@ -2,10 +2,14 @@ import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { errors, GatewayError } from './api/errors.ts';
 import type { AppEnv } from './app-env.ts';
+import { keysApi } from './admin/keys-api.ts';
+import { tenantsApi } from './admin/tenants-api.ts';
 import { bearerAuth } from './auth/bearer-auth.ts';
+import { requireAdmin } from './auth/require-admin.ts';
 import { buildGateway, type GatewayDeps } from './gateway.ts';
 import { completions } from './handlers/completions.ts';
 import { listModels } from './handlers/models.ts';
+import { limitRequests } from './limits/limit-requests.ts';
 
 /**
  * The gateway as a Hono app over Web-standard Request/Response: the same app runs in the
@@ -22,6 +26,7 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   );
 
   app.use('/v1/*', bearerAuth(gw.keys));
+  if (gw.limiter) app.use('/v1/*', limitRequests(gw.limiter));
   app.post('/v1/chat/completions', completions(gw, 'chat'));
   app.post('/v1/completions', completions(gw, 'completions'));
   app.get('/v1/models', listModels(gw));
@@ -29,6 +34,12 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
     app.all(path, (c) => {
       throw errors.methodNotAllowed(c.req.method, path);
     });
+  }
+
+  if (deps.admin) {
+    app.use('/admin/*', bearerAuth(gw.keys), requireAdmin());
+    app.route('/admin/keys', keysApi(deps.admin.keys, gw.fleet));
+    app.route('/admin/tenants', tenantsApi(deps.admin.tenants));
   }
 
   app.notFound((c) => errors.notFound(c.req.path).toResponse({ 'x-request-id': c.get('requestId') }));

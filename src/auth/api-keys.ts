@@ -90,8 +90,8 @@ export class ApiKeys {
     const { key, hash } = await this.#freshSecret(entries, taken);
     const { role, ...rest } = parsed.data;
     const record: KeyRecord = { id: keyIdFor(hash), hash, ...definedOnly(rest), ...(role === 'admin' ? { role } : {}), createdAt: iso(now) };
+    // No version bump: no instance can hold a key that did not exist (misses are not memoized).
     await this.#store.hset(KEYS_HASH, hash, JSON.stringify(record));
-    await this.version.bump();
     return { key, record };
   }
 

@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.ts';
+import { within } from '../store/within.ts';
 
 /** One string in the store, rewritten by every change to a key or tenant record. */
 export const POLICY_VERSION_KEY = 'switchyard:policy:version';
@@ -8,6 +9,13 @@ export const DEFAULT_POLICY_CHECK_MS = 1_000;
 export interface PolicyVersionOptions {
   /** At most one store read per this many ms; 0 reads on every `refresh`. */
   checkEveryMs?: number;
+  /** The longest a request waits for a check (default 100 ms); past it, it goes on with what it knows. */
+  maxWaitMs?: number;
+  /**
+   * A check still pending after this long is abandoned and another may start: on Workers a
+   * promise tied to a finished request can stay pending forever (default 10 s).
+   */
+  abandonAfterMs?: number;
   now?: () => number;
 }
 
@@ -15,22 +23,29 @@ export interface PolicyVersionOptions {
  * How every instance learns that keys or tenants changed without reading them per request:
  * writers bump a version stamp, readers look at it at most once a `checkEveryMs` and, when it
  * moved, drop what they memoized (`onChange` listeners). Between checks the hot path costs
- * nothing; the request that finds the check due waits for one GET, and requests arriving
- * meanwhile wait for the same GET (single flight). A store that cannot be read is retried
- * after the interval; memo TTLs still bound how stale a view can get.
+ * nothing. The request that finds a check due waits for its one GET, but never longer than
+ * `maxWaitMs` from when the check started (requests arriving meanwhile share it), so a slow or
+ * unreachable store costs at most that, once per interval; memo TTLs then bound how stale a
+ * view can get.
  */
 export class PolicyVersion {
   readonly #store: Store;
   readonly #checkEveryMs: number;
+  readonly #maxWaitMs: number;
+  readonly #abandonAfterMs: number;
   readonly #now: () => number;
   readonly #listeners: (() => void)[] = [];
   #seen: string | null | undefined;
   #checkedAt = Number.NEGATIVE_INFINITY;
-  #inflight: Promise<void> | undefined;
+  #inflight: { promise: Promise<void>; startedAt: number } | undefined;
+  /** Tags each check, so an abandoned one that settles late cannot overwrite a newer answer. */
+  #generation = 0;
 
   constructor(store: Store, options: PolicyVersionOptions = {}) {
     this.#store = store;
     this.#checkEveryMs = options.checkEveryMs ?? DEFAULT_POLICY_CHECK_MS;
+    this.#maxWaitMs = options.maxWaitMs ?? 100;
+    this.#abandonAfterMs = options.abandonAfterMs ?? 10_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -39,34 +54,42 @@ export class PolicyVersion {
     this.#listeners.push(listener);
   }
 
-  /** Undefined while the last check is recent enough; otherwise the (shared) check to await. */
+  /** Undefined when there is nothing to wait for; otherwise a (bounded) wait for the current check. */
   refresh(): Promise<void> | undefined {
-    if (this.#inflight !== undefined) return this.#inflight;
     const now = this.#now();
-    if (now - this.#checkedAt < this.#checkEveryMs) return undefined;
-    this.#inflight = this.#check(now).finally(() => {
-      this.#inflight = undefined;
-    });
-    return this.#inflight;
+    let inflight = this.#inflight;
+    if (inflight !== undefined && now - inflight.startedAt >= this.#abandonAfterMs) inflight = this.#inflight = undefined;
+    if (inflight === undefined) {
+      if (now - this.#checkedAt < this.#checkEveryMs) return undefined;
+      inflight = { promise: this.#check(now, ++this.#generation), startedAt: now };
+      this.#inflight = inflight;
+    }
+    const left = inflight.startedAt + this.#maxWaitMs - now;
+    return left > 0 ? within(inflight.promise, left).then(() => undefined) : undefined;
   }
 
   /** After a write: every instance (this one at once) drops what it memoized. */
   async bump(): Promise<void> {
     const stamp = `${this.#now().toString(36)}-${crypto.randomUUID()}`;
     await this.#store.set(POLICY_VERSION_KEY, stamp);
+    this.#generation += 1; // a check in flight may have read the previous stamp
     this.#seen = stamp;
     this.#notify();
   }
 
-  async #check(startedAt: number): Promise<void> {
+  async #check(startedAt: number, generation: number): Promise<void> {
     try {
       const stamp = await this.#store.get(POLICY_VERSION_KEY);
+      if (generation !== this.#generation) return;
       if (this.#seen !== undefined && stamp !== this.#seen) this.#notify();
       this.#seen = stamp;
     } catch (error) {
       console.error(JSON.stringify({ event: 'policy_version_check_failed', error: String(error) }));
     } finally {
-      this.#checkedAt = startedAt;
+      if (generation === this.#generation || this.#inflight?.startedAt === startedAt) {
+        this.#checkedAt = Math.max(this.#checkedAt, startedAt);
+        this.#inflight = undefined;
+      }
     }
   }
 

@@ -8,6 +8,7 @@ import { relaySse, type StreamOutcome } from '../api/sse-relay.ts';
 import { CancelScope } from '../backends/cancellation.ts';
 import { forward, type Forwarded } from '../forward/forward.ts';
 import type { Gateway } from '../gateway.ts';
+import { assertModelAllowed } from '../auth/model-access.ts';
 import { KEY_SCOPE } from '../route/filters/key-scope.ts';
 import { planRoute } from '../route/pipeline.ts';
 import { requestPrefix } from '../route/prefix/request-prefix.ts';
@@ -48,6 +49,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const { model, tier, tierReason } = resolveModel(gw, request.model, request as ClassifyRequest, readHints((name) => c.req.header(name)));
 
     const key = c.get('key');
+    assertModelAllowed(key, model, request.model);
     const stream = request.stream === true;
     const requestId = c.get('requestId');
 

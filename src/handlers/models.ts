@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import type { Gateway } from '../gateway.ts';
+import { modelAllowed } from '../auth/model-access.ts';
 import { defer } from './defer.ts';
 import { healthy } from '../route/filters/healthy.ts';
 import { keyScope } from '../route/filters/key-scope.ts';
@@ -22,6 +23,7 @@ export const listModels = (gw: Gateway) => {
     const state = gw.live.view(gw.now(), gw.health?.current((work) => defer(c, () => work)));
     const data = [];
     for (const model of gw.fleet.models) {
+      if (!modelAllowed(key, model)) continue;
       const request = { model, key, caller: undefined };
       const reachable = scope.filter(request, gw.candidates.get(model.id) ?? [], state);
       if (reachable.length === 0) continue;

@@ -109,7 +109,7 @@ export class GatewayLimiter implements Limiter {
       work.push(this.#charge(subjects, usage));
       await Promise.all(work);
     });
-    return { headers, settle, release };
+    return { headers, holdsSlot: held.length > 0, settle, release };
   }
 
   #subjectsOf(key: KeyRecord, tenant: TenantRecord | null): Subject[] {

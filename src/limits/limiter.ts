@@ -23,6 +23,8 @@ export interface Usage {
 export interface Admission {
   /** OpenAI's `x-ratelimit-*` headers for the response (empty when nothing limits the key). */
   readonly headers: Readonly<Record<string, string>>;
+  /** Whether the request holds a concurrency slot: `release` must then run when its response ends. */
+  readonly holdsSlot: boolean;
   /**
    * Reconciles the token estimate with the real usage and charges the budgets. Once; later
    * calls do nothing. Meant for `waitUntil`: it never throws.
@@ -44,6 +46,7 @@ export interface Limiter {
 /** What admits a key that nothing limits: no headers, nothing to settle or release. */
 export const UNLIMITED: Admission = {
   headers: {},
+  holdsSlot: false,
   settle: async () => {},
   release: async () => {},
 };

@@ -1,5 +1,6 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Redis } from '@upstash/redis/cloudflare';
+import { LATE, within } from '../store/within.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { WINDOW_MS, type LimitCounters, type SlotTake, type Spent, type WindowTake } from './counters.ts';
 
@@ -161,16 +162,12 @@ export class UpstashCounters implements LimitCounters {
    * limits fail open, because a store that does not answer must not take the API down with it.
    */
   async #bounded<T>(work: Promise<T>): Promise<T | undefined> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.#timeoutMs)));
     try {
-      const answer = await Promise.race([work, late]);
-      if (answer !== 'late') return answer;
+      const answer = await within(work, this.#timeoutMs);
+      if (answer !== LATE) return answer;
       this.#onError(new Error(`no answer from Redis within ${this.#timeoutMs} ms`));
     } catch (error) {
       this.#onError(error);
-    } finally {
-      clearTimeout(timer);
     }
     return undefined;
   }

@@ -6,6 +6,7 @@ import { tenantName } from '../auth/key-record.ts';
 import { PolicyVersion } from '../auth/policy-version.ts';
 import type { Store } from '../store/store.ts';
 import { TtlMemo } from '../store/ttl-memo.ts';
+import { LATE, within } from '../store/within.ts';
 import { describeIssues, tenantRecordSchema, tenantSettingsSchema, type TenantRecord, type TenantSettings } from './tenant-record.ts';
 
 export type { TenantRecord, TenantSettings } from './tenant-record.ts';
@@ -14,6 +15,8 @@ export type { TenantRecord, TenantSettings } from './tenant-record.ts';
 export const TENANTS_HASH = 'switchyard:tenants';
 const MEMO_TTL_MS = 30_000;
 const MEMO_MAX_ENTRIES = 4096;
+const LOOKUP_TIMEOUT_MS = 1_000;
+const FAILED_LOOKUP_MEMO_MS = 5_000;
 
 export class UnknownTenantError extends Error {
   readonly tenant: string;
@@ -54,16 +57,31 @@ export class Tenants {
     this.#version.onChange(() => this.#memo.clear());
   }
 
-  /** The tenant's record, or null when it has none; memoized (hot path). */
+  /**
+   * The tenant's record, or null when it has none; memoized (hot path). A store that fails or
+   * takes over a second counts as "no record" for a few seconds: tenant caps fail open, like
+   * the limiter's counters, rather than holding every request up.
+   */
   async lookup(tenant: string): Promise<TenantRecord | null> {
     const due = this.#version.refresh();
     if (due !== undefined) await due;
     const memoized = this.#memo.get(tenant);
     if (memoized !== undefined) return memoized;
     // A record that does not validate caps nothing, but is named on the admin surface (`list`).
-    const record = parse(await this.#store.hget(TENANTS_HASH, tenant));
-    this.#memo.set(tenant, record);
-    return record;
+    const read = this.#store.hget(TENANTS_HASH, tenant).then((json) => {
+      const record = parse(json);
+      this.#memo.set(tenant, record);
+      return record;
+    });
+    try {
+      const answer = await within(read, LOOKUP_TIMEOUT_MS);
+      if (answer !== LATE) return answer;
+      throw new Error(`no answer from the store within ${LOOKUP_TIMEOUT_MS} ms`);
+    } catch (error) {
+      console.error(JSON.stringify({ event: 'tenant_lookup_failed', tenant, error: String(error), failOpen: true }));
+      this.#memo.set(tenant, null, this.#now() + FAILED_LOOKUP_MEMO_MS);
+      return null;
+    }
   }
 
   /** One tenant's record, straight from the store. */

@@ -193,10 +193,11 @@ describe.each(STORES)('tenant records over %s', (_, fresh) => {
     expect(await gateway.lookup('acme')).toBeNull(); // the miss is remembered until the next check
     now += 1000;
     expect(await gateway.lookup('acme')).toMatchObject({ limits: { rpm: 5 } });
-    // A key change moves the same stamp.
+    // A key change moves the same stamp the tenant memo listens to.
     const keys = new ApiKeys(store, { now: () => now });
-    await admin.put('acme', { limits: { rpm: 6 } });
-    await keys.create({ tenant: 'other' });
+    const { record } = await keys.create({ tenant: 'other' });
+    await store.hset('switchyard:tenants', 'acme', JSON.stringify({ tenant: 'acme', limits: { rpm: 6 }, createdAt: at(now), updatedAt: at(now) }));
+    await keys.update(record.id, { label: 'moved' });
     now += 1000;
     expect(await gateway.lookup('acme')).toMatchObject({ limits: { rpm: 6 } });
   });
