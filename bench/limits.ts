@@ -24,6 +24,7 @@ import { MemoryStore } from '../src/store/memory-store.ts';
 import { UpstashStore } from '../src/store/upstash-store.ts';
 import { COMMON_USAGE, numberFlag, parseFlags, type Benchmark } from './lib/benchmark.ts';
 import { childEnv, NODE, ROOT, start, stopAll, type Child } from './lib/children.ts';
+import { startBridge } from './lib/redis-bridge.ts';
 import { groupCpuMs } from './lib/cpu-usage.ts';
 import { assertClean, load, type HttpTarget } from './lib/measure.ts';
 import { writeSection } from './lib/results-file.ts';
@@ -188,9 +189,8 @@ async function run(s: Settings): Promise<number> {
   mkdirSync(OUT, { recursive: true });
   const commands: string[] = [];
   try {
-    const bridgeChild = start('redis bridge', NODE, ['infra/local/redis-bridge.ts', '--token', 'bench-token', '--port', '0']);
-    const bridge = { url: (await bridgeChild.waitForLine(/redis-bridge ready: (http:\/\/[\d.]+:\d+)/, 30_000))[1] ?? '', token: 'bench-token' };
-    commands.push(`${bridgeChild.command}   # starts a throwaway redis-server (no persistence) behind it`);
+    const bridge = await startBridge();
+    commands.push(bridge.command);
 
     // 1. The limiter module, in this process.
     const redis = () => new Redis({ url: bridge.url, token: bridge.token, enableTelemetry: false });

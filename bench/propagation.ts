@@ -15,6 +15,7 @@ import { DEFAULT_POLICY_CHECK_MS } from '../src/auth/policy-version.ts';
 import { UpstashStore } from '../src/store/upstash-store.ts';
 import { COMMON_USAGE, numberFlag, parseFlags, type Benchmark } from './lib/benchmark.ts';
 import { childEnv, NODE, ROOT, start, stopAll, type Child } from './lib/children.ts';
+import { startBridge } from './lib/redis-bridge.ts';
 import { writeSection } from './lib/results-file.ts';
 import { codeVersion, machine } from './lib/run-info.ts';
 import { fmt, percentile } from './lib/stats.ts';
@@ -60,9 +61,8 @@ async function run(trials: number, quick: boolean): Promise<number> {
   rmSync(KEY_FILE, { force: true });
   const commands: string[] = [];
   try {
-    const bridgeChild = start('redis bridge', NODE, ['infra/local/redis-bridge.ts', '--token', 'bench-token', '--port', '0']);
-    const bridge = { url: (await bridgeChild.waitForLine(/redis-bridge ready: (http:\/\/[\d.]+:\d+)/, 30_000))[1] ?? '', token: 'bench-token' };
-    commands.push(`${bridgeChild.command}   # starts a throwaway redis-server (no persistence) behind it`);
+    const bridge = await startBridge();
+    commands.push(bridge.command);
     const redisCommand = async (args: string[]) => {
       const response = await fetch(bridge.url, { method: 'POST', headers: { authorization: `Bearer ${bridge.token}` }, body: JSON.stringify(args) });
       return ((await response.json()) as { result: unknown }).result;
