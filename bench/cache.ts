@@ -20,6 +20,7 @@ import { ApiKeys } from '../src/auth/api-keys.ts';
 import { UpstashStore } from '../src/store/upstash-store.ts';
 import { COMMON_USAGE, numberFlag, parseFlags, type Benchmark } from './lib/benchmark.ts';
 import { BIN, childEnv, freePort, NODE, ROOT, start, stopAll, waitForHttp, type Child } from './lib/children.ts';
+import { startBridge } from './lib/redis-bridge.ts';
 import { writeSection } from './lib/results-file.ts';
 import { fmt, median, percentile, signed } from './lib/stats.ts';
 
@@ -166,9 +167,8 @@ async function run(s: Settings): Promise<number> {
   const commands: string[] = [];
   try {
     // Its own process (with its own throwaway redis-server): not the load generator's event loop.
-    const bridgeChild = start('redis bridge', NODE, ['infra/local/redis-bridge.ts', '--token', 'bench-token', '--port', '0']);
-    const bridge = { url: (await bridgeChild.waitForLine(/redis-bridge ready: (http:\/\/[\d.]+:\d+)/, 30_000))[1] ?? '', token: 'bench-token' };
-    commands.push(`${bridgeChild.command}   # starts a throwaway redis-server (no persistence) behind it`);
+    const bridge = await startBridge();
+    commands.push(bridge.command);
     const sim = start('simulator', NODE, ['cli/main.ts', 'sim', '--port', '0', '--profile', 'zero', '--model', MODEL]);
     const simUrl = (await sim.waitForLine(/ready on (http:\/\/[\d.]+:\d+)/, 30_000))[1] ?? '';
     commands.push(sim.command);

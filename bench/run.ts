@@ -20,6 +20,14 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
     summary: "steady load over three simulated regions; one region's simulators are killed mid-run and restarted: failed requests, time to drain and to recover, p99 before/during/after",
     load: async () => (await import('./failover.ts')).benchmark,
   },
+  limits: {
+    summary: 'per-key limits on the hot path: the limiter (memory, Redis deferred/strict) and switchyard serve with an rpm limit; CPU per request, added latency, store round trips',
+    load: async () => (await import('./limits.ts')).benchmark,
+  },
+  propagation: {
+    summary: 'two switchyard serve gateways sharing Redis (and one on the key file): how long a revocation or a limit change takes to reach each',
+    load: async () => (await import('./propagation.ts')).benchmark,
+  },
   prefix: {
     summary: 'prefix-affinity routing in a discrete-event simulation: 8 simulated vLLM engines, 150 tenants; hit rate, TTFT p50/p90, throughput per policy',
     load: async () => (await import('./prefix.ts')).benchmark,

@@ -6,6 +6,7 @@ import { infraCommand } from './infra.ts';
 import { keysCommand } from './keys.ts';
 import { serveCommand } from './serve.ts';
 import { simCommand } from './sim.ts';
+import { tenantsCommand } from './tenants.ts';
 
 // One entry, one subcommand per file: each cli/<name>.ts exports a commander Command.
 const program = new Command('switchyard')
@@ -16,6 +17,7 @@ const program = new Command('switchyard')
   .addCommand(infraCommand())
   .addCommand(classifyCommand())
   .addCommand(keysCommand())
+  .addCommand(tenantsCommand())
   .addCommand(serveCommand())
   .addCommand(simCommand());
 

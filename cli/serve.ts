@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { startNodeGateway } from '../node/server.ts';
-import { ApiKeys, type KeyRecord } from '../src/auth/api-keys.ts';
 import { DEFAULT_STORE_FILE, FileStore } from './file-store.ts';
 import { loadFleetFile } from './fleet-file.ts';
 
@@ -11,11 +9,6 @@ const port = (value: string) => {
   return n;
 };
 
-/** Key records from the CLI's key file, for the in-memory store (when no Upstash is set). */
-async function keysFromFile(path: string): Promise<KeyRecord[]> {
-  if (!existsSync(path)) return [];
-  return new ApiKeys(new FileStore(path), { memoTtlMs: 0 }).list();
-}
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -23,7 +16,7 @@ export function serveCommand(): Command {
     .option('--fleet <file>', 'fleet file', 'infra/fleet.yaml')
     .option('--port <n>', 'port to listen on', port, 8787)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--keys-file <file>', 'key file written by `switchyard keys` (used without Upstash)', DEFAULT_STORE_FILE)
+    .option('--keys-file <file>', 'key file written by `switchyard keys`, read live (used without Upstash and SWITCHYARD_KEYS)', DEFAULT_STORE_FILE)
     .option('--no-log', 'do not write a log line per request')
     .option('--probe-interval <ms>', 'how often to probe every endpoint (/health, /metrics); 0 = never', (v) => {
       const n = Number(v);
@@ -32,17 +25,20 @@ export function serveCommand(): Command {
     }, 10_000)
     .action(async (opts: { fleet: string; port: number; host: string; keysFile: string; log: boolean; probeInterval: number }) => {
       const { compiled } = loadFleetFile(opts.fleet);
-      const upstash = Boolean(process.env['UPSTASH_REDIS_REST_URL']);
-      const keys = upstash ? [] : await keysFromFile(opts.keysFile);
       const gateway = await startNodeGateway({
         fleet: compiled,
         port: opts.port,
         host: opts.host,
-        keys,
+        keyStore: new FileStore(opts.keysFile),
         probeIntervalMs: opts.probeInterval,
         ...(opts.log ? { log: (line) => console.log(JSON.stringify(line)) } : {}),
       });
-      const store = upstash ? 'Upstash Redis' : `in-memory (${keys.length} keys from ${opts.keysFile})`;
+      const store = {
+        upstash: 'Upstash Redis',
+        env: 'in-memory (the records in SWITCHYARD_KEYS)',
+        file: `the key file ${opts.keysFile} (read live: \`switchyard keys\` changes apply within a second)`,
+        memory: 'in-memory',
+      }[gateway.keyStore];
       console.log(`switchyard gateway on ${gateway.url} — fleet ${opts.fleet}, key store ${store}`);
       const stop = () => void gateway.close().then(() => process.exit(0));
       process.once('SIGINT', stop);

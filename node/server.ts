@@ -3,12 +3,15 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.ts';
 import type { BreakerOptions } from '../src/health/circuit-breaker.ts';
-import { ApiKeys, seedKeys, type KeyRecord } from '../src/auth/api-keys.ts';
+import { seedKeys, type KeyRecord } from '../src/auth/api-keys.ts';
 import type { CompiledFleet } from '../src/fleet/compiled.ts';
 import type { RequestLog } from '../src/observe/request-log.ts';
 import { cacheStoreFromEnv } from '../src/cache/l3-store.ts';
+import { buildGovernance } from '../src/governance.ts';
 import { runHealthProbe } from '../src/health/run-probe.ts';
+import { limitCountersFromEnv } from '../src/limits/counters-from-env.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
+import type { Store } from '../src/store/store.ts';
 import { undiciTransport } from './undici-transport.ts';
 
 export interface NodeGatewayOptions {
@@ -17,9 +20,17 @@ export interface NodeGatewayOptions {
   host?: string;
   /** Where secrets and Upstash credentials come from (process.env by default). */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Key records (hashes only) to seed the in-memory store with. */
+  /**
+   * Where key and tenant records live when Upstash is not configured and SWITCHYARD_KEYS is not
+   * set: `switchyard serve` passes the CLI's key file, read on demand, so keys created, changed
+   * or revoked with `switchyard keys` take effect here within about a second.
+   */
+  keyStore?: Store;
+  /** Key records seeded into this process's memory store (tests), when Upstash is not configured. */
   keys?: readonly KeyRecord[];
   keyMemoTtlMs?: number;
+  /** How often to check whether keys, tenants or limits changed (default 1000 ms). */
+  policyCheckMs?: number;
   log?: (line: RequestLog) => void;
   /** How often to probe every endpoint's /health and /metrics; 0 turns the prober off. */
   probeIntervalMs?: number;
@@ -32,6 +43,8 @@ const sha256Hex = (key: string) => createHash('sha256').update(key).digest('hex'
 export interface NodeGateway {
   url: string;
   port: number;
+  /** Where its keys are read from, for the startup line. */
+  keyStore: 'upstash' | 'env' | 'file' | 'memory';
   close(): Promise<void>;
 }
 
@@ -39,17 +52,31 @@ export interface NodeGateway {
 export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
   const env = options.env ?? process.env;
   const store = storeFromEnv(env);
+  // Keys: Upstash when configured; else a fixed set from SWITCHYARD_KEYS (tests, benchmarks),
+  // seeded into this process's memory; else the key store given (the CLI's key file).
+  let keyStore: Store = store;
   if (store.kind === 'memory') {
-    if (options.keys?.length) await seedKeys(store, options.keys);
-    if (env['SWITCHYARD_KEYS']) await seedKeys(store, JSON.parse(env['SWITCHYARD_KEYS']));
+    const seeded = [...(env['SWITCHYARD_KEYS'] ? (JSON.parse(env['SWITCHYARD_KEYS']) as KeyRecord[]) : []), ...(options.keys ?? [])];
+    if (seeded.length > 0) await seedKeys(store, seeded);
+    else if (options.keyStore) keyStore = options.keyStore;
   }
+  const { keys, tenants, limiter } = buildGovernance({
+    fleet: options.fleet,
+    store: keyStore,
+    counters: limitCountersFromEnv(env),
+    hash: sha256Hex,
+    ...(options.keyMemoTtlMs === undefined ? {} : { memoTtlMs: options.keyMemoTtlMs }),
+    ...(options.policyCheckMs === undefined ? {} : { policyCheckMs: options.policyCheckMs }),
+  });
   const l3 = cacheStoreFromEnv(env);
   const transport = undiciTransport({ connectMs: options.fleet.routing.timeouts.connectMs });
   const secret = (name: string) => env[name];
   const interval = options.probeIntervalMs ?? 10_000;
   const app = createApp({
     fleet: options.fleet,
-    keys: new ApiKeys(store, { hash: sha256Hex, ...(options.keyMemoTtlMs === undefined ? {} : { memoTtlMs: options.keyMemoTtlMs }) }),
+    keys,
+    limiter,
+    admin: { keys, tenants },
     transport,
     secret,
     store,
@@ -77,6 +104,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   return {
     url: `http://${host}:${port}`,
     port,
+    keyStore: store.kind === 'upstash' ? 'upstash' : env['SWITCHYARD_KEYS'] ? 'env' : keyStore === store ? 'memory' : 'file',
     close: async () => {
       clearInterval(timer);
       await probing;

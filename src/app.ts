@@ -4,7 +4,10 @@ import { requestId } from 'hono/request-id';
 import { errors, GatewayError } from './api/errors.ts';
 import { OPENAI_ENDPOINTS, type EndpointName } from './api/openai-endpoints.ts';
 import type { AppEnv } from './app-env.ts';
+import { keysApi } from './admin/keys-api.ts';
+import { tenantsApi } from './admin/tenants-api.ts';
 import { bearerAuth } from './auth/bearer-auth.ts';
+import { requireAdmin } from './auth/require-admin.ts';
 import { buildGateway, type GatewayDeps } from './gateway.ts';
 import { completions } from './handlers/completions.ts';
 import { getModel, listModels } from './handlers/models.ts';
@@ -14,6 +17,7 @@ import { recordRequests } from './observe/record-requests.ts';
 /** Response headers a browser may read: routing, the request id, and when to retry. */
 const EXPOSED_HEADERS = ['x-request-id', 'x-switchyard-model', 'x-switchyard-region', 'x-switchyard-tier', 'x-switchyard-cache', 'x-switchyard-route', 'retry-after', 'retry-after-ms'];
 const ALLOWED_HEADERS = ['authorization', 'content-type', 'x-session-id', 'x-max-latency-ms', 'x-min-quality', 'cache-control', 'x-request-id', 'traceparent', 'tracestate', 'openai-organization', 'openai-project', 'x-stainless-arch', 'x-stainless-lang', 'x-stainless-os', 'x-stainless-package-version', 'x-stainless-retry-count', 'x-stainless-runtime', 'x-stainless-runtime-version', 'x-stainless-timeout'];
+import { limitRequests } from './limits/limit-requests.ts';
 
 /**
  * The gateway as a Hono app over Web-standard Request/Response: the same app runs in the
@@ -55,6 +59,12 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   app.use('/v1/*', auth);
   app.use('/tokenize', auth);
   app.use('/detokenize', auth);
+  if (gw.limiter) {
+    const limit = limitRequests(gw.limiter);
+    app.use('/v1/*', limit);
+    app.use('/tokenize', limit);
+    app.use('/detokenize', limit);
+  }
   app.post(OPENAI_ENDPOINTS.chat.path, completions(gw, 'chat'));
   app.post(OPENAI_ENDPOINTS.completions.path, completions(gw, 'completions'));
   for (const name of ['responses', 'embeddings', 'rerank', 'score', 'transcriptions', 'tokenize', 'detokenize'] as const satisfies readonly EndpointName[]) {
@@ -66,6 +76,12 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
     app.all(path, (c) => {
       throw errors.methodNotAllowed(c.req.method, c.req.path);
     });
+  }
+
+  if (deps.admin) {
+    app.use('/admin/*', bearerAuth(gw.keys), requireAdmin());
+    app.route('/admin/keys', keysApi(deps.admin.keys, gw.fleet));
+    app.route('/admin/tenants', tenantsApi(deps.admin.tenants));
   }
 
   app.notFound((c) => {

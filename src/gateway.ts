@@ -4,7 +4,10 @@ import { createResponseCache, type ResponseCache, type ResponseCacheDeps } from 
 import type { Transport } from './backends/transport.ts';
 import { vllmBackend } from './backends/vllm.ts';
 import { sageMakerBackend } from './backends/sagemaker/backend.ts';
+import type { ApiKeys } from './auth/api-keys.ts';
 import type { KeyVerifier } from './auth/bearer-auth.ts';
+import type { Limiter } from './limits/limiter.ts';
+import type { Tenants } from './tenants/tenants.ts';
 import type { CompiledEndpoint, CompiledFleet, CompiledModel, CompiledRegion } from './fleet/compiled.ts';
 import type { RequestLog } from './observe/request-log.ts';
 import { HealthSnapshotReader } from './health/snapshot-reader.ts';
@@ -37,6 +40,10 @@ export interface GatewayDeps {
    * every instance shares (Upstash). L1, isolate memory, needs nothing. The policy is the fleet's.
    */
   cache?: Omit<ResponseCacheDeps, 'policy' | 'now'>;
+  /** Per key and per tenant limits and budgets (src/limits/); absent = nothing is limited. */
+  limiter?: Limiter;
+  /** Key and tenant administration behind /admin/keys and /admin/tenants; absent = no admin API. */
+  admin?: { keys: ApiKeys; tenants: Tenants };
 }
 
 /** The immutable per-isolate view built once from the deps: lookups the hot path needs. */
@@ -63,6 +70,8 @@ export interface Gateway {
   readonly health: HealthSnapshotReader | undefined;
   /** The edge response cache; absent when the fleet's CachePolicy turns it off. */
   readonly cache: ResponseCache | undefined;
+  /** Limits and budgets: `admit` after the cache, `settle` with the usage, `release` at the end. */
+  readonly limiter: Limiter | undefined;
   now(): number;
 }
 
@@ -130,6 +139,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         })
       : undefined,
     cache: createResponseCache({ policy: fleet.cache ?? DEFAULT_EDGE_CACHE, ...deps.cache, now: deps.now ?? Date.now }),
+    limiter: deps.limiter,
     now: deps.now ?? Date.now,
   };
 }

@@ -1,11 +1,13 @@
 import type { Hono } from 'hono';
 import { createApp } from '../src/app.ts';
 import type { AppEnv } from '../src/app-env.ts';
-import { ApiKeys, seedKeys } from '../src/auth/api-keys.ts';
+import { seedKeys } from '../src/auth/api-keys.ts';
 import { fetchTransport } from '../src/backends/fetch-transport.ts';
 import type { CompiledFleet } from '../src/fleet/compiled.ts';
 import { cacheStoreFromEnv } from '../src/cache/l3-store.ts';
+import { buildGovernance } from '../src/governance.ts';
 import { runHealthProbe } from '../src/health/run-probe.ts';
+import { limitCountersFromEnv } from '../src/limits/counters-from-env.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import type { Store } from '../src/store/store.ts';
 import compiledFleet from './fleet.generated.json' with { type: 'json' };
@@ -16,8 +18,12 @@ export interface Env {
   UPSTASH_REDIS_REST_TOKEN?: string;
   /** JSON array of key records (hashes only) seeded into the in-memory store, e.g. the dev stack's key. */
   SWITCHYARD_KEYS?: string;
-  /** Seconds a verified key may be answered from isolate memory (default 30). */
+  /** Seconds a verified key may be answered from isolate memory when the store cannot be read (default 30). */
   SWITCHYARD_KEY_MEMO_SECONDS?: string;
+  /** How often each isolate checks whether keys, tenants or limits changed, in ms (default 1000). */
+  SWITCHYARD_POLICY_CHECK_MS?: string;
+  /** `deferred` (default) or `strict`: how rate-limit checks reach Redis (src/limits/upstash-counters.ts). */
+  SWITCHYARD_RATE_LIMIT_SYNC?: string;
   SWITCHYARD_LOG_REQUESTS?: string;
   [secret: string]: unknown;
 }
@@ -35,9 +41,18 @@ async function buildRuntime(fleet: CompiledFleet, env: Env): Promise<Runtime> {
   const colo = await caches.open('switchyard-responses');
   const l3 = cacheStoreFromEnv(env);
   const memoSeconds = env.SWITCHYARD_KEY_MEMO_SECONDS === undefined ? undefined : Number(env.SWITCHYARD_KEY_MEMO_SECONDS);
+  const { keys, tenants, limiter } = buildGovernance({
+    fleet,
+    store,
+    counters: limitCountersFromEnv(env),
+    ...(memoSeconds === undefined ? {} : { memoTtlMs: memoSeconds * 1000 }),
+    ...(env.SWITCHYARD_POLICY_CHECK_MS === undefined ? {} : { policyCheckMs: Number(env.SWITCHYARD_POLICY_CHECK_MS) }),
+  });
   const app = createApp({
     fleet,
-    keys: new ApiKeys(store, memoSeconds === undefined ? {} : { memoTtlMs: memoSeconds * 1000 }),
+    keys,
+    limiter,
+    admin: { keys, tenants },
     transport: fetchTransport(),
     secret: secretOf(env),
     store,

@@ -126,16 +126,19 @@ async function main(): Promise<void> {
   }
   await Promise.all(sims.map((s, i) => waitFor(`${s.origin.origin}/health`, children[i] as ChildProcess, `simulator ${s.origin.origin}`, 15_000)));
 
-  // The dev key: Upstash when configured (shared with `switchyard keys`), else seeded as a hash.
+  // The dev key and the first admin key: in Upstash when configured (shared with `switchyard
+  // keys`), else seeded as hashes into the Worker's in-memory store (SWITCHYARD_KEYS). The admin
+  // key reaches /admin/keys and /admin/tenants, so more keys are made through the gateway.
   const upstash = Boolean(process.env['UPSTASH_REDIS_REST_URL']);
   const keys = new ApiKeys(upstash ? storeFromEnv(process.env) : new MemoryStore(), { memoTtlMs: 0 });
   const { key, record } = await keys.create({ tenant: 'dev', label: 'npm start' });
+  const admin = await keys.create({ tenant: 'ops', label: 'npm start admin', role: 'admin' });
 
   tempDir = mkdtempSync(join(tmpdir(), 'switchyard-dev-'));
   const envFile = join(tempDir, 'dev.env');
   const vars: Record<string, string> = { WRANGLER_SEND_METRICS: 'false' };
   for (const r of compiled.regions) if (r.credentialsSecret) vars[r.credentialsSecret] = upstreamKeys.get(r.id) ?? '';
-  if (!upstash) vars['SWITCHYARD_KEYS'] = JSON.stringify([record]);
+  if (!upstash) vars['SWITCHYARD_KEYS'] = JSON.stringify([record, admin.record]);
   for (const name of ['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN'] as const) {
     const value = process.env[name];
     if (value) vars[name] = value;
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
   console.log(`
 switchyard is ready on ${gateway}  (fleet ${FLEET}, ${sims.length} simulated vLLM servers, key store ${upstash ? 'Upstash' : 'in-memory'})
 dev API key: ${key}
+admin API key: ${admin.key}   (SWITCHYARD_ADMIN_KEY=… npx switchyard keys list --gateway ${gateway})
 
   curl ${gateway}/v1/chat/completions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
     -d '{"model":"llama-3.1-8b","messages":[{"role":"user","content":"Hello"}]}'

@@ -1,27 +1,44 @@
-// Client API keys, scoped per region or residency zone. A key is shown once, at creation;
-// the store only ever holds its SHA-256 hash.
+// Client and admin API keys. A key is shown once, at creation (or rotation); the store only
+// ever holds its SHA-256 hash.
 import { z } from 'zod';
 import type { Store } from '../store/store.ts';
 import { constantTimeEqual } from './constant-time.ts';
-import { InvalidKeyRecordError, InvalidNewKeyError, UnknownKeyError } from './key-errors.ts';
+import { InvalidKeyChangeError, InvalidKeyRecordError, InvalidNewKeyError, UnknownKeyError } from './key-errors.ts';
 import { generateKey, hashKey, isWellFormedKey, keyIdFor } from './key-material.ts';
 import { KeyMemo } from './key-memo.ts';
-import { describeIssues, keyRecordSchema, newKeySchema, type KeyRecord, type NewKey } from './key-record.ts';
+import {
+  describeIssues,
+  keyAliasSchema,
+  keyChangeSchema,
+  keyRecordSchema,
+  newKeySchema,
+  type KeyAlias,
+  type KeyChange,
+  type KeyRecord,
+  type NewKey,
+} from './key-record.ts';
+import { PolicyVersion } from './policy-version.ts';
 
-export type { KeyRecord, NewKey } from './key-record.ts';
-export { InvalidKeyRecordError, InvalidNewKeyError, UnknownKeyError } from './key-errors.ts';
+export type { KeyChange, KeyRecord, NewKey } from './key-record.ts';
+export { InvalidKeyChangeError, InvalidKeyRecordError, InvalidNewKeyError, UnknownKeyError } from './key-errors.ts';
 
-/** One Redis hash: field = key hash (hex), value = the KeyRecord as JSON. */
+/**
+ * One Redis hash: field = key hash (hex), value = the KeyRecord as JSON, or, for a secret
+ * rotated away and still in its grace period, a KeyAlias pointing at the current hash.
+ */
 export const KEYS_HASH = 'switchyard:keys';
+/**
+ * How long `verify` may answer from isolate memory without asking the store; 0 disables.
+ * Changes made elsewhere reach this instance sooner, through the policy version (about 1 s);
+ * this TTL is the bound when the store cannot be read.
+ */
 export const DEFAULT_MEMO_TTL_MS = 30_000;
 export const DEFAULT_MEMO_MAX_ENTRIES = 4096;
+/** How long a rotated-away secret keeps working unless the caller says otherwise. */
+export const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3600;
+export const MAX_ROTATION_GRACE_SECONDS = 30 * 24 * 3600;
 
 export interface ApiKeysOptions {
-  /**
-   * How long `verify` may answer from isolate memory without asking the store; 0 disables.
-   * This is also how long a key revoked through another instance (another isolate, the CLI)
-   * can keep working here. Revoking through this instance takes effect at once.
-   */
   memoTtlMs?: number;
   memoMaxEntries?: number;
   now?: () => number;
@@ -30,88 +47,190 @@ export interface ApiKeysOptions {
    * because Web Crypto there runs each digest as a thread-pool job (~40 µs a request).
    */
   hash?: (key: string) => string | Promise<string>;
+  /** Shared with the tenant records (one stamp for both); by default one over the same store. */
+  version?: PolicyVersion;
 }
+
+export interface Rotation {
+  key: string;
+  record: KeyRecord;
+  /** Until when the previous secret still works (absent: it stopped at once). */
+  previousValidUntil?: string;
+}
+
+type StoredEntry = { kind: 'record'; record: KeyRecord } | { kind: 'alias'; alias: KeyAlias };
 
 export class ApiKeys {
   readonly #store: Store;
   readonly #memo: KeyMemo;
   readonly #now: () => number;
   readonly #hash: (key: string) => string | Promise<string>;
+  readonly version: PolicyVersion;
 
   constructor(store: Store, options: ApiKeysOptions = {}) {
     this.#store = store;
     this.#now = options.now ?? Date.now;
     this.#hash = options.hash ?? hashKey;
     this.#memo = new KeyMemo(options.memoTtlMs ?? DEFAULT_MEMO_TTL_MS, options.memoMaxEntries ?? DEFAULT_MEMO_MAX_ENTRIES, this.#now);
+    this.version = options.version ?? new PolicyVersion(store, { now: this.#now });
+    this.version.onChange(() => this.#memo.clear());
   }
 
   /** Makes a key; the returned `key` is the only time the raw key exists outside the caller. */
   async create(input: NewKey): Promise<{ key: string; record: KeyRecord }> {
     const parsed = newKeySchema.safeParse(input);
     if (!parsed.success) throw new InvalidNewKeyError(describeIssues(parsed.error));
-    // Ids come from the stored hashes (the field names): no record needs parsing here.
-    const taken = new Set(Object.keys(await this.#store.hgetall(KEYS_HASH)).map(keyIdFor));
-    for (;;) {
-      const key = generateKey();
-      const hash = await hashKey(key);
-      const id = keyIdFor(hash);
-      // Ids are 48 bits of the hash: a clash is all but impossible, but would make revoke ambiguous.
-      if (taken.has(id)) continue;
-      const { tenant, label, role, regions, residency } = parsed.data;
-      const record: KeyRecord = {
-        id,
-        hash,
-        tenant,
-        label,
-        ...(role === 'admin' ? { role } : {}),
-        ...(regions === undefined ? {} : { regions }),
-        ...(residency === undefined ? {} : { residency }),
-        createdAt: new Date(this.#now()).toISOString(),
-      };
-      await this.#store.hset(KEYS_HASH, hash, JSON.stringify(record));
-      return { key, record };
+    const now = this.#now();
+    if (parsed.data.expiresAt !== undefined && Date.parse(parsed.data.expiresAt) <= now) {
+      throw new InvalidNewKeyError('expiresAt: must be in the future');
     }
+    const entries = await this.#entries();
+    // A rotated key keeps its id under another hash: ids come from the records, not the fields.
+    const taken = new Set([...Object.keys(entries).map(keyIdFor), ...Object.values(entries).map((e) => idOf(e))]);
+    const { key, hash } = await this.#freshSecret(entries, taken);
+    const { role, ...rest } = parsed.data;
+    const record: KeyRecord = { id: keyIdFor(hash), hash, ...definedOnly(rest), ...(role === 'admin' ? { role } : {}), createdAt: iso(now) };
+    // No version bump: no instance can hold a key that did not exist (misses are not memoized).
+    await this.#store.hset(KEYS_HASH, hash, JSON.stringify(record));
+    return { key, record };
   }
 
-  /** Every key, revoked ones included, oldest first. */
-  async list(): Promise<KeyRecord[]> {
-    const stored = await this.#store.hgetall(KEYS_HASH);
-    return Object.entries(stored)
-      .map(([field, json]) => {
-        const record = parseStored(json);
-        if (record === null) throw new InvalidKeyRecordError(`field ${field} of ${KEYS_HASH} does not validate`);
-        return record;
-      })
+  /** Every key, revoked and expired ones included, oldest first. */
+  async list(filter: { tenant?: string } = {}): Promise<KeyRecord[]> {
+    return Object.values(await this.#entries())
+      .flatMap((entry) => (entry.kind === 'record' ? [entry.record] : []))
+      .filter((record) => filter.tenant === undefined || record.tenant === filter.tenant)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  /** One key by id. */
+  async get(id: string): Promise<KeyRecord> {
+    return (await this.#find(id)).record;
+  }
+
+  /** Changes limits, budgets, models, scope, expiry, label or role; the secret stays. */
+  async update(id: string, change: KeyChange): Promise<KeyRecord> {
+    const parsed = keyChangeSchema.safeParse(change);
+    if (!parsed.success) throw new InvalidKeyChangeError(describeIssues(parsed.error));
+    const { record } = await this.#find(id);
+    if (record.revokedAt !== undefined) throw new InvalidKeyChangeError(`${id} is revoked`);
+    const now = this.#now();
+    if (typeof parsed.data.expiresAt === 'string' && Date.parse(parsed.data.expiresAt) <= now) {
+      throw new InvalidKeyChangeError('expiresAt: must be in the future');
+    }
+    const next: Record<string, unknown> = { ...record, updatedAt: iso(now) };
+    for (const [field, value] of Object.entries(parsed.data)) {
+      if (value === null) delete next[field];
+      else if (value !== undefined) next[field] = value;
+    }
+    if (next['role'] === 'client') delete next['role'];
+    const checked = keyRecordSchema.safeParse(next);
+    if (!checked.success) throw new InvalidKeyChangeError(describeIssues(checked.error));
+    await this.#store.hset(KEYS_HASH, record.hash, JSON.stringify(checked.data));
+    await this.version.bump();
+    return checked.data;
   }
 
   /** Marks a key revoked (idempotent: a second revoke returns the first revocation). */
   async revoke(id: string): Promise<KeyRecord> {
-    const record = (await this.list()).find((candidate) => candidate.id === id);
-    if (record === undefined) throw new UnknownKeyError(id);
+    const { record } = await this.#find(id);
     if (record.revokedAt !== undefined) return record;
-    const revoked: KeyRecord = { ...record, revokedAt: new Date(this.#now()).toISOString() };
+    const at = iso(this.#now());
+    const revoked: KeyRecord = { ...record, updatedAt: at, revokedAt: at };
     await this.#store.hset(KEYS_HASH, revoked.hash, JSON.stringify(revoked));
-    this.#memo.set(revoked.hash, revoked);
+    await this.version.bump();
     return revoked;
   }
 
-  /** The record of a live key; null for anything else (missing, malformed, unknown, revoked). */
+  /**
+   * A new secret for the same key id (same tenant, limits, budgets, usage). The previous secret
+   * keeps working for `graceSeconds` (0: it stops at once), so clients can be moved over.
+   */
+  async rotate(id: string, options: { graceSeconds?: number } = {}): Promise<Rotation> {
+    const grace = options.graceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
+    if (!Number.isInteger(grace) || grace < 0 || grace > MAX_ROTATION_GRACE_SECONDS) {
+      throw new InvalidKeyChangeError(`graceSeconds: a whole number from 0 to ${MAX_ROTATION_GRACE_SECONDS} (30 days)`);
+    }
+    const { record, entries } = await this.#find(id);
+    if (record.revokedAt !== undefined) throw new InvalidKeyChangeError(`${id} is revoked`);
+    const now = this.#now();
+    const { key, hash } = await this.#freshSecret(entries, new Set());
+    const rotated: KeyRecord = { ...record, hash, rotatedAt: iso(now), updatedAt: iso(now) };
+    const until = iso(now + grace * 1000);
+    // New record first: at no moment is the key without a valid secret.
+    await this.#store.hset(KEYS_HASH, hash, JSON.stringify(rotated));
+    if (grace > 0) {
+      await this.#store.hset(KEYS_HASH, record.hash, JSON.stringify({ id, hash: record.hash, aliasOf: hash, until } satisfies KeyAlias));
+    } else {
+      await this.#store.hdel(KEYS_HASH, record.hash);
+    }
+    // Secrets from earlier rotations still in their grace period follow to the new hash; spent ones go.
+    for (const [field, entry] of Object.entries(entries)) {
+      if (entry.kind !== 'alias' || entry.alias.id !== id) continue;
+      if (Date.parse(entry.alias.until) <= now) await this.#store.hdel(KEYS_HASH, field);
+      else await this.#store.hset(KEYS_HASH, field, JSON.stringify({ ...entry.alias, aliasOf: hash }));
+    }
+    await this.version.bump();
+    return { key, record: rotated, ...(grace > 0 ? { previousValidUntil: until } : {}) };
+  }
+
+  /** The record of a live key; null for anything else (missing, malformed, unknown, revoked, expired). */
   async verify(presentedKey: string): Promise<KeyRecord | null> {
     if (typeof presentedKey !== 'string' || !isWellFormedKey(presentedKey)) return null;
+    const due = this.version.refresh();
+    if (due !== undefined) await due;
     const hash = await this.#hash(presentedKey);
     let record = this.#memo.get(hash);
     if (record === undefined) {
-      const stored = await this.#store.hget(KEYS_HASH, hash);
-      // A record that does not validate is treated as absent: authentication fails closed.
-      const parsed = stored === null ? null : parseStored(stored);
-      if (parsed === null) return null;
-      record = parsed;
-      this.#memo.set(hash, record);
+      const found = await this.#lookup(hash);
+      if (found === null) return null;
+      record = found.record;
+      this.#memo.set(hash, record, found.notAfter);
     }
-    const encoder = new TextEncoder();
-    if (!constantTimeEqual(encoder.encode(record.hash), encoder.encode(hash))) return null;
-    return record.revokedAt === undefined ? record : null;
+    if (record.revokedAt !== undefined) return null;
+    if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= this.#now()) return null;
+    return record;
+  }
+
+  /** The record a presented hash authenticates as, and until when (a grace period's end). */
+  async #lookup(hash: string): Promise<{ record: KeyRecord; notAfter: number } | null> {
+    // A record that does not validate is treated as absent: authentication fails closed.
+    const entry = parseEntry(await this.#store.hget(KEYS_HASH, hash));
+    if (entry === null || !sameHash(entry.kind === 'record' ? entry.record.hash : entry.alias.hash, hash)) return null;
+    if (entry.kind === 'record') return { record: entry.record, notAfter: Number.POSITIVE_INFINITY };
+    const until = Date.parse(entry.alias.until);
+    if (until <= this.#now()) return null;
+    const target = parseEntry(await this.#store.hget(KEYS_HASH, entry.alias.aliasOf));
+    if (target?.kind !== 'record' || target.record.id !== entry.alias.id) return null;
+    return { record: target.record, notAfter: until };
+  }
+
+  async #find(id: string): Promise<{ record: KeyRecord; entries: Record<string, StoredEntry> }> {
+    const entries = await this.#entries();
+    for (const entry of Object.values(entries)) {
+      if (entry.kind === 'record' && entry.record.id === id) return { record: entry.record, entries };
+    }
+    throw new UnknownKeyError(id);
+  }
+
+  async #entries(): Promise<Record<string, StoredEntry>> {
+    const stored = await this.#store.hgetall(KEYS_HASH);
+    const entries: Record<string, StoredEntry> = {};
+    for (const [field, json] of Object.entries(stored)) {
+      const entry = parseEntry(json);
+      if (entry === null) throw new InvalidKeyRecordError(`field ${field} of ${KEYS_HASH} does not validate`);
+      entries[field] = entry;
+    }
+    return entries;
+  }
+
+  async #freshSecret(entries: Record<string, StoredEntry>, takenIds: ReadonlySet<string>): Promise<{ key: string; hash: string }> {
+    for (;;) {
+      const key = generateKey();
+      const hash = await hashKey(key);
+      // Ids are 48 bits of the hash: a clash is all but impossible, but would make ids ambiguous.
+      if (entries[hash] === undefined && !takenIds.has(keyIdFor(hash))) return { key, hash };
+    }
   }
 }
 
@@ -135,11 +254,28 @@ export async function seedKeys(store: Store, records: unknown): Promise<KeyRecor
   return parsed.data;
 }
 
-function parseStored(json: string): KeyRecord | null {
+function parseEntry(json: string | null): StoredEntry | null {
+  if (json === null) return null;
+  let value: unknown;
   try {
-    const parsed = keyRecordSchema.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : null;
+    value = JSON.parse(json);
   } catch {
     return null;
   }
+  const record = keyRecordSchema.safeParse(value);
+  if (record.success) return { kind: 'record', record: record.data };
+  const alias = keyAliasSchema.safeParse(value);
+  return alias.success ? { kind: 'alias', alias: alias.data } : null;
+}
+
+const idOf = (entry: StoredEntry): string => (entry.kind === 'record' ? entry.record.id : entry.alias.id);
+
+const encoder = new TextEncoder();
+const sameHash = (stored: string, presented: string) => constantTimeEqual(encoder.encode(stored), encoder.encode(presented));
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Drops keys whose value is undefined (the record is stored as JSON and compared in tests). */
+function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -25,3 +25,11 @@ export class InvalidKeyRecordError extends Error {
     this.name = 'InvalidKeyRecordError';
   }
 }
+
+/** A change, rotation or revocation the key cannot take (a bad field, a revoked key...). */
+export class InvalidKeyChangeError extends Error {
+  constructor(detail: string) {
+    super(`invalid key change: ${detail}`);
+    this.name = 'InvalidKeyChangeError';
+  }
+}

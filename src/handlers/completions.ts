@@ -6,6 +6,7 @@ import { readJsonBody } from '../api/read-body.ts';
 import { rewriteModel } from '../api/rewrite-model.ts';
 import { REQUEST_SCHEMAS, type Endpoint } from '../api/schemas.ts';
 import type { Gateway } from '../gateway.ts';
+import { assertModelAllowed } from '../auth/model-access.ts';
 import { requestPrefix } from '../route/prefix/request-prefix.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { ClassifyRequest } from '../classify/request.ts';
@@ -48,6 +49,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     record.model = model.id;
     if (tier) record.tier = tier;
     const key = c.get('key');
+    assertModelAllowed(key, model, request.model);
 
     // 4 cache lookup. Deciding is a few property reads; only a cacheable request is hashed and
     // looked up, and only a completed answer is stored (deferred, below).

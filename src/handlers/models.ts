@@ -3,6 +3,7 @@ import type { AppEnv } from '../app-env.ts';
 import { errors } from '../api/errors.ts';
 import type { CompiledModel } from '../fleet/compiled.ts';
 import type { Gateway } from '../gateway.ts';
+import { modelAllowed } from '../auth/model-access.ts';
 import { defer } from './defer.ts';
 import { healthy } from '../route/filters/healthy.ts';
 import { keyScope } from '../route/filters/key-scope.ts';
@@ -16,6 +17,7 @@ const available = [servesModel(), healthy(), notSaturated()];
 /** One model as the caller's key sees it; undefined when no endpoint of it is in the key's scope. */
 function entryFor(gw: Gateway, c: Context<AppEnv>, model: CompiledModel, created: number) {
   const key = c.get('key');
+  if (!modelAllowed(key, model)) return undefined;
   const state = gw.live.view(gw.now(), gw.health?.current((work) => defer(c, () => work)));
   const request = { model, key, caller: undefined };
   const reachable = scope.filter(request, gw.candidates.get(model.id) ?? [], state);

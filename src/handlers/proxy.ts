@@ -11,6 +11,7 @@ import type { ClassifyRequest } from '../classify/request.ts';
 import type { CompiledModel } from '../fleet/compiled.ts';
 import type { Forwarded } from '../forward/forward.ts';
 import type { Gateway } from '../gateway.ts';
+import { assertModelAllowed } from '../auth/model-access.ts';
 import { invalid } from './completions.ts';
 import { exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
 import { readHints, resolveModel, type Resolution } from './resolve-model.ts';
@@ -40,11 +41,13 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
     let stream = false;
     let contentType: string | undefined;
     let uploadTooLarge = false;
+    let requestedModel: string;
     if (endpoint.body === 'json') {
       const { text, json } = await readJsonBody(c.req.raw, routing.limits.maxBodyBytes);
       const parsed = ProxyRequestSchema.safeParse(json);
       if (!parsed.success) throw invalid(parsed.error);
       stream = parsed.data.stream === true;
+      requestedModel = parsed.data.model;
       resolution = endpoint.tiers
         ? resolveModel(gw, parsed.data.model, classifyView(json), readHints((h) => c.req.header(h)), endpoint)
         : concreteModel(gw, parsed.data.model, endpoint);
@@ -57,6 +60,7 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
       const upload = await sniffUpload(c.req.raw, limit, { stopAtFile: sole !== undefined });
       const requested = upload.model ?? sole?.id;
       if (requested === undefined) throw errors.invalidRequest('the multipart field "model" is required', 'model');
+      requestedModel = requested;
       resolution = concreteModel(gw, requested, endpoint);
       // The upload's bytes are not rewritten: an alias would reach vLLM as a name it does not serve.
       if (requested !== resolution.model.id) {
@@ -73,6 +77,7 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
       contentType = c.req.header('content-type');
     }
     const { model, tier, tierReason } = resolution;
+    assertModelAllowed(c.get('key'), model, requestedModel);
     record.model = model.id;
     record.stream = stream;
     if (tier) record.tier = tier;

@@ -36,9 +36,10 @@ class CountingStore implements Store {
 
 /** Remembers every key written, so everything the store holds can be read back and scanned. */
 class WrittenKeysStore extends CountingStore {
-  readonly written = new Set<string>();
-  override set(key: string, value: string, options?: SetOptions) { this.written.add(key); return super.set(key, value, options); }
-  override hset(key: string, field: string, value: string) { this.written.add(key); return super.hset(key, field, value); }
+  readonly strings = new Set<string>();
+  readonly hashes = new Set<string>();
+  override set(key: string, value: string, options?: SetOptions) { this.strings.add(key); return super.set(key, value, options); }
+  override hset(key: string, field: string, value: string) { this.hashes.add(key); return super.hset(key, field, value); }
 }
 
 interface Subject {
@@ -99,7 +100,7 @@ function apiKeysSuite(name: string, subject: Subject): void {
       const other = await keys.create({ tenant: 'acme' });
       expect(await keys.verify(key)).toEqual(record); // now memoized
       const revoked = await keys.revoke(record.id);
-      expect(revoked).toEqual({ ...record, revokedAt: expect.stringMatching(/Z$/) });
+      expect(revoked).toEqual({ ...record, revokedAt: expect.stringMatching(/Z$/), updatedAt: revoked.revokedAt });
       expect(await keys.verify(key)).toBeNull();
       expect(await new ApiKeys(store).verify(key)).toBeNull();
       expect(await keys.verify(other.key)).toEqual(other.record);
@@ -192,7 +193,8 @@ apiKeysSuite('MemoryStore', {
   async everythingStored(store) {
     if (!(store instanceof WrittenKeysStore)) throw new Error('expected the recording store');
     const values: string[] = [];
-    for (const key of store.written) {
+    for (const key of store.strings) values.push(key, (await store.get(key)) ?? '');
+    for (const key of store.hashes) {
       values.push(key);
       for (const [field, value] of Object.entries(await store.hgetall(key))) values.push(field, value);
     }
@@ -247,17 +249,39 @@ describe('ApiKeys memo', () => {
     expect(await gateway.verify(key)).not.toBeNull();
   });
 
-  it('lets a key revoked through another instance work until the memo TTL passes (the documented delay)', async () => {
+  it('sees a key revoked through another instance once it next checks the policy version (every second)', async () => {
     let now = 0;
-    const store = new MemoryStore();
-    const gateway = new ApiKeys(store, { memoTtlMs: 5_000, now: () => now });
+    const store = new CountingStore(new MemoryStore());
+    const gateway = new ApiKeys(store, { memoTtlMs: 60_000, now: () => now });
     const { key, record } = await new ApiKeys(store).create({ tenant: 'acme' });
     expect(await gateway.verify(key)).toEqual(record);
     await new ApiKeys(store).revoke(record.id);
-    now = 4_999;
+    now = 999; // the last check was at 0: the memo still answers, without a store read
+    const reads = store.reads;
+    expect(await gateway.verify(key)).toEqual(record);
+    expect(store.reads).toBe(reads);
+    now = 1_000; // one GET of the version stamp, which moved: the memo is dropped
+    expect(await gateway.verify(key)).toBeNull();
+  });
+
+  it('keeps answering from the memo, for its TTL, while the version stamp cannot be read', async () => {
+    let now = 0;
+    let down = false;
+    const inner = new MemoryStore();
+    const flaky = new (class extends CountingStore {
+      override get(key: string) {
+        return down ? Promise.reject(new Error('store down')) : super.get(key);
+      }
+    })(inner);
+    const gateway = new ApiKeys(flaky, { memoTtlMs: 5_000, now: () => now });
+    const { key, record } = await new ApiKeys(inner).create({ tenant: 'acme' });
+    expect(await gateway.verify(key)).toEqual(record);
+    down = true;
+    now = 4_000;
     expect(await gateway.verify(key)).toEqual(record);
     now = 5_000;
-    expect(await gateway.verify(key)).toBeNull();
+    // The memo entry is gone and the record read (hget) still works: the key is verified afresh.
+    expect(await gateway.verify(key)).toEqual(record);
   });
 
   it('sees another instance’s revocation at once when the memo is off', async () => {

@@ -1,31 +1,18 @@
 // `switchyard keys` end to end, as a child process of the real CLI entry: against a temp key
 // file, and against real Redis through the REST bridge via the Upstash variables.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeys, type KeyRecord } from '../../../src/auth/api-keys.ts';
 import { UpstashStore } from '../../../src/store/upstash-store.ts';
 import { FileStore } from '../../../cli/file-store.ts';
+import { switchyard } from '../../support/cli.ts';
 import { startRealRedis, type RealRedis } from '../store/real-redis.ts';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-keys-cli-'));
 
-interface Result { code: number; stdout: string; stderr: string }
-
-async function keys(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  const { UPSTASH_REDIS_REST_URL: _url, UPSTASH_REDIS_REST_TOKEN: _token, ...inherited } = process.env;
-  try {
-    const { stdout, stderr } = await run('node_modules/.bin/node', ['cli/main.ts', 'keys', ...args], { env: { ...inherited, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const keys = (args: string[], env: Record<string, string> = {}) => switchyard(['keys', ...args], env);
 
 let redis: RealRedis;
 beforeAll(async () => {

@@ -1,0 +1,76 @@
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../app-env.ts';
+import { defer } from '../handlers/defer.ts';
+import type { Limiter } from './limiter.ts';
+
+/**
+ * Requests per minute and requests in flight, per key and per tenant, for every authenticated
+ * API request (a cache hit included), before any handler runs. Tokens per minute and budgets
+ * need the request's size and the call's usage, so the handler admits those itself, after the
+ * cache. Sets the `x-ratelimit-*` headers on the answer; a slot is held until the response
+ * body has been sent (or the client went away).
+ */
+export const limitRequests = (limiter: Limiter) =>
+  createMiddleware<AppEnv>(async function limitRequests(c, next) {
+    const admission = await limiter.admit({ key: c.get('key'), tokens: 0, waitUntil: (work) => defer(c, () => work) });
+    try {
+      await next();
+    } finally {
+      const release = () => defer(c, () => admission.release());
+      const body = c.res.body;
+      if (!admission.holdsSlot) {
+        // nothing to free
+      } else if (body !== null && c.res.headers.get('content-type')?.startsWith('text/event-stream') === true) {
+        c.res = new Response(releasedAtEnd(body, release), c.res);
+      } else {
+        release();
+      }
+      setHeaders(c, admission.headers);
+    }
+  });
+
+/** On the response as it is (no copy) unless its headers are immutable (a fetched Response). */
+function setHeaders(c: Context<AppEnv>, headers: Readonly<Record<string, string>>): void {
+  const entries = Object.entries(headers);
+  if (entries.length === 0) return;
+  try {
+    for (const [name, value] of entries) c.res.headers.set(name, value);
+  } catch {
+    const copy = new Response(c.res.body, c.res);
+    for (const [name, value] of entries) copy.headers.set(name, value);
+    c.res = copy;
+  }
+}
+
+/** The same bytes, chunk for chunk; `release` runs once, when the stream ends, fails or is cancelled. */
+function releasedAtEnd(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let released = false;
+  const once = () => {
+    if (!released) {
+      released = true;
+      release();
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          once();
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error) {
+        once();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      once();
+      return reader.cancel(reason);
+    },
+  });
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { describeIssues, tenantName } from '../auth/key-record.ts';
+import { budgetsSchema, rateLimitsSchema } from '../limits/policy.ts';
+
+export { describeIssues };
+
+/**
+ * Limits and budgets shared by every key of a tenant, on top of each key's own: a request
+ * must fit both. A tenant without a record has no tenant-level caps.
+ */
+export const tenantRecordSchema = z.object({
+  tenant: tenantName,
+  label: z.string().max(200).optional(),
+  limits: rateLimitsSchema.optional(),
+  budgets: budgetsSchema.optional(),
+  createdAt: z.iso.datetime({ offset: true }),
+  updatedAt: z.iso.datetime({ offset: true }),
+});
+
+export type TenantRecord = z.infer<typeof tenantRecordSchema>;
+
+/** What an operator sets on a tenant: the whole of it (a field left out is removed). */
+export const tenantSettingsSchema = z.strictObject({
+  label: z.string().max(200).optional(),
+  limits: rateLimitsSchema.optional(),
+  budgets: budgetsSchema.optional(),
+});
+
+export type TenantSettings = z.input<typeof tenantSettingsSchema>;
