@@ -6,7 +6,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import type { SetOptions, Store } from '../src/store/store.ts';
+import type { HashIncrements, SetOptions, Store } from '../src/store/store.ts';
 import { ttlMilliseconds, wrongType } from '../src/store/store-rules.ts';
 
 export const DEFAULT_STORE_FILE = '.switchyard/keys.json';
@@ -71,6 +71,16 @@ export class FileStore implements Store {
 
   async hgetall(key: string): Promise<Record<string, string>> {
     return { ...this.#hash(await this.#read(), key) };
+  }
+
+  /** Counters do not belong in the key file (metrics go to the process's memory); kept whole, without a TTL. */
+  async incrementHashes(writes: readonly HashIncrements[]): Promise<void> {
+    await this.#update((data) => {
+      for (const { key, fields } of writes) {
+        const hash = this.#hash(data, key) ?? (data.hashes[key] = {});
+        for (const field in fields) hash[field] = String(Number(hash[field] ?? 0) + (fields[field] as number));
+      }
+    });
   }
 
   #hash(data: FileData, key: string): Record<string, string> | undefined {

@@ -1,9 +1,9 @@
-import type { SetOptions, Store } from './store.ts';
+import type { HashIncrements, SetOptions, Store } from './store.ts';
 import { ttlMilliseconds, wrongType } from './store-rules.ts';
 
 type Entry =
   | { kind: 'string'; value: string; expiresAt: number | undefined }
-  | { kind: 'hash'; fields: Map<string, string> }; // the Store interface gives hashes no TTL
+  | { kind: 'hash'; fields: Map<string, string>; expiresAt?: number | undefined };
 
 export interface MemoryStoreOptions {
   /** Milliseconds since the epoch; injectable so tests can move time without waiting. */
@@ -72,6 +72,26 @@ export class MemoryStore implements Store {
     if (fields.size === 0) this.#entries.delete(key);
   }
 
+  async incrementHashes(writes: readonly HashIncrements[]): Promise<void> {
+    for (const { key, fields, ttlSeconds } of writes) {
+      let entry = this.#live(key);
+      if (entry !== undefined && entry.kind !== 'hash') throw wrongType(key);
+      if (entry === undefined) {
+        entry = { kind: 'hash', fields: new Map() };
+        this.#entries.set(key, entry);
+      }
+      for (const field in fields) {
+        const current = entry.fields.get(field);
+        const value = current === undefined ? 0 : Number(current);
+        // Like HINCRBYFLOAT on a field that is not a number.
+        if (!Number.isFinite(value)) throw new TypeError(`ERR hash value is not a float (${key} ${field})`);
+        entry.fields.set(field, String(value + (fields[field] as number)));
+      }
+      if (ttlSeconds !== undefined) entry.expiresAt = this.#now() + ttlMilliseconds(ttlSeconds);
+    }
+    this.#wrote();
+  }
+
   async hgetall(key: string): Promise<Record<string, string>> {
     const fields = this.#hash(key);
     return fields === undefined ? {} : Object.fromEntries(fields);
@@ -109,5 +129,5 @@ export class MemoryStore implements Store {
 }
 
 function expired(entry: Entry, now: number): boolean {
-  return entry.kind === 'string' && entry.expiresAt !== undefined && entry.expiresAt <= now;
+  return entry.expiresAt !== undefined && entry.expiresAt <= now;
 }

@@ -11,6 +11,17 @@ export interface Store {
   hset(key: string, field: string, value: string): Promise<void>;
   hdel(key: string, field: string): Promise<void>;
   hgetall(key: string): Promise<Record<string, string>>;
+  /**
+   * Adds each number to its field of its hash (HINCRBYFLOAT) and, with `ttlSeconds`, sets that
+   * hash to expire so long after this write (EXPIRE): every write in one round trip.
+   */
+  incrementHashes(writes: readonly HashIncrements[]): Promise<void>;
+}
+
+export interface HashIncrements {
+  key: string;
+  fields: Readonly<Record<string, number>>;
+  ttlSeconds?: number;
 }
 
 export interface SetOptions {

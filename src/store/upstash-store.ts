@@ -1,5 +1,5 @@
 import { Redis } from '@upstash/redis/cloudflare';
-import type { SetOptions, Store } from './store.ts';
+import type { HashIncrements, SetOptions, Store } from './store.ts';
 import { ttlMilliseconds } from './store-rules.ts';
 
 export interface UpstashCredentials {
@@ -61,6 +61,20 @@ export class UpstashStore implements Store {
 
   async hdel(key: string, field: string): Promise<void> {
     await this.#redis.hdel(key, field);
+  }
+
+  async incrementHashes(writes: readonly HashIncrements[]): Promise<void> {
+    // One pipeline: the REST API's /pipeline, one HTTP request for every field and expiry.
+    const pipeline = this.#redis.pipeline();
+    let commands = 0;
+    for (const { key, fields, ttlSeconds } of writes) {
+      for (const field in fields) {
+        pipeline.hincrbyfloat(key, field, fields[field] as number);
+        commands++;
+      }
+      if (ttlSeconds !== undefined) pipeline.expire(key, Math.max(1, Math.ceil(ttlSeconds)));
+    }
+    if (commands > 0) await pipeline.exec();
   }
 
   async hgetall(key: string): Promise<Record<string, string>> {

@@ -12,7 +12,7 @@ import {
   type KeyRecord,
 } from '../../../src/auth/api-keys.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
-import type { SetOptions, Store } from '../../../src/store/store.ts';
+import type { HashIncrements, SetOptions, Store } from '../../../src/store/store.ts';
 import { UpstashStore } from '../../../src/store/upstash-store.ts';
 import { startRealRedis, type RealRedis } from '../store/real-redis.ts';
 
@@ -32,6 +32,7 @@ class CountingStore implements Store {
   hset(key: string, field: string, value: string) { return this.#inner.hset(key, field, value); }
   hdel(key: string, field: string) { return this.#inner.hdel(key, field); }
   hgetall(key: string) { this.reads += 1; return this.#inner.hgetall(key); }
+  incrementHashes(writes: readonly HashIncrements[]) { return this.#inner.incrementHashes(writes); }
 }
 
 /** Remembers every key written, so everything the store holds can be read back and scanned. */

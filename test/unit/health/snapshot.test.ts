@@ -72,6 +72,7 @@ function manualStore() {
     hset: async () => {},
     hdel: async () => {},
     hgetall: async () => ({}),
+    incrementHashes: async () => {},
   };
   return { store, pending };
 }

@@ -15,6 +15,7 @@ storeContract('FileStore', {
   advance: async (ms) => {
     now += ms;
   },
+  hashTtl: false,
 });
 
 describe('FileStore', () => {

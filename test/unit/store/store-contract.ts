@@ -7,6 +7,8 @@ export interface ContractSubject {
   fresh(): Promise<Store>;
   /** Lets `ms` milliseconds pass: a fake clock for local stores, real waiting for Redis. */
   advance(ms: number): Promise<void>;
+  /** Whether hashes honour `ttlSeconds` (the CLI's key file keeps them whole). */
+  hashTtl?: boolean;
 }
 
 export function storeContract(name: string, subject: ContractSubject): void {
@@ -80,6 +82,33 @@ export function storeContract(name: string, subject: ContractSubject): void {
       await store.set('h2', 'string');
       expect(await store.get('h2')).toBe('string');
     });
+
+    it('adds to hash fields, several hashes at once, fractions included', async () => {
+      const store = await subject.fresh();
+      await store.incrementHashes([
+        { key: 'm', fields: { requests: 1, cost: 0.25 } },
+        { key: 'n', fields: { requests: 2 } },
+      ]);
+      await store.incrementHashes([{ key: 'm', fields: { requests: 1, cost: 0.5, tokens: 12 } }]);
+      await store.incrementHashes([]);
+      const m = await store.hgetall('m');
+      expect(Object.fromEntries(Object.entries(m).map(([f, v]) => [f, Number(v)]))).toEqual({ requests: 2, cost: 0.75, tokens: 12 });
+      expect(Number(await store.hget('n', 'requests'))).toBe(2);
+      await store.set('s', 'v');
+      await expect(store.incrementHashes([{ key: 's', fields: { a: 1 } }])).rejects.toThrow(/WRONGTYPE/);
+    });
+
+    if (subject.hashTtl !== false) {
+      it('expires a counted hash after the TTL its last write gave it', async () => {
+        const store = await subject.fresh();
+        await store.incrementHashes([{ key: 'bucket', fields: { n: 1 }, ttlSeconds: 1 }]);
+        await store.incrementHashes([{ key: 'kept', fields: { n: 1 } }]);
+        expect(Number(await store.hget('bucket', 'n'))).toBe(1);
+        await subject.advance(1200);
+        expect(await store.hgetall('bucket')).toEqual({});
+        expect(Number(await store.hget('kept', 'n'))).toBe(1);
+      });
+    }
 
     it('refuses hash operations on a string and string reads of a hash, as Redis does', async () => {
       const store = await subject.fresh();
