@@ -73,6 +73,11 @@ export class FileStore implements Store {
     return { ...this.#hash(await this.#read(), key) };
   }
 
+  async hgetallMany(keys: readonly string[]): Promise<Record<string, string>[]> {
+    const data = await this.#read();
+    return keys.map((key) => ({ ...this.#hash(data, key) }));
+  }
+
   /** Counters do not belong in the key file (metrics go to the process's memory); kept whole, without a TTL. */
   async incrementHashes(writes: readonly HashIncrements[]): Promise<void> {
     await this.#update((data) => {

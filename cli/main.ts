@@ -7,6 +7,7 @@ import { keysCommand } from './keys.ts';
 import { serveCommand } from './serve.ts';
 import { simCommand } from './sim.ts';
 import { tenantsCommand } from './tenants.ts';
+import { usageCommand } from './usage.ts';
 
 // One entry, one subcommand per file: each cli/<name>.ts exports a commander Command.
 const program = new Command('switchyard')
@@ -18,6 +19,7 @@ const program = new Command('switchyard')
   .addCommand(classifyCommand())
   .addCommand(keysCommand())
   .addCommand(tenantsCommand())
+  .addCommand(usageCommand())
   .addCommand(serveCommand())
   .addCommand(simCommand());
 

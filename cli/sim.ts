@@ -44,6 +44,7 @@ interface SimFlags {
   sagemaker?: boolean;
   sagemakerRegion?: string;
   task: SimTask;
+  gpuMetrics?: number;
 }
 
 export function simCommand(): Command {
@@ -64,6 +65,7 @@ export function simCommand(): Command {
     .option('--added-latency-ms <n>', 'extra wait before answering', nonNegative)
     .option('--hang', 'accept inference requests and never answer')
     .option('--unhealthy', 'answer /health with 503')
+    .option('--gpu-metrics <gpus>', 'also print DCGM GPU gauges on /metrics for this many GPUs (as a merged dcgm-exporter scrape)', integer(1, 64))
     .option('--sagemaker', `also serve the SageMaker runtime API (SigV4 with the test key ${TEST_AWS_CREDENTIALS.accessKeyId})`)
     .option('--sagemaker-region <region>', 'AWS region SageMaker signatures must be scoped to (default: any)')
     .action(async (opts: SimFlags) => {
@@ -84,6 +86,7 @@ export function simCommand(): Command {
         seed: opts.seed,
         pathStyle: opts.pathStyle,
         task: opts.task,
+        ...(opts.gpuMetrics === undefined ? {} : { gpuMetrics: opts.gpuMetrics }),
         ...(opts.apiKey === undefined ? {} : { apiKey: opts.apiKey }),
         faults,
         ...(opts.sagemaker || opts.sagemakerRegion ? { sagemaker: opts.sagemakerRegion ? { region: opts.sagemakerRegion } : {} } : {}),

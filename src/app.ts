@@ -18,6 +18,8 @@ import { recordRequests } from './observe/record-requests.ts';
 const EXPOSED_HEADERS = ['x-request-id', 'x-switchyard-model', 'x-switchyard-region', 'x-switchyard-tier', 'x-switchyard-cache', 'x-switchyard-route', 'retry-after', 'retry-after-ms'];
 const ALLOWED_HEADERS = ['authorization', 'content-type', 'x-session-id', 'x-max-latency-ms', 'x-min-quality', 'cache-control', 'x-request-id', 'traceparent', 'tracestate', 'openai-organization', 'openai-project', 'x-stainless-arch', 'x-stainless-lang', 'x-stainless-os', 'x-stainless-package-version', 'x-stainless-retry-count', 'x-stainless-runtime', 'x-stainless-runtime-version', 'x-stainless-timeout'];
 import { limitRequests } from './limits/limit-requests.ts';
+import { dashboardData, prometheusMetrics, usage } from './handlers/observability.ts';
+import { dashboardPage } from './dashboard/dashboard-page.ts';
 
 /**
  * The gateway as a Hono app over Web-standard Request/Response: the same app runs in the
@@ -29,7 +31,7 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   const { cors: corsPolicy } = gw.fleet.routing;
 
   app.use('*', requestId({ headerName: 'x-request-id', limitLength: 128 }));
-  app.use('*', recordRequests(gw.log, gw.now));
+  app.use('*', recordRequests(gw));
   // Before auth: a preflight carries no key. With no allowed origins, no origin gets CORS headers.
   const anyOrigin = corsPolicy.allowedOrigins.includes('*');
   app.use(
@@ -70,6 +72,7 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   for (const name of ['responses', 'embeddings', 'rerank', 'score', 'transcriptions', 'tokenize', 'detokenize'] as const satisfies readonly EndpointName[]) {
     app.post(OPENAI_ENDPOINTS[name].path, proxy(gw, name));
   }
+  app.get('/v1/usage', usage(gw));
   app.get('/v1/models', listModels(gw));
   app.get('/v1/models/:id{.+}', getModel(gw));
   for (const path of [...Object.values(OPENAI_ENDPOINTS).map((e) => e.path), '/v1/models', '/v1/models/:id{.+}']) {
@@ -78,8 +81,14 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
     });
   }
 
+  // The operator's surface: admin keys only. The dashboard page itself is static and holds no
+  // data; it asks /admin/stats with the admin key the operator gives it.
+  const admin = [bearerAuth(gw.keys), requireAdmin()] as const;
+  app.use('/admin/*', ...admin);
+  app.get('/metrics', ...admin, prometheusMetrics(gw));
+  app.get('/admin/stats', dashboardData(gw));
+  app.route('/dashboard', dashboardPage());
   if (deps.admin) {
-    app.use('/admin/*', bearerAuth(gw.keys), requireAdmin());
     app.route('/admin/keys', keysApi(deps.admin.keys, gw.fleet));
     app.route('/admin/tenants', tenantsApi(deps.admin.tenants));
   }

@@ -15,6 +15,8 @@ import type { BreakerOptions } from './health/circuit-breaker.ts';
 import { LiveState } from './route/live-state.ts';
 import type { Store } from './store/store.ts';
 import { pipelineFromWeights, type Pipeline } from './route/pipeline.ts';
+import { Metrics } from './observe/metrics/metrics.ts';
+import { MemoryStore } from './store/memory-store.ts';
 import type { Candidate } from './route/types.ts';
 
 /** What a runtime (Workers, Node) hands the core. Everything platform-specific is in here. */
@@ -44,6 +46,12 @@ export interface GatewayDeps {
   limiter?: Limiter;
   /** Key and tenant administration behind /admin/keys and /admin/tenants; absent = no admin API. */
   admin?: { keys: ApiKeys; tenants: Tenants };
+  /**
+   * Usage metering and metrics (src/observe/metrics/): deltas gather per instance and go to the
+   * store (the same one the keys live in; this instance's memory without one) every `flushMs`
+   * (default 2 s). `false` turns metering off (the overhead benchmark's baseline).
+   */
+  metrics?: { flushMs?: number } | false;
 }
 
 /** The immutable per-isolate view built once from the deps: lookups the hot path needs. */
@@ -72,6 +80,8 @@ export interface Gateway {
   readonly cache: ResponseCache | undefined;
   /** Limits and budgets: `admit` after the cache, `settle` with the usage, `release` at the end. */
   readonly limiter: Limiter | undefined;
+  /** Counters, histograms and usage rows over every instance; absent when metering is off. */
+  readonly metrics: Metrics | undefined;
   now(): number;
 }
 
@@ -140,6 +150,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       : undefined,
     cache: createResponseCache({ policy: fleet.cache ?? DEFAULT_EDGE_CACHE, ...deps.cache, now: deps.now ?? Date.now }),
     limiter: deps.limiter,
+    metrics:
+      deps.metrics === false
+        ? undefined
+        : new Metrics({ store: deps.store ?? new MemoryStore({ now: deps.now ?? Date.now }), flushMs: deps.metrics?.flushMs ?? 2_000, now: deps.now ?? Date.now }),
     now: deps.now ?? Date.now,
   };
 }

@@ -9,7 +9,8 @@ import { argValue } from './vllm-args.ts';
 
 export type ModelResource = InferenceServiceDoc | LLMDeploymentDoc;
 
-export const GPU_RESOURCE = 'nvidia.com/gpu';
+export { GPU_RESOURCE, gpusIn } from '../../src/fleet/gpus.ts';
+import { GPU_RESOURCE, gpusIn } from '../../src/fleet/gpus.ts';
 
 /** One pool of an llm-d deployment (decode, or prefill), as the fleet writes it. */
 export interface Pool {
@@ -156,10 +157,6 @@ export function envValue(env: unknown, name: string): string | undefined {
   return undefined;
 }
 
-/** GPUs asked for by a container resources block (limits win, as Kubernetes requires them equal). */
-export function gpusIn(resources: unknown): number | undefined {
-  return asNumber(dig(resources, 'limits', GPU_RESOURCE)) ?? asNumber(dig(resources, 'requests', GPU_RESOURCE));
-}
 
 /** The LLMDeployment's model as a URI KServe understands (`hf://` when the reference gives a bare Hugging Face id). */
 export function llmDeploymentUri(doc: LLMDeploymentDoc): string {

@@ -17,6 +17,8 @@ import { storeFromEnv } from '../../src/store/select-store.ts';
 const ROOT = resolve(import.meta.dirname, '../..');
 const FLEET = process.env['SWITCHYARD_FLEET'] ?? 'infra/fleet.local.yaml';
 const GATEWAY_PORT = Number(process.env['SWITCHYARD_PORT'] ?? 8787);
+/** How often the dev stack runs the Worker's scheduled health probe (the deployed cron runs once a minute). */
+const PROBE_EVERY_MS = 10_000;
 const SIM_PROFILE = process.env['SWITCHYARD_SIM_PROFILE'] ?? 'h100-8b';
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 
@@ -122,6 +124,8 @@ async function main(): Promise<void> {
     const args = ['cli/main.ts', 'sim', '--port', sim.origin.port, '--profile', SIM_PROFILE, '--api-key', upstreamKeys.get(sim.region) ?? ''];
     for (const m of sim.models) args.push('--model', m);
     args.push('--path-style', sim.pathStyles.size > 1 ? 'both' : [...sim.pathStyles][0] ?? 'v1');
+    // GPU gauges as a merged dcgm-exporter scrape would carry them, for the dashboard's GPU column.
+    args.push('--gpu-metrics', '1');
     start(bin('node'), args, `sim ${sim.region} :${sim.origin.port}`);
   }
   await Promise.all(sims.map((s, i) => waitFor(`${s.origin.origin}/health`, children[i] as ChildProcess, `simulator ${s.origin.origin}`, 15_000)));
@@ -147,17 +151,25 @@ async function main(): Promise<void> {
 
   const wrangler = start(
     bin('wrangler'),
-    ['dev', '--local', '--ip', '127.0.0.1', '--port', String(GATEWAY_PORT), '--env-file', envFile, '--show-interactive-dev-session=false'],
+    ['dev', '--local', '--ip', '127.0.0.1', '--port', String(GATEWAY_PORT), '--env-file', envFile, '--show-interactive-dev-session=false', '--test-scheduled'],
     'wrangler',
     { ...process.env, SWITCHYARD_FLEET: FLEET, WRANGLER_SEND_METRICS: 'false' },
   );
   const gateway = `http://127.0.0.1:${GATEWAY_PORT}`;
   await waitFor(`${gateway}/healthz`, wrangler, 'wrangler dev', 90_000);
+  // wrangler dev does not fire cron triggers by itself: run the health prober the way the
+  // deployed cron would (more often, so the dashboard's fleet table is live from the start).
+  const probe = () => fetch(`${gateway}/__scheduled?cron=*+*+*+*+*`).then((r) => r.body?.cancel(), () => {});
+  await probe();
+  setInterval(probe, PROBE_EVERY_MS).unref();
 
   console.log(`
 switchyard is ready on ${gateway}  (fleet ${FLEET}, ${sims.length} simulated vLLM servers, key store ${upstash ? 'Upstash' : 'in-memory'})
 dev API key: ${key}
 admin API key: ${admin.key}   (SWITCHYARD_ADMIN_KEY=… npx switchyard keys list --gateway ${gateway})
+dashboard:     ${gateway}/dashboard#key=${admin.key}
+metrics:       curl ${gateway}/metrics -H "Authorization: Bearer ${admin.key}"
+usage:         SWITCHYARD_ADMIN_KEY=${admin.key} npx switchyard usage --gateway ${gateway}
 
   curl ${gateway}/v1/chat/completions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
     -d '{"model":"llama-3.1-8b","messages":[{"role":"user","content":"Hello"}]}'

@@ -5,6 +5,7 @@ import { DEFAULT_TIER_RULES, referencePlacements, type TierRules } from '../clas
 import { isScorerType, SCORERS } from '../route/registry.ts';
 import { settlePrefixSharing } from '../route/prefix/settings.ts';
 import { FleetError, lineOfField, type Fleet, type FleetProblem } from './load.ts';
+import { gpusPerReplica } from './gpus.ts';
 import {
   LABEL,
   LOAD_BALANCERS,
@@ -298,6 +299,7 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
     }
 
     const placement = tiers.find((t) => t.name === tier)?.placement;
+    const gpus = gpusPerReplica(resource);
     models.push({
       id,
       aliases,
@@ -305,6 +307,7 @@ export function compileFleet(fleet: Fleet): CompiledFleet {
       ...(tier !== undefined ? { tier } : {}),
       ...(placement ? { placement } : {}),
       loadBalancing,
+      ...(gpus !== undefined ? { gpusPerReplica: gpus } : {}),
       source: { kind: resource.kind, name: resource.metadata.name, namespace: resource.metadata.namespace ?? 'llm' },
     });
   }

@@ -47,7 +47,7 @@ export interface CompiledRegion {
   id: string;
   residency: string;
   location: { latitude: number; longitude: number; continent: Continent; country?: string };
-  pricing: { inputPerMillionTokensUsd: number; outputPerMillionTokensUsd: number; gpuHourUsd?: number };
+  pricing: { inputPerMillionTokensUsd: number; outputPerMillionTokensUsd: number; cachedInputPerMillionTokensUsd?: number; gpuHourUsd?: number };
   /** Env var / Worker secret holding the region's upstream bearer token. */
   credentialsSecret?: string;
   kubeContext?: string;
@@ -72,6 +72,8 @@ export interface CompiledModel {
   /** Its tier's placement: edge routes to the nearest region serving it, regional / central to the regions hosting that placement. */
   placement?: Placement;
   loadBalancing: LoadBalancer;
+  /** GPUs one replica holds (src/fleet/gpus.ts): a request's GPU-hour share is priced against it; absent when unknown. */
+  gpusPerReplica?: number;
   /** The fleet resource that provisions it. */
   source: { kind: 'InferenceService' | 'LLMDeployment'; name: string; namespace: string };
 }

@@ -125,9 +125,12 @@ export const RegionSpecSchema = z.strictObject({
     .optional(),
   pricing: z
     .strictObject({
+      /** What a GPU costs per hour here: requests are priced by their share of it when no token price is set. */
       gpuHourUsd: z.number().nonnegative().optional(),
       inputPerMillionTokensUsd: z.number().nonnegative().default(0),
       outputPerMillionTokensUsd: z.number().nonnegative().default(0),
+      /** Prompt tokens vLLM's prefix cache served; the input price when absent. */
+      cachedInputPerMillionTokensUsd: z.number().nonnegative().optional(),
     })
     .default({ inputPerMillionTokensUsd: 0, outputPerMillionTokensUsd: 0 }),
   /** Name of the Worker secret / env var holding this region's upstream bearer token. */

@@ -30,10 +30,13 @@ export function cacheHitResponse(c: Context<AppEnv>, gw: Gateway, hit: CacheHit,
   const record = c.get('record');
   record.region = hit.entry.region;
   record.cache = status;
+  // Metered as served: the replayed answer's tokens, at no upstream cost (src/meter/).
+  record.answer = hit.entry.body;
   if (!h.stream) {
     c.header('content-type', 'application/json');
     return c.body(hit.entry.body, 200);
   }
+  record.firstBytesAt = gw.now();
   c.header('content-type', 'text/event-stream; charset=utf-8');
   c.header('cache-control', 'no-cache');
   return c.body(replaySse(hit.entry.body, h.kind, h.includeUsage), 200);

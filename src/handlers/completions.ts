@@ -7,6 +7,8 @@ import { rewriteModel } from '../api/rewrite-model.ts';
 import { REQUEST_SCHEMAS, type Endpoint } from '../api/schemas.ts';
 import type { Gateway } from '../gateway.ts';
 import { assertModelAllowed } from '../auth/model-access.ts';
+import type { BodyReader } from '../backends/transport.ts';
+import { withIncludeUsage } from '../meter/include-usage.ts';
 import { requestPrefix } from '../route/prefix/request-prefix.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { ClassifyRequest } from '../classify/request.ts';
@@ -72,7 +74,9 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const prefix = requestPrefix(gw.fleet, model.id, request);
     const plan = routeOrRefuse(c, gw, model, endpoint.capability, { sessionKey, prefix, now: started });
 
-    const body = request.model === model.id ? text : rewriteModel(text, json as Record<string, unknown>, request.model, model.id);
+    const sent = request.model === model.id ? text : rewriteModel(text, json as Record<string, unknown>, request.model, model.id);
+    // Streams are metered too: ask for the usage chunk; the client sees it only if it asked.
+    const { body, clientAsked } = stream ? withIncludeUsage(sent, json as Record<string, unknown>) : { body: sent, clientAsked: true };
     const scope = exchangeScope(c, routing.timeouts.totalMs);
     // A non-streaming body is read inside the attempt: an upstream dying after its headers is
     // then failed over like any other failure, before the client sees a byte.
@@ -84,7 +88,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
       // A cacheable stream is copied chunk by chunk as it passes (no parsing, no delay) and
       // stored once the relay has seen it complete; a cut or failed stream is never stored.
       const collector = cacheKey ? cache?.collector() : undefined;
-      const { response: relayed, ended } = streamBack(c, gw, forwarded, scope, collector ? { tap: (reader) => collecting(reader, collector) } : {});
+      const { response: relayed, ended } = streamBack(c, gw, forwarded, scope, { stripUsage: !clientAsked, ...(collector ? { tap: (reader: BodyReader) => collecting(reader, collector) } : {}) });
       if (cache && cacheKey && collector) {
         const filled = cacheKey;
         defer(c, async () => (await ended).completed && cache.fillFromStream(filled, collector, kind, candidate.region.id));
@@ -95,6 +99,8 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     scope.release();
     forwarded.done();
     const bytes = forwarded.body ?? new Uint8Array(0);
+    record.answer = bytes;
+    record.bytesOut = bytes.length;
     if (cache && cacheKey) {
       const filled = cacheKey;
       defer(c, () => cache.fillFromJson(filled, bytes, candidate.region.id));

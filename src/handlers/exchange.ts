@@ -16,6 +16,7 @@ import { relaySse, type RelayOptions, type StreamOutcome } from '../api/sse-rela
 import type { BodyReader } from '../backends/transport.ts';
 import { forward, type Forwarded } from '../forward/forward.ts';
 import { traceHeaders } from '../observe/trace-context.ts';
+import { meteredStream } from '../meter/stream-usage.ts';
 import { callerGeo } from './caller-geo.ts';
 import { defer } from './defer.ts';
 
@@ -96,6 +97,7 @@ export interface Exchange {
  */
 export async function forwardPlanned(c: Context<AppEnv>, gw: Gateway, pick: RoutePick, routed: { model: string; tier?: string | undefined; tierReason?: string | undefined }, x: Exchange, scope: ExchangeScope): Promise<Forwarded> {
   const record = c.get('record');
+  record.dispatchedAt = gw.now();
   let forwarded: Forwarded;
   try {
     forwarded = await forward(
@@ -121,6 +123,8 @@ export async function forwardPlanned(c: Context<AppEnv>, gw: Gateway, pick: Rout
   const { candidate } = forwarded;
   record.region = candidate.region.id;
   record.endpoint = candidate.endpoint.id;
+  // Its own request included; the GPU-time share of its cost divides by this.
+  record.sharedWith = Math.max(1, gw.live.inflight(candidate.endpoint.id));
   c.header('x-switchyard-model', routed.model);
   c.header('x-switchyard-region', candidate.region.id);
   if (routed.tier) c.header('x-switchyard-tier', routed.tier);
@@ -132,15 +136,16 @@ export async function forwardPlanned(c: Context<AppEnv>, gw: Gateway, pick: Rout
 
 /**
  * Relays an upstream SSE answer chunk for chunk, ending it as `end` says; the request's record
- * learns how it ended (its log line waits for that). `tap` sees the upstream reader first (the
- * cache's copy of a cacheable stream).
+ * learns how it ended (its log line waits for that), its usage and its time to first bytes.
+ * `tap` sees the upstream reader first (the cache's copy of a cacheable stream, which keeps the
+ * usage chunk); `stripUsage` then removes the usage-only chunk the client did not ask for.
  */
 export function streamBack(
   c: Context<AppEnv>,
   gw: Gateway,
   forwarded: Forwarded,
   scope: ExchangeScope,
-  options: { end?: RelayOptions['end']; tap?: (reader: BodyReader) => BodyReader } = {},
+  options: { end?: RelayOptions['end']; tap?: (reader: BodyReader) => BodyReader; stripUsage?: boolean } = {},
 ): { response: Response; ended: Promise<StreamOutcome> } {
   const record = c.get('record');
   record.stream = true;
@@ -148,9 +153,15 @@ export function streamBack(
   const ended = new Promise<StreamOutcome>((resolve) => (settle = resolve));
   record.ended = ended.then((outcome) => {
     record.streamOutcome = outcome.completed ? 'completed' : (outcome.error ?? 'incomplete');
+    record.bytesOut = outcome.bytes;
   });
   const reader = forwarded.response.reader();
-  const relayed = relaySse(options.tap ? options.tap(reader) : reader, {
+  const metered = meteredStream(options.tap ? options.tap(reader) : reader, {
+    strip: options.stripUsage === true,
+    onUsage: (usage) => (record.usage = usage),
+    onFirstBytes: () => (record.firstBytesAt = gw.now()),
+  });
+  const relayed = relaySse(metered, {
     idleMs: gw.fleet.routing.timeouts.streamIdleMs,
     cancel: scope.cancel,
     ...(options.end ? { end: options.end } : {}),

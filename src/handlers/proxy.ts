@@ -108,6 +108,8 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
 
     try {
       const bytes = forwarded.body ?? (await response.bytes());
+      record.bytesOut = bytes.length;
+      if (/^application\/json/i.test(upstreamType ?? 'application/json')) record.answer = bytes;
       c.header('content-type', safeContentType(upstreamType));
       return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
     } catch (error) {

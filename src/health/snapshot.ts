@@ -20,6 +20,8 @@ const HealthSampleSchema = z.object({
   waiting: count.optional(),
   running: count.optional(),
   kvCacheUsage: count.optional(),
+  gpuUtilization: count.optional(),
+  gpuMemoryUsage: count.optional(),
   served: z.array(z.string()).optional(),
   checkedAt: z.number(),
   error: z.string().optional(),

@@ -9,7 +9,16 @@ export const VLLM_METRIC = {
   kvCacheUsageLegacy: 'vllm:gpu_cache_usage_perc',
 } as const;
 
-const WANTED: ReadonlySet<string> = new Set(Object.values(VLLM_METRIC));
+/** NVIDIA DCGM exporter gauges, per GPU: vLLM does not report GPU utilization itself. */
+export const DCGM_METRIC = {
+  /** Percent of time a kernel ran, 0..100. */
+  gpuUtil: 'DCGM_FI_DEV_GPU_UTIL',
+  /** Framebuffer MiB used and free. */
+  fbUsed: 'DCGM_FI_DEV_FB_USED',
+  fbFree: 'DCGM_FI_DEV_FB_FREE',
+} as const;
+
+const WANTED: ReadonlySet<string> = new Set([...Object.values(VLLM_METRIC), ...Object.values(DCGM_METRIC)]);
 
 /** One server's load, each field absent when the exposition did not carry it. */
 export interface VllmLoad {
@@ -17,6 +26,10 @@ export interface VllmLoad {
   running?: number;
   /** 0..1 */
   kvCacheUsage?: number;
+  /** 0..1: the mean over the server's GPUs. */
+  gpuUtilization?: number;
+  /** 0..1: framebuffer used over total, summed over its GPUs. */
+  gpuMemoryUsage?: number;
 }
 
 /**
@@ -53,6 +66,11 @@ export function readVllmLoad(samples: readonly PromSample[]): VllmLoad {
   if (waiting !== undefined) load.waiting = waiting;
   if (running !== undefined) load.running = running;
   if (kv !== undefined) load.kvCacheUsage = kv;
+  const utils = samples.filter((s) => s.name === DCGM_METRIC.gpuUtil && Number.isFinite(s.value) && s.value >= 0);
+  if (utils.length > 0) load.gpuUtilization = Math.min(1, utils.reduce((n, s) => n + s.value, 0) / utils.length / 100);
+  const used = sumOf(samples, DCGM_METRIC.fbUsed);
+  const free = sumOf(samples, DCGM_METRIC.fbFree);
+  if (used !== undefined && free !== undefined && used + free > 0) load.gpuMemoryUsage = used / (used + free);
   return load;
 }
 

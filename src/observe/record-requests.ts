@@ -1,7 +1,9 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 import { defer } from '../handlers/defer.ts';
-import type { RequestLog } from './request-log.ts';
+import type { Gateway } from '../gateway.ts';
+import { meterRequest } from '../meter/meter-request.ts';
+import { observeRequest, operationOf } from './metrics/observe-request.ts';
 import { logLine, newRecord } from './request-record.ts';
 import { traceContext } from './trace-context.ts';
 
@@ -9,10 +11,12 @@ import { traceContext } from './trace-context.ts';
  * Opens the request's record (its trace context joined or started) before anything else runs,
  * and writes exactly one log line once the answer is complete, whatever its status: auth
  * failures, bad input, unknown routes, the gateway's refusals and upstream failures included.
- * The line waits for a streamed body to end, off the hot path (`waitUntil`).
+ * The line waits for a streamed body to end, off the hot path (`waitUntil`); then an API
+ * request's usage and cost are settled and its metrics recorded (src/meter/, metrics/).
  */
-export const recordRequests = (log: ((line: RequestLog) => void) | undefined, now: () => number) =>
+export const recordRequests = (gw: Pick<Gateway, 'log' | 'metrics' | 'now' | 'regions' | 'models'>) =>
   createMiddleware<AppEnv>(async function recordRequests(c, next) {
+    const { log, metrics, now } = gw;
     const record = newRecord(c.get('requestId'), c.req.method, c.req.path, now(), traceContext(c.req.header('traceparent'), c.req.header('tracestate')));
     c.set('record', record);
     await next();
@@ -22,11 +26,19 @@ export const recordRequests = (log: ((line: RequestLog) => void) | undefined, no
       record.tenant = key.tenant;
       record.keyId = key.id;
     }
-    if (!log) return;
+    // API requests are metered (usage, cost, metrics); the gateway's own routes are only logged.
+    const operation = operationOf(record.path);
+    if (!log && !(metrics && operation)) return;
     const status = c.res.status;
     const error = c.error;
     defer(c, async () => {
       if (record.ended) await record.ended;
-      log(logLine(record, status, now(), error));
+      const endedAt = now();
+      if (operation) meterRequest(record, gw, endedAt);
+      log?.(logLine(record, status, endedAt, error));
+      if (!metrics || !operation) return;
+      const write = metrics.record(endedAt, (metric, usage) => observeRequest(record, operation, status, error, endedAt, metric, usage));
+      // Keeps the instance alive until the write that carries these deltas (waitUntil).
+      if (write) await write;
     });
   });

@@ -24,6 +24,13 @@ export interface RequestLog {
   streamOutcome?: string;
   /** x-switchyard-cache: hit-l1 / hit-l2 / hit-l3 / miss / bypass. */
   cache?: string;
+  /** Tokens the upstream reported (a cache hit: the tokens of the answer it replayed). */
+  usage?: { input: number; output: number; cached: number };
+  /** Streams: when the first chunk went to the client. */
+  ttftMs?: number;
+  /** What it cost at the region's pricing, and how that was worked out (src/meter/cost.ts). */
+  costUsd?: number;
+  costBasis?: string;
   /** For error answers: the code and message the client got, and what the upstream said (secrets removed). */
   error?: { code: string | null; message: string; upstream?: string };
 }

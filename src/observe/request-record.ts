@@ -1,6 +1,8 @@
 import type { Attempt } from '../forward/forward.ts';
 import type { RequestLog } from './request-log.ts';
 import type { TraceContext } from './trace-context.ts';
+import type { Cost } from '../meter/cost.ts';
+import type { TokenUsage } from '../meter/usage.ts';
 import { GatewayError } from '../api/errors.ts';
 import { UpstreamHttpError } from '../backends/upstream-error.ts';
 
@@ -27,6 +29,20 @@ export interface RequestRecord {
   streamOutcome?: string;
   /** A streamed answer's end: the line waits for it, so `ms` and the outcome cover the whole stream. */
   ended?: Promise<unknown>;
+  /** When the chosen upstream was first sent the request (the start of its GPU time). */
+  dispatchedAt?: number;
+  /** Requests the chosen endpoint was serving when this one joined (its GPUs' sharers). */
+  sharedWith?: number;
+  /** When the first bytes of a streamed answer went to the client. */
+  firstBytesAt?: number;
+  /** Answer bytes sent to the client. */
+  bytesOut?: number;
+  /** Token usage, once read: from a stream as it passed, or (deferred) from `answer`. */
+  usage?: TokenUsage;
+  /** A whole JSON answer (bytes, or a cache entry's text), read for its usage after the response (off the hot path). */
+  answer?: Uint8Array | string | undefined;
+  /** Set once metered (src/meter/meter-request.ts). */
+  cost?: Cost;
 }
 
 export function newRecord(requestId: string, method: string, path: string, startedAt: number, trace: TraceContext): RequestRecord {
@@ -56,6 +72,12 @@ export function logLine(record: RequestRecord, status: number, endedAt: number, 
   if (record.attempts.length > 0) line.attempts = record.attempts;
   if (record.streamOutcome !== undefined) line.streamOutcome = record.streamOutcome;
   if (record.cache !== undefined) line.cache = record.cache;
+  if (record.usage) line.usage = { input: record.usage.input, output: record.usage.output, cached: record.usage.cached };
+  if (record.firstBytesAt !== undefined) line.ttftMs = record.firstBytesAt - record.startedAt;
+  if (record.cost) {
+    line.costUsd = record.cost.usd;
+    line.costBasis = record.cost.basis;
+  }
   if (error !== undefined) {
     if (error instanceof GatewayError) {
       line.error = { code: error.code, message: error.message, ...(error instanceof UpstreamHttpError ? { upstream: error.detail } : {}) };

@@ -10,6 +10,10 @@ export interface HealthSample {
   running?: number;
   /** vllm:kv_cache_usage_perc, 0..1. */
   kvCacheUsage?: number;
+  /** GPU utilization, 0..1, when the server's /metrics carries NVIDIA DCGM's gauges (a dcgm-exporter sidecar, or a scrape merged in). */
+  gpuUtilization?: number;
+  /** GPU framebuffer in use, 0..1 (DCGM FB used / (used + free)). */
+  gpuMemoryUsage?: number;
   /**
    * The model ids the server lists at its OpenAI `/models` route: what it really serves.
    * Absent when the route did not answer (unknown, not "nothing").

@@ -92,6 +92,10 @@ export class MemoryStore implements Store {
     this.#wrote();
   }
 
+  async hgetallMany(keys: readonly string[]): Promise<Record<string, string>[]> {
+    return Promise.all(keys.map((key) => this.hgetall(key)));
+  }
+
   async hgetall(key: string): Promise<Record<string, string>> {
     const fields = this.#hash(key);
     return fields === undefined ? {} : Object.fromEntries(fields);

@@ -16,6 +16,8 @@ export interface Store {
    * hash to expire so long after this write (EXPIRE): every write in one round trip.
    */
   incrementHashes(writes: readonly HashIncrements[]): Promise<void>;
+  /** Several whole hashes in one round trip, in the order asked ({} for a missing one). */
+  hgetallMany(keys: readonly string[]): Promise<Record<string, string>[]>;
 }
 
 export interface HashIncrements {

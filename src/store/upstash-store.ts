@@ -78,20 +78,30 @@ export class UpstashStore implements Store {
   }
 
   async hgetall(key: string): Promise<Record<string, string>> {
-    // Without automatic deserialization the client hands back Redis's flat
-    // [field, value, field, value, ...] reply untouched.
-    const reply: unknown = await this.#redis.hgetall(key);
-    if (reply === null) return {};
-    if (!Array.isArray(reply) || reply.length % 2 !== 0) throw unexpectedReply(key, reply);
-    const record: Record<string, string> = {};
-    for (let i = 0; i < reply.length; i += 2) {
-      const field: unknown = reply[i];
-      const value: unknown = reply[i + 1];
-      if (typeof field !== 'string' || typeof value !== 'string') throw unexpectedReply(key, reply);
-      record[field] = value;
-    }
-    return record;
+    return hashFromReply(key, await this.#redis.hgetall(key));
   }
+
+  async hgetallMany(keys: readonly string[]): Promise<Record<string, string>[]> {
+    if (keys.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const key of keys) pipeline.hgetall(key);
+    const replies: unknown[] = await pipeline.exec();
+    return keys.map((key, i) => hashFromReply(key, replies[i]));
+  }
+}
+
+/** Without automatic deserialization the client hands back Redis's flat [field, value, ...] reply untouched. */
+function hashFromReply(key: string, reply: unknown): Record<string, string> {
+  if (reply === null) return {};
+  if (!Array.isArray(reply) || reply.length % 2 !== 0) throw unexpectedReply(key, reply);
+  const record: Record<string, string> = {};
+  for (let i = 0; i < reply.length; i += 2) {
+    const field: unknown = reply[i];
+    const value: unknown = reply[i + 1];
+    if (typeof field !== 'string' || typeof value !== 'string') throw unexpectedReply(key, reply);
+    record[field] = value;
+  }
+  return record;
 }
 
 function nullableString(reply: unknown, key: string): string | null {

@@ -48,3 +48,26 @@ export function renderMetrics(s: MetricsSnapshot): string {
   metric('vllm:generation_tokens_total', 'counter', 'Number of generation tokens processed.', [['', s.generationTokens]]);
   return `${lines.join('\n')}\n`;
 }
+
+/** A GPU's framebuffer in MiB (an 80 GB card). */
+const FB_MIB = 81_559;
+/** vLLM claims this share of each GPU's memory at start (--gpu-memory-utilization, default 0.9). */
+const VLLM_MEMORY_SHARE = 0.9;
+
+/**
+ * DCGM exporter gauges for the server's GPUs: busy while any request runs (more so as the batch
+ * fills), and the framebuffer vLLM took at start, which stays taken.
+ */
+export function renderGpuMetrics(running: number, maxNumSeqs: number, gpus: number): string {
+  const util = running === 0 ? 0 : Math.round(Math.min(100, 60 + (40 * running) / Math.max(1, maxNumSeqs)));
+  const used = Math.round(FB_MIB * VLLM_MEMORY_SHARE);
+  const lines: string[] = [];
+  const gauge = (name: string, help: string, value: number) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+    for (let gpu = 0; gpu < gpus; gpu++) lines.push(`${name}{gpu="${gpu}",UUID="GPU-sim-${gpu}",modelName="NVIDIA H100 80GB HBM3"} ${value}`);
+  };
+  gauge('DCGM_FI_DEV_GPU_UTIL', 'GPU utilization (in %).', util);
+  gauge('DCGM_FI_DEV_FB_USED', 'Framebuffer memory used (in MiB).', used);
+  gauge('DCGM_FI_DEV_FB_FREE', 'Framebuffer memory free (in MiB).', FB_MIB - used);
+  return `${lines.join('\n')}\n`;
+}

@@ -20,7 +20,7 @@ import { handleInference, type ReceivedBody } from './inference.ts';
 import { handleDetokenize, handleEmbeddings, handleRerank, handleScore, handleTokenize } from './pooling.ts';
 import { handleTranscription } from './transcription.ts';
 import { type ProfileName, resolveProfile, type SimProfile } from './latency-model.ts';
-import { renderMetrics } from './metrics.ts';
+import { renderGpuMetrics, renderMetrics } from './metrics.ts';
 import type { RecordedRequest } from './request-log.ts';
 import { modelsBody } from './response-bodies.ts';
 import { createSimState, metricsSnapshot, setFaults, type SimState } from './sim-state.ts';
@@ -78,6 +78,12 @@ export interface SimOptions {
   readonly sagemaker?: SageMakerSimOptions;
   /** What kind of model it runs (decides the routes); default `generate`. */
   readonly task?: SimTask;
+  /**
+   * Also print NVIDIA DCGM's GPU gauges on /metrics, as a dcgm-exporter scrape merged in (KServe's
+   * metric aggregation) would; vLLM itself does not report GPU utilization. A number is how many
+   * GPUs the server has (`true`: one). Default off.
+   */
+  readonly gpuMetrics?: boolean | number;
 }
 
 export interface SimServer {
@@ -118,6 +124,7 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
     apiKey: options.apiKey === '' ? undefined : options.apiKey,
     faults: initial,
     requestLogSize: options.requestLogSize ?? 50,
+    gpuMetrics: options.gpuMetrics === true ? 1 : options.gpuMetrics === false ? 0 : (options.gpuMetrics ?? 0),
   });
   const prefixes = pathStyle === 'v1' ? ['/v1'] : pathStyle === 'openai' ? ['/openai/v1'] : ['/v1', '/openai/v1'];
   let selfUrl = '';
@@ -187,7 +194,7 @@ async function route(state: SimState, routes: ReadonlySet<Route>, prefixes: read
     case '/metrics':
       if (method !== 'GET') return sendMethodNotAllowed(res);
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      return void res.end(renderMetrics(metricsSnapshot(state)));
+      return void res.end(renderMetrics(metricsSnapshot(state)) + (state.gpuMetrics > 0 ? renderGpuMetrics(state.scheduler.running, state.profile.maxNumSeqs, state.gpuMetrics) : ''));
     case '/sim/requests':
       if (method === 'GET') return sendJson(res, 200, JSON.stringify(state.log.list()));
       if (method === 'DELETE') {

@@ -28,6 +28,8 @@ export interface SimState {
   /** Inference requests since faults last changed: the position in the error-rate sequence. */
   faultSeq: number;
   nextRequestId: number;
+  /** GPUs whose DCGM gauges /metrics prints (0: none, as plain vLLM). */
+  readonly gpuMetrics: number;
 }
 
 export interface StateConfig {
@@ -37,6 +39,7 @@ export interface StateConfig {
   readonly apiKey: string | undefined;
   readonly faults: Faults;
   readonly requestLogSize: number;
+  readonly gpuMetrics?: number;
 }
 
 export function createSimState(c: StateConfig): SimState {
@@ -54,6 +57,7 @@ export function createSimState(c: StateConfig): SimState {
     faults: c.faults,
     faultSeq: 0,
     nextRequestId: 1,
+    gpuMetrics: c.gpuMetrics ?? 0,
   };
 }
 

@@ -33,6 +33,7 @@ class CountingStore implements Store {
   hdel(key: string, field: string) { return this.#inner.hdel(key, field); }
   hgetall(key: string) { this.reads += 1; return this.#inner.hgetall(key); }
   incrementHashes(writes: readonly HashIncrements[]) { return this.#inner.incrementHashes(writes); }
+  hgetallMany(keys: readonly string[]) { this.reads += keys.length; return this.#inner.hgetallMany(keys); }
 }
 
 /** Remembers every key written, so everything the store holds can be read back and scanned. */

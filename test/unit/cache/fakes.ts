@@ -37,12 +37,13 @@ export const downStore = (): Store => ({
   hdel: refuse,
   hgetall: refuse,
   incrementHashes: refuse,
+  hgetallMany: refuse,
 });
 
 /** A store that never answers (a black-holed network). */
 export function hangingStore(): Store {
   const never = () => new Promise<never>(() => {});
-  return { kind: 'upstash', get: never, set: never, del: never, hget: never, hset: never, hdel: never, hgetall: never, incrementHashes: never };
+  return { kind: 'upstash', get: never, set: never, del: never, hget: never, hset: never, hdel: never, hgetall: never, incrementHashes: never, hgetallMany: never };
 }
 
 export const failingColo = (): ColoCache => ({ match: refuse, put: refuse });

@@ -105,9 +105,9 @@ describe('the real fleet files', () => {
 
     it('serves each model under its annotated id, in its tier, with the policy load balancer', () => {
       expect(fleet.models).toEqual([
-        { id: 'llama-3.1-8b', aliases: [], capabilities: GENERATE, tier: 'small', placement: 'edge', loadBalancing: 'least-connections', source: { kind: 'InferenceService', name: 'llama-3-1-8b', namespace: 'llm' } },
-        { id: 'qwen2.5-32b', aliases: [], capabilities: GENERATE, tier: 'medium', placement: 'regional', loadBalancing: 'least-connections', source: { kind: 'InferenceService', name: 'qwen2-5-32b', namespace: 'llm' } },
-        { id: 'llama-3.1-70b', aliases: [], capabilities: GENERATE, tier: 'large', placement: 'central', loadBalancing: 'least-connections', source: { kind: 'LLMDeployment', name: 'llama-3-1-70b', namespace: 'llm' } },
+        { id: 'llama-3.1-8b', aliases: [], capabilities: GENERATE, tier: 'small', placement: 'edge', loadBalancing: 'least-connections', gpusPerReplica: 1, source: { kind: 'InferenceService', name: 'llama-3-1-8b', namespace: 'llm' } },
+        { id: 'qwen2.5-32b', aliases: [], capabilities: GENERATE, tier: 'medium', placement: 'regional', loadBalancing: 'least-connections', gpusPerReplica: 2, source: { kind: 'InferenceService', name: 'qwen2-5-32b', namespace: 'llm' } },
+        { id: 'llama-3.1-70b', aliases: [], capabilities: GENERATE, tier: 'large', placement: 'central', loadBalancing: 'least-connections', gpusPerReplica: 6, source: { kind: 'LLMDeployment', name: 'llama-3-1-70b', namespace: 'llm' } },
       ]);
     });
 

@@ -73,6 +73,7 @@ function manualStore() {
     hdel: async () => {},
     hgetall: async () => ({}),
     incrementHashes: async () => {},
+    hgetallMany: async (keys: readonly string[]) => keys.map(() => ({})),
   };
   return { store, pending };
 }

@@ -94,6 +94,11 @@ export function storeContract(name: string, subject: ContractSubject): void {
       const m = await store.hgetall('m');
       expect(Object.fromEntries(Object.entries(m).map(([f, v]) => [f, Number(v)]))).toEqual({ requests: 2, cost: 0.75, tokens: 12 });
       expect(Number(await store.hget('n', 'requests'))).toBe(2);
+      const [mAgain, missing, n] = await store.hgetallMany(['m', 'missing', 'n']);
+      expect(mAgain).toEqual(m);
+      expect(missing).toEqual({});
+      expect(Number(n?.['requests'])).toBe(2);
+      expect(await store.hgetallMany([])).toEqual([]);
       await store.set('s', 'v');
       await expect(store.incrementHashes([{ key: 's', fields: { a: 1 } }])).rejects.toThrow(/WRONGTYPE/);
     });
