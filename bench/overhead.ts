@@ -36,13 +36,14 @@ const WORKER_CONFIG = resolve(OUT, 'wrangler.overhead.toml');
 const PROJECT_GENERATED_FLEET = resolve(ROOT, 'workers', 'fleet.generated.json');
 const rel = (path: string) => relative(ROOT, path);
 
-const TARGETS = { throughputPct: 80, addedP50Ms: 1, addedTtfbMs: 1 } as const;
+const TARGETS = { throughputPct: 80, addedP50Ms: 1, addedTtfbMs: 1, meteringCpuPct: 10 } as const;
 
-type ConfigId = 'direct' | 'bare' | 'node' | 'wrangler';
+type ConfigId = 'direct' | 'bare' | 'node' | 'unmetered' | 'wrangler';
 const LABELS: Record<ConfigId, string> = {
   direct: 'direct (→ simulator)',
   bare: 'bare proxy (node:http + undici)',
   node: 'Switchyard on Node (`serve`)',
+  unmetered: 'Switchyard on Node, metering off',
   wrangler: 'Switchyard under `wrangler dev`',
 };
 
@@ -230,7 +231,7 @@ async function startSimulator(): Promise<{ child: Child; url: string }> {
   return { child, url: m[1] ?? '' };
 }
 
-async function startNodeGateway(record: unknown, cpuProf: boolean): Promise<{ child: Child; url: string }> {
+async function startNodeGateway(record: unknown, cpuProf: boolean, metering = true): Promise<{ child: Child; url: string }> {
   const args = [
     ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', rel(PROFILE_DIR)] : []),
     'cli/main.ts',
@@ -243,7 +244,7 @@ async function startNodeGateway(record: unknown, cpuProf: boolean): Promise<{ ch
     '--keys-file',
     rel(NO_KEYS_FILE),
   ];
-  const child = start('node gateway', NODE, args, childEnv({ SWITCHYARD_KEYS: JSON.stringify([record]) }));
+  const child = start(metering ? 'node gateway' : 'node gateway (metering off)', NODE, args, childEnv({ SWITCHYARD_KEYS: JSON.stringify([record]), ...(metering ? {} : { SWITCHYARD_METERING: 'false' }) }));
   const m = await child.waitForLine(/gateway on (http:\/\/[\d.]+:\d+)/, 30_000);
   return { child, url: m[1] ?? '' };
 }
@@ -348,6 +349,8 @@ async function runComparison(s: Settings): Promise<number> {
       return { child, url: m[1] ?? '' };
     })();
     const nodeStart = startNodeGateway(record, false);
+    // The same gateway with usage metering and metrics off: the baseline for what metering costs.
+    const unmeteredStart = startNodeGateway(record, false, false);
     const wranglerStart = s.wrangler
       ? (async () => {
           const port = await freePort();
@@ -380,7 +383,7 @@ async function runComparison(s: Settings): Promise<number> {
           return { child, url };
         })()
       : undefined;
-    const [bare, node, wrangler] = await Promise.all([bareStart, nodeStart, wranglerStart]);
+    const [bare, node, unmetered, wrangler] = await Promise.all([bareStart, nodeStart, unmeteredStart, wranglerStart]);
     commands.push(bare.child.command, `SWITCHYARD_KEYS='[<one key record>]' ${node.child.command}`);
     if (wrangler) {
       commands.push(
@@ -403,7 +406,7 @@ async function runComparison(s: Settings): Promise<number> {
       assertCompletion(LABELS[id], await post(target));
       configs.push({ id, target, child: started.child, model: MODEL });
     }
-    for (const [id, started] of [['node', node] as const, ...(wrangler ? [['wrangler', wrangler] as const] : [])]) {
+    for (const [id, started] of [['node', node] as const, ['unmetered', unmetered] as const, ...(wrangler ? [['wrangler', wrangler] as const] : [])]) {
       const { model, tier } = await gatewayModel(id, started.url, key, notes);
       configs.push({ id, target: targetFor(started.url, model, key), child: started.child, model, ...(tier ? { tier } : {}) });
     }
@@ -529,6 +532,11 @@ function buildReport(input: ReportInput): { markdown: string; allPass: boolean }
     { what: `added p50 latency ≤ ${TARGETS.addedP50Ms} ms over direct (1 connection)`, value: addedP50('node'), shown: `${signed(addedP50('node'), 3)} ms`, pass: addedP50('node') <= TARGETS.addedP50Ms },
     { what: `added time to first streamed byte ≤ ${TARGETS.addedTtfbMs} ms over direct (p50, 1 connection)`, value: addedTtfb('node'), shown: `${signed(addedTtfb('node'), 3)} ms`, pass: addedTtfb('node') <= TARGETS.addedTtfbMs },
   ];
+  // What usage metering and metrics cost: CPU per request against the same gateway with them off, within each round.
+  const meteringPct = perRound('node', 'unmetered', (a, b) => (100 * (a.cpuUsPerRequest - b.cpuUsPerRequest)) / b.cpuUsPerRequest);
+  if (results.has('unmetered')) {
+    targets.push({ what: `usage metering and metrics add ≤ ${TARGETS.meteringCpuPct}% CPU per request (vs metering off, ${CONNECTIONS} connections)`, value: meteringPct, shown: `${signed(meteringPct, 1)}%`, pass: meteringPct <= TARGETS.meteringCpuPct });
+  }
   const allPass = targets.every((t) => t.pass && Number.isFinite(t.value));
 
   const perRoundRows = configs.map((c) => {
@@ -543,7 +551,8 @@ function buildReport(input: ReportInput): { markdown: string; allPass: boolean }
   const seconds = Math.round((input.finishedAt.getTime() - input.startedAt.getTime()) / 1000);
   const cpu = (id: ConfigId) => med(id, (r) => r.cpuUsPerRequest);
   const cpuLine =
-    `CPU per request at ${CONNECTIONS} connections (the configuration's own processes): Switchyard on Node ${fmt(cpu('node'), 0)} µs, ` +
+    `CPU per request at ${CONNECTIONS} connections (the configuration's own processes): Switchyard on Node ${fmt(cpu('node'), 0)} µs ` +
+    `(${fmt(cpu('unmetered'), 0)} µs with metering off), ` +
     `bare proxy ${fmt(cpu('bare'), 0)} µs (${fmt(cpu('node') / cpu('bare'), 1)}×)` +
     (results.has('wrangler') ? `, wrangler dev (wrangler + workerd) ${fmt(cpu('wrangler'), 0)} µs` : '') +
     `; the simulator alone ${fmt(cpu('direct'), 0)} µs.`;

@@ -1,6 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { ExecutionContext } from 'hono';
 import { createApp } from '../src/app.ts';
 import type { BreakerOptions } from '../src/health/circuit-breaker.ts';
 import { seedKeys, type KeyRecord } from '../src/auth/api-keys.ts';
@@ -36,7 +37,15 @@ export interface NodeGatewayOptions {
   probeIntervalMs?: number;
   /** Circuit breaker settings (defaults in src/health/circuit-breaker.ts). */
   breaker?: Partial<BreakerOptions>;
+  /** Usage metering and metrics: how long deltas gather before a write (default 1000 ms), or false for off. */
+  metrics?: { flushMs?: number } | false;
 }
+
+const NODE_EXECUTION_CONTEXT: ExecutionContext = {
+  waitUntil: () => {},
+  passThroughOnException: () => {},
+  props: {},
+};
 
 const sha256Hex = (key: string) => createHash('sha256').update(key).digest('hex');
 
@@ -87,6 +96,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     ...(options.log ? { log: options.log } : {}),
     ...(interval > 0 ? { probeIntervalMs: interval } : {}),
     ...(options.breaker ? { breaker: options.breaker } : {}),
+    metrics: options.metrics ?? (env['SWITCHYARD_METERING'] === 'false' ? false : { flushMs: Number(env['SWITCHYARD_METRICS_FLUSH_MS'] ?? 1_000) }),
   });
   // The same prober the Worker's cron runs, on an interval: one round at a time.
   let probing: Promise<unknown> = Promise.resolve();
@@ -98,7 +108,9 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   if (interval > 0) probe();
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
+    // An execution context like the Worker's, so deferred work (`waitUntil`) takes the same path
+    // on Node; a detached promise is all Node needs to finish it.
+    const s = serve({ fetch: (request) => app.fetch(request, undefined, NODE_EXECUTION_CONTEXT), port: options.port ?? 0, hostname: host }, () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
   return {

@@ -25,6 +25,10 @@ export interface Env {
   /** `deferred` (default) or `strict`: how rate-limit checks reach Redis (src/limits/upstash-counters.ts). */
   SWITCHYARD_RATE_LIMIT_SYNC?: string;
   SWITCHYARD_LOG_REQUESTS?: string;
+  /** How long each isolate gathers metric deltas before one pipelined write to the store, in ms (default 2000). */
+  SWITCHYARD_METRICS_FLUSH_MS?: string;
+  /** `false` turns usage metering and metrics off. */
+  SWITCHYARD_METERING?: string;
   [secret: string]: unknown;
 }
 
@@ -58,6 +62,7 @@ async function buildRuntime(fleet: CompiledFleet, env: Env): Promise<Runtime> {
     store,
     cache: { colo, ...(l3 ? { store: l3 } : {}) },
     ...(env.SWITCHYARD_LOG_REQUESTS === 'false' ? {} : { log: (line) => console.log(JSON.stringify(line)) }),
+    metrics: env.SWITCHYARD_METERING === 'false' ? false : env.SWITCHYARD_METRICS_FLUSH_MS === undefined ? {} : { flushMs: Number(env.SWITCHYARD_METRICS_FLUSH_MS) },
   });
   return { app, store };
 }

@@ -94,7 +94,7 @@ svg { width: 100%; height: auto; display: block; }
 .line { fill: none; stroke-width: 1.6; } .line.a { stroke: var(--a); } .line.b { stroke: var(--b); } .line.c { stroke: var(--c); }
 .axis { stroke: var(--line); stroke-width: .6; } .tick { fill: var(--muted); font-size: 8px; }
 .wide, .grid3 { margin-top: .8rem; }
-.grid3 { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: .6rem; }
+.grid3 { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: .6rem; }
 .wide, .grid3 > div { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .6rem; overflow-x: auto; min-width: 0; }
 .dotpt.a { fill: var(--a); } .dotpt.b { fill: var(--b); } .dotpt.c { fill: var(--c); }
 #map { max-width: 540px; margin-bottom: .5rem; } .land { fill: none; stroke: var(--line); stroke-width: .5; }

@@ -3,7 +3,7 @@ import type { AppEnv } from '../app-env.ts';
 import { defer } from '../handlers/defer.ts';
 import type { Gateway } from '../gateway.ts';
 import { meterRequest } from '../meter/meter-request.ts';
-import { observeRequest, operationOf } from './metrics/observe-request.ts';
+import { operationOf } from './metrics/observe-request.ts';
 import { logLine, newRecord } from './request-record.ts';
 import { traceContext } from './trace-context.ts';
 
@@ -37,7 +37,7 @@ export const recordRequests = (gw: Pick<Gateway, 'log' | 'metrics' | 'now' | 're
       if (operation) meterRequest(record, gw, endedAt);
       log?.(logLine(record, status, endedAt, error));
       if (!metrics || !operation) return;
-      const write = metrics.record(endedAt, (metric, usage) => observeRequest(record, operation, status, error, endedAt, metric, usage));
+      const write = metrics.observe(record, operation, status, error, endedAt);
       // Keeps the instance alive until the write that carries these deltas (waitUntil).
       if (write) await write;
     });

@@ -20,11 +20,21 @@ const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0'.repeat(16);
 const MAX_TRACESTATE = 512;
 
+// Random ids from a pool refilled 4 KiB at a time: one getRandomValues call per 170 requests
+// instead of two per request (each call crosses into the runtime's CSPRNG).
+const POOL_BYTES = 4096;
+const pool = new Uint8Array(POOL_BYTES);
+let poolAt = POOL_BYTES;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 function randomHex(bytes: number): string {
-  const buf = new Uint8Array(bytes);
-  crypto.getRandomValues(buf);
+  if (poolAt + bytes > POOL_BYTES) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
   let out = '';
-  for (const b of buf) out += b.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes; i++) out += HEX[pool[poolAt + i] as number];
+  poolAt += bytes;
   return out;
 }
 

@@ -1,4 +1,6 @@
 import type { HashIncrements, Store } from '../../store/store.ts';
+import type { RequestRecord } from '../request-record.ts';
+import { attemptField, RequestTally, shapeOf, tallyKey } from './request-tally.ts';
 import type { Add } from './series.ts';
 
 export const METRICS_KEY = 'switchyard:metrics';
@@ -41,6 +43,8 @@ export class Metrics {
   #minutes = new Map<number, Map<string, number>>();
   /** Usage row deltas by hour bucket. */
   #usage = new Map<number, Map<string, number>>();
+  /** Finished requests by minute and shape, not yet turned into fields (that happens once per shape, at write time). */
+  #tallies = new Map<number, Map<string, RequestTally>>();
   #fields = 0;
   #pending: Promise<void> | undefined;
   #failures = 0;
@@ -64,9 +68,53 @@ export class Metrics {
       (field, n) => this.#add(minute, field, n),
       (field, n) => this.#add(usage, field, n),
     );
+    return this.#schedule();
+  }
+
+  /**
+   * Adds one finished API request: a short key and a few additions (src/observe/metrics/
+   * request-tally.ts). Returns the write to keep alive, as `record` does.
+   */
+  observe(record: RequestRecord, operation: string, status: number, error: unknown, endedAt: number): Promise<void> | undefined {
+    const minute = bucketStart(endedAt, MINUTE);
+    let tallies = this.#tallies.get(minute);
+    if (!tallies) this.#tallies.set(minute, (tallies = new Map()));
+    const key = tallyKey(record, operation, status, error);
+    let tally = tallies.get(key);
+    if (!tally) {
+      tallies.set(key, (tally = new RequestTally(shapeOf(record, operation, status, error))));
+      // About the fields one shape writes: what the bound on held fields counts.
+      this.#fields += 24;
+    }
+    tally.add(record, endedAt);
+    if (record.attempts.length > 0) {
+      const fields = bucketOf(this.#minutes, minute);
+      for (const a of record.attempts) this.#add(fields, attemptField(a.endpoint, a.outcome), 1);
+    }
+    return this.#schedule();
+  }
+
+  #schedule(): Promise<void> | undefined {
     if (this.#pending) return this.#fields >= this.#maxFields ? this.flush() : undefined;
     this.#pending = this.#flushMs <= 0 || this.#fields >= this.#maxFields ? this.flush() : delay(this.#flushMs).then(() => this.flush());
     return this.#pending;
+  }
+
+  /** Turns the tallies into metric fields and usage rows (at write and read time only). */
+  #drainTallies(): void {
+    const tallies = this.#tallies;
+    if (tallies.size === 0) return;
+    this.#tallies = new Map();
+    for (const [minute, byShape] of tallies) {
+      const fields = bucketOf(this.#minutes, minute);
+      const usage = bucketOf(this.#usage, bucketStart(minute, HOUR));
+      for (const tally of byShape.values()) {
+        tally.emit(
+          (field, n) => this.#add(fields, field, n),
+          (field, n) => this.#add(usage, field, n),
+        );
+      }
+    }
   }
 
   #add(bucket: Map<string, number>, field: string, n: number): void {
@@ -77,6 +125,7 @@ export class Metrics {
 
   /** Writes everything gathered so far in one round trip. A failed write keeps its deltas for the next one. */
   async flush(): Promise<void> {
+    this.#drainTallies();
     const minutes = this.#minutes;
     const usage = this.#usage;
     this.#minutes = new Map();
@@ -114,6 +163,7 @@ export class Metrics {
 
   /** Running totals over every instance (what /metrics serves). */
   async totals(): Promise<Map<string, number>> {
+    this.#drainTallies();
     const stored = await this.#store.hgetall(METRICS_KEY);
     const out = parsed(stored);
     for (const fields of this.#minutes.values()) mergeInto(out, fields);
@@ -122,11 +172,13 @@ export class Metrics {
 
   /** Minute buckets from `from` to `to` (bucket starts), each the sum over every instance. */
   async minutes(from: number, to: number): Promise<Map<number, Map<string, number>>> {
+    this.#drainTallies();
     return this.#read('1m', from, to, this.#minutes);
   }
 
   /** Usage rows in hourly or daily buckets from `from` to `to`. */
   async usage(width: '1h' | '1d', from: number, to: number): Promise<Map<number, Map<string, number>>> {
+    this.#drainTallies();
     if (width === '1h') return this.#read('1h', from, to, this.#usage);
     const local = new Map<number, Map<string, number>>();
     for (const [hour, fields] of this.#usage) mergeInto(bucketOf(local, bucketStart(hour, DAY)), fields);
