@@ -17,7 +17,8 @@ import type { CacheKey } from '../cache/entry.ts';
 import { servedInScope } from '../cache/scope.ts';
 import { cacheHitResponse } from './cache-hit.ts';
 import { defer } from './defer.ts';
-import { exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
+import { admitTokens, exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
+import { estimateTokens } from '../limits/estimate.ts';
 import { readHints, resolveModel } from './resolve-model.ts';
 
 const ENDPOINT = { chat: OPENAI_ENDPOINTS.chat, completions: OPENAI_ENDPOINTS.completions } as const;
@@ -68,6 +69,8 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     }
     const cacheStatus = cacheKey ? 'miss' : 'bypass';
     record.cache = cacheStatus;
+    const asked = (request as { max_completion_tokens?: unknown }).max_completion_tokens;
+    await admitTokens(c, gw, estimateTokens({ bodyBytes: text.length, maxTokens: request.max_tokens ?? (typeof asked === 'number' ? asked : undefined) }));
 
     const sessionKey = c.req.header('x-session-id') ?? (typeof request.user === 'string' && request.user !== '' ? request.user : undefined);
     // Prefix block hashes for prefix-affinity routing (computed only when the policy weights it).

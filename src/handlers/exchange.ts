@@ -52,6 +52,18 @@ export function routeOrRefuse(
   throw errors.noRoute(`No endpoint is available for model \`${model.id}\`: ${plan.reason}.`, wait);
 }
 
+/**
+ * Tokens per minute and the budgets, once the cache did not answer: the call's estimated tokens
+ * now (a 429 when over), its metered usage and cost later (record-requests settles it). The
+ * `x-ratelimit-*-tokens` headers go on the answer.
+ */
+export async function admitTokens(c: Context<AppEnv>, gw: Gateway, estimate: number): Promise<void> {
+  if (!gw.limiter) return;
+  const admission = await gw.limiter.admit({ key: c.get('key'), tokens: estimate, scope: 'tokens', waitUntil: (work) => defer(c, () => work) });
+  for (const name in admission.headers) c.header(name, admission.headers[name]);
+  c.get('record').settle = admission.settle;
+}
+
 export interface ExchangeScope {
   cancel: CancelScope;
   /** Stops the deadline and the client watch; call once the exchange is over. */

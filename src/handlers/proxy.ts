@@ -13,7 +13,8 @@ import type { Forwarded } from '../forward/forward.ts';
 import type { Gateway } from '../gateway.ts';
 import { assertModelAllowed } from '../auth/model-access.ts';
 import { invalid } from './completions.ts';
-import { exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
+import { admitTokens, exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
+import { estimateTokens } from '../limits/estimate.ts';
 import { readHints, resolveModel, type Resolution } from './resolve-model.ts';
 
 /** What the gateway reads of these bodies: the model to route by, whether to stream. The rest is the upstream's. */
@@ -42,12 +43,16 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
     let contentType: string | undefined;
     let uploadTooLarge = false;
     let requestedModel: string;
+    // Tokens per minute counts what a JSON call will cost (an upload's audio has no token estimate).
+    let estimate = 0;
     if (endpoint.body === 'json') {
       const { text, json } = await readJsonBody(c.req.raw, routing.limits.maxBodyBytes);
       const parsed = ProxyRequestSchema.safeParse(json);
       if (!parsed.success) throw invalid(parsed.error);
       stream = parsed.data.stream === true;
       requestedModel = parsed.data.model;
+      const maxOutput = (json as { max_output_tokens?: unknown }).max_output_tokens;
+      estimate = endpoint.tiers ? estimateTokens({ bodyBytes: text.length, maxTokens: typeof maxOutput === 'number' ? maxOutput : undefined }) : Math.ceil(text.length / 4);
       resolution = endpoint.tiers
         ? resolveModel(gw, parsed.data.model, classifyView(json), readHints((h) => c.req.header(h)), endpoint)
         : concreteModel(gw, parsed.data.model, endpoint);
@@ -82,6 +87,7 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
     record.stream = stream;
     if (tier) record.tier = tier;
 
+    await admitTokens(c, gw, estimate);
     const sessionKey = c.req.header('x-session-id');
     const plan = routeOrRefuse(c, gw, model, endpoint.capability, { sessionKey, now: started });
     const scope = exchangeScope(c, routing.timeouts.totalMs);

@@ -64,19 +64,21 @@ export class GatewayLimiter implements Limiter {
 
   async admit(request: AdmitRequest): Promise<Admission> {
     const { key, tokens, waitUntil } = request;
+    const perRequest = request.scope !== 'tokens';
+    const perToken = request.scope !== 'request';
     const subjects = this.#subjectsOf(key, await this.#tenants.lookup(key.tenant));
     if (subjects.length === 0) return UNLIMITED;
     const now = this.#now();
-    await this.#checkBudgets(subjects, now);
+    if (perToken) await this.#checkBudgets(subjects, now);
 
     const token = subjects.some((s) => s.limits?.concurrency !== undefined) ? crypto.randomUUID() : '';
     const pending: Promise<Check>[] = [];
     for (const subject of subjects) {
-      const { rpm, tpm, concurrency } = subject.limits ?? {};
+      const { rpm, tpm, concurrency } = perRequest ? (subject.limits ?? {}) : { rpm: undefined, tpm: subject.limits?.tpm, concurrency: undefined };
       if (rpm !== undefined) {
         pending.push(this.#counters.take(`rpm:${subject.id}`, rpm, 1, waitUntil).then((take) => ({ kind: 'requests', subject, take })));
       }
-      if (tpm !== undefined && tokens > 0) {
+      if (perToken && tpm !== undefined && tokens > 0) {
         pending.push(this.#counters.take(`tpm:${subject.id}`, tpm, tokens, waitUntil).then((take) => ({ kind: 'tokens', subject, take })));
       }
       if (concurrency !== undefined) {

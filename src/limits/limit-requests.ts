@@ -8,12 +8,12 @@ import type { Limiter } from './limiter.ts';
  * Requests per minute and requests in flight, per key and per tenant, for every authenticated
  * API request (a cache hit included), before any handler runs. Tokens per minute and budgets
  * need the request's size and the call's usage, so the handler admits those itself, after the
- * cache. Sets the `x-ratelimit-*` headers on the answer; a slot is held until the response
+ * cache (src/handlers/exchange.ts `admitTokens`), and the metered usage settles them. Sets the `x-ratelimit-*` headers on the answer; a slot is held until the response
  * body has been sent (or the client went away).
  */
 export const limitRequests = (limiter: Limiter) =>
   createMiddleware<AppEnv>(async function limitRequests(c, next) {
-    const admission = await limiter.admit({ key: c.get('key'), tokens: 0, waitUntil: (work) => defer(c, () => work) });
+    const admission = await limiter.admit({ key: c.get('key'), tokens: 0, scope: 'request', waitUntil: (work) => defer(c, () => work) });
     try {
       await next();
     } finally {

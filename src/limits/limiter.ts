@@ -11,6 +11,12 @@ export interface AdmitRequest {
   tokens: number;
   /** Keeps deferred store writes alive after the response (`waitUntil` on Workers). */
   waitUntil(work: Promise<unknown>): void;
+  /**
+   * Which limits this admission checks: `request` — requests per minute and in flight (every API
+   * request, before any handler); `tokens` — tokens per minute and the budgets (after the cache,
+   * for a call that will reach an upstream). Absent: all of them.
+   */
+  scope?: 'request' | 'tokens';
 }
 
 export interface Usage {

@@ -28,17 +28,18 @@ export const recordRequests = (gw: Pick<Gateway, 'log' | 'metrics' | 'now' | 're
     }
     // API requests are metered (usage, cost, metrics); the gateway's own routes are only logged.
     const operation = operationOf(record.path);
-    if (!log && !(metrics && operation)) return;
+    if (!log && !(metrics && operation) && !record.settle) return;
     const status = c.res.status;
     const error = c.error;
     defer(c, async () => {
       if (record.ended) await record.ended;
       const endedAt = now();
       if (operation) meterRequest(record, gw, endedAt);
+      // The limiter's estimate gives way to what was metered: real tokens, and the cost budgets count.
+      const settled = record.settle?.({ tokens: (record.usage?.input ?? 0) + (record.usage?.output ?? 0), costUsd: record.cost?.usd ?? 0 });
       log?.(logLine(record, status, endedAt, error));
-      if (!metrics || !operation) return;
-      const write = metrics.observe(record, operation, status, error, endedAt);
-      // Keeps the instance alive until the write that carries these deltas (waitUntil).
-      if (write) await write;
+      const write = metrics && operation ? metrics.observe(record, operation, status, error, endedAt) : undefined;
+      // Keeps the instance alive until the writes are done (waitUntil).
+      await Promise.all([settled, write]);
     });
   });

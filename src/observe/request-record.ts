@@ -3,6 +3,7 @@ import type { RequestLog } from './request-log.ts';
 import type { TraceContext } from './trace-context.ts';
 import type { Cost } from '../meter/cost.ts';
 import type { TokenUsage } from '../meter/usage.ts';
+import type { Usage } from '../limits/limiter.ts';
 import { GatewayError } from '../api/errors.ts';
 import { UpstreamHttpError } from '../backends/upstream-error.ts';
 
@@ -43,6 +44,8 @@ export interface RequestRecord {
   answer?: Uint8Array | string | undefined;
   /** Set once metered (src/meter/meter-request.ts). */
   cost?: Cost;
+  /** Reconciles the tokens-per-minute estimate and charges the budgets with the metered usage (src/limits/). */
+  settle?: ((usage: Usage) => Promise<void>) | undefined;
 }
 
 export function newRecord(requestId: string, method: string, path: string, startedAt: number, trace: TraceContext): RequestRecord {
