@@ -6,9 +6,13 @@ import { createWorker, type Env } from '../../workers/gateway.ts';
 
 type Worker = ReturnType<typeof createWorker>;
 
-/** The Worker's env in tests: its bindings, each region's upstream secret, the test keys (hashes), no request log. */
+/**
+ * The Worker's env in tests: its bindings, each region's upstream secret, the test keys (hashes),
+ * no request log, metrics written at once (a request's deferred work would otherwise include
+ * waiting out the 2 s batching window, and every test would pay it).
+ */
 export function testEnv(extra: Partial<Env> = {}): Env {
-  return { ...(bindings as Env), ...inject('secrets'), SWITCHYARD_KEYS: JSON.stringify(inject('keys').records), SWITCHYARD_LOG_REQUESTS: 'false', ...extra };
+  return { ...(bindings as Env), ...inject('secrets'), SWITCHYARD_KEYS: JSON.stringify(inject('keys').records), SWITCHYARD_LOG_REQUESTS: 'false', SWITCHYARD_METRICS_FLUSH_MS: '0', ...extra };
 }
 
 /**
@@ -20,4 +24,16 @@ export async function dispatch(worker: Worker, request: Request, env: Env): Prom
   const ctx = createExecutionContext();
   const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx);
   return { response, settled: () => waitOnExecutionContext(ctx) };
+}
+
+/**
+ * One request, read to its end, then its deferred work awaited: the tests that look at an answer
+ * as a whole. The body is read first because deferred work (metering, logging) waits for a
+ * stream to end, and a stream only ends once it is read.
+ */
+export async function dispatchRead(worker: Worker, request: Request, env: Env): Promise<Response> {
+  const { response, settled } = await dispatch(worker, request, env);
+  const body = response.body ? await response.arrayBuffer() : null;
+  await settled();
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }

@@ -3,7 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
 import { createWorker, type Env } from '../../workers/gateway.ts';
-import { dispatch, testEnv } from './dispatch.ts';
+import { dispatchRead, testEnv } from './dispatch.ts';
 
 const fleet = inject('fleet');
 const keys = inject('keys');
@@ -30,9 +30,7 @@ async function call(
     ...(body === undefined ? {} : { body }),
     ...(init.cf ? { cf: init.cf } : {}),
   });
-  const { response, settled } = await dispatch(worker, request, env);
-  await settled();
-  return response;
+  return dispatchRead(worker, request, env);
 }
 
 const chat = (model: string, extra: Record<string, unknown> = {}) => ({

@@ -3,7 +3,7 @@
 // checked with the test key pair, event-stream framing, LMI output styles).
 import { describe, expect, inject, it } from 'vitest';
 import { createWorker, type Env } from '../../workers/gateway.ts';
-import { dispatch, testEnv } from './dispatch.ts';
+import { dispatchRead, testEnv } from './dispatch.ts';
 
 const fleet = inject('fleet');
 const keys = inject('keys');
@@ -23,9 +23,7 @@ async function call(path: string, body: unknown, env: Env = baseEnv): Promise<Re
     body: JSON.stringify(body),
     cf: NORTH_AMERICA,
   });
-  const { response, settled } = await dispatch(worker, request, env);
-  await settled();
-  return response;
+  return dispatchRead(worker, request, env);
 }
 
 // ignore_eos (a vLLM extra LMI passes on): the simulated model writes exactly max_tokens.
