@@ -109,12 +109,13 @@ export function meteredStream(upstream: BodyReader, meter: StreamMeter): BodyRea
         const result = await upstream.read();
         if (result.done) {
           if (partial.length === 0) return result;
-          // The stream ended mid-event: hand on what is left; the relay reports the cut.
+          // The stream ended mid-event; the relay reports the cut. Observing, those bytes were
+          // handed on already; stripping, they were held back and go on now.
           const rest = partial;
           partial = new Uint8Array(0);
           const usage = usageIn(rest);
           if (usage) meter.onUsage(usage);
-          return { done: false, value: handOn(rest) };
+          return meter.strip ? { done: false, value: handOn(rest) } : result;
         }
         const bytes = partial.length === 0 ? result.value : concat(partial, result.value);
         const end = lastEventEnd(bytes);

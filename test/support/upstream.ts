@@ -83,7 +83,7 @@ export function stallingReader(chunks: readonly ChunkInput[] = [], options: { re
   };
 }
 
-const concat = (parts: readonly Uint8Array[]): Uint8Array => {
+export const concat = (parts: readonly Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
