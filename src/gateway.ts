@@ -16,6 +16,7 @@ import { LiveState } from './route/live-state.ts';
 import type { Store } from './store/store.ts';
 import { pipelineFromWeights, type Pipeline } from './route/pipeline.ts';
 import { Metrics } from './observe/metrics/metrics.ts';
+import type { FairShareOptions } from './route/filters/fair-share.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import type { Candidate } from './route/types.ts';
 
@@ -125,7 +126,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   return {
     fleet,
     keys: deps.keys,
-    pipeline: pipelineFromWeights(fleet.routing.weights),
+    pipeline: pipelineFromWeights(fleet.routing.weights, undefined, fairShareOptions(fleet.routing.fairness)),
     regions,
     // SageMaker reads its AWS keys by the names each endpoint gives, through the same secret lookup.
     backends: { vllm: vllmBackend(deps.transport), sagemaker: sageMakerBackend({ transport: deps.transport, secret: deps.secret }) },
@@ -156,4 +157,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         : new Metrics({ store: deps.store ?? new MemoryStore({ now: deps.now ?? Date.now }), flushMs: deps.metrics?.flushMs ?? 2_000, now: deps.now ?? Date.now }),
     now: deps.now ?? Date.now,
   };
+}
+
+/** The fair-share filter's settings, when the routing policy caps an endpoint's concurrency. */
+function fairShareOptions(fairness: CompiledFleet['routing']['fairness']): FairShareOptions | undefined {
+  if (fairness?.endpointConcurrency === undefined) return undefined;
+  return { endpointConcurrency: fairness.endpointConcurrency, weights: fairness.weights, defaultWeight: fairness.defaultWeight };
 }

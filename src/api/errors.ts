@@ -129,6 +129,12 @@ export const errors = {
       code: 'upstream_saturated',
       headers: retryAfterHeaders(retryAfterMs),
     }),
+  /** Fairness: the endpoints are full and this tenant already has its share of them (the others still get in). */
+  overShare: (model: string, tenant: string, retryAfterMs: number) =>
+    new GatewayError(429, `Every endpoint serving \`${model}\` is at capacity and tenant ${tenant} already has its share of it; retry after the time in Retry-After.`, {
+      code: 'tenant_share_exceeded',
+      headers: retryAfterHeaders(retryAfterMs),
+    }),
   /** The key's scope excludes every region serving the model: permanent, so not retryable. */
   outOfScope: (model: string) =>
     new GatewayError(403, `Model \`${model}\` is not served in any region or residency zone your API key allows.`, { code: 'permission_denied', param: 'model' }),

@@ -165,6 +165,16 @@ export const TimeoutsSchema = z.strictObject({
   streamIdleMs: z.number().int().positive().default(60_000),
 });
 
+const tenantKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a tenant name: 1-64 of A-Z a-z 0-9 . _ -');
+
+const FairnessSchema = z.strictObject({
+  endpointConcurrency: z.number().int().positive().optional(),
+  weights: z.record(tenantKey, z.number().positive()).default({}),
+  defaultWeight: z.number().positive().default(1),
+  /** Tenant → the InferenceObjective name its requests carry (x-gateway-inference-objective); `default` for everyone else. */
+  objectives: z.record(z.union([tenantKey, z.literal('default')]), z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a Kubernetes object name')).default({}),
+});
+
 export const RoutingPolicySpecSchema = z.strictObject({
   weights: z.record(z.string(), z.number().nonnegative()).default({ geo: 1 }),
   loadBalancing: z.enum(LOAD_BALANCERS).default('round-robin'),
@@ -193,6 +203,16 @@ export const RoutingPolicySpecSchema = z.strictObject({
   tierRules: TierRulesSchema.optional(),
   /** Production fleets are checked for the reference's anti-patterns (single points of failure, fixed scaling, no cache). */
   environment: z.enum(ENVIRONMENTS).default('production'),
+  /**
+   * Fairness under saturation. Once an endpoint has `endpointConcurrency` requests in flight from
+   * this gateway, each tenant with requests there keeps a share of it in proportion to its
+   * weight (default `defaultWeight`), so the loudest tenant cannot take it all: a tenant over its
+   * share gets 429 while the others still get through. Every request also carries its tenant
+   * upstream as the llm-d / Gateway API Inference Extension fairness id, and `objectives` names
+   * the InferenceObjective (its priority) for a tenant's requests, so the cluster's scheduler
+   * continues what the edge started.
+   */
+  fairness: FairnessSchema.optional(),
 });
 
 // ---------------------------------------------------------------- Reference resources

@@ -23,8 +23,10 @@ export interface ForwardInput {
   /** The client's JSON bytes, or a streamed body that can be sent once (a multipart upload). */
   body: string | OneShotBody;
   contentType?: string;
-  /** Sent with every attempt (trace context). */
+  /** Sent with every attempt (trace context, the tenant for the cluster's scheduler). */
   headers?: Readonly<Record<string, string>>;
+  /** Whose request it is: in-flight counts per tenant feed fairness (src/route/filters/fair-share.ts). */
+  tenant?: string;
   /** Every attempt is appended here as it ends (the request's record), failures included. */
   attempts: Attempt[];
   requestId: string;
@@ -118,7 +120,7 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
     // A streamed body goes out once: after an attempt has read any of it, there is nothing to fail over with.
     if (typeof input.body !== 'string' && input.body.pulled) break;
     sent++;
-    const done = deps.live.begin(id);
+    const done = deps.live.begin(id, input.tenant);
     try {
       const response = await deps.backends[candidate.endpoint.backend].send({
         endpoint: candidate.endpoint,

@@ -7,6 +7,7 @@ import type { CompiledModel } from '../fleet/compiled.ts';
 import type { Gateway } from '../gateway.ts';
 import { KEY_SCOPE } from '../route/filters/key-scope.ts';
 import { NOT_SATURATED } from '../route/filters/not-saturated.ts';
+import { FAIR_SHARE } from '../route/filters/fair-share.ts';
 import { planRoute } from '../route/pipeline.ts';
 import type { PrefixInfo } from '../route/prefix/prefix-info.ts';
 import type { Scored } from '../route/types.ts';
@@ -15,7 +16,7 @@ import type { OneShotBody } from '../api/one-shot-body.ts';
 import { relaySse, type RelayOptions, type StreamOutcome } from '../api/sse-relay.ts';
 import type { BodyReader } from '../backends/transport.ts';
 import { forward, type Forwarded } from '../forward/forward.ts';
-import { traceHeaders } from '../observe/trace-context.ts';
+import { traceHeaders, type TraceContext } from '../observe/trace-context.ts';
 import { meteredStream } from '../meter/stream-usage.ts';
 import { callerGeo } from './caller-geo.ts';
 import { defer } from './defer.ts';
@@ -44,11 +45,13 @@ export function routeOrRefuse(
   extra: { sessionKey?: string | undefined; prefix?: PrefixInfo | undefined; now: number },
 ): RoutePick {
   const state = gw.live.view(extra.now, gw.health?.current((work) => defer(c, () => work)));
-  const plan = planRoute(gw.pipeline, { model, key: c.get('key'), caller: callerGeo(c.req.raw), capability, sessionKey: extra.sessionKey, prefix: extra.prefix }, gw.candidates.get(model.id) ?? [], state);
+  const key = c.get('key');
+  const plan = planRoute(gw.pipeline, { model, key, tenant: key.tenant, caller: callerGeo(c.req.raw), capability, sessionKey: extra.sessionKey, prefix: extra.prefix }, gw.candidates.get(model.id) ?? [], state);
   if (plan.ok) return plan;
   if (plan.droppedBy.type === KEY_SCOPE) throw errors.outOfScope(model.id);
   const wait = plan.retryAfterMs ?? state.probeIntervalMs;
   if (plan.droppedBy.type === NOT_SATURATED) throw errors.saturated(model.id, wait);
+  if (plan.droppedBy.type === FAIR_SHARE) throw errors.overShare(model.id, key.tenant, wait);
   throw errors.noRoute(`No endpoint is available for model \`${model.id}\`: ${plan.reason}.`, wait);
 }
 
@@ -94,6 +97,23 @@ export const safeContentType = (upstream: string | null, fallback = 'application
 
 const MAX_ATTEMPTS = 3;
 
+/** llm-d / Gateway API Inference Extension: the flow-control fairness id, and the InferenceObjective (priority) to apply. */
+export const FAIRNESS_ID_HEADER = 'x-gateway-inference-fairness-id';
+export const OBJECTIVE_HEADER = 'x-gateway-inference-objective';
+
+/**
+ * What every attempt carries upstream: the trace context, and the tenant as the cluster
+ * scheduler's fairness id (with its InferenceObjective when the routing policy names one), so
+ * llm-d's flow control keeps the tenants apart as the edge did.
+ */
+function upstreamHeaders(trace: TraceContext, tenant: string, fairness: Gateway['fleet']['routing']['fairness']): Record<string, string> {
+  const headers = traceHeaders(trace);
+  headers[FAIRNESS_ID_HEADER] = tenant;
+  const objective = fairness?.objectives[tenant] ?? fairness?.objectives['default'];
+  if (objective !== undefined) headers[OBJECTIVE_HEADER] = objective;
+  return headers;
+}
+
 export interface Exchange {
   route: UpstreamPath;
   body: string | OneShotBody;
@@ -118,7 +138,8 @@ export async function forwardPlanned(c: Context<AppEnv>, gw: Gateway, pick: Rout
         route: x.route,
         body: x.body,
         ...(x.contentType ? { contentType: x.contentType } : {}),
-        headers: traceHeaders(record.trace),
+        headers: upstreamHeaders(record.trace, c.get('key').tenant, gw.fleet.routing.fairness),
+        tenant: c.get('key').tenant,
         attempts: record.attempts,
         requestId: record.requestId,
         timeouts: gw.fleet.routing.timeouts,

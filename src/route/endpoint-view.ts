@@ -29,6 +29,8 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export interface EndpointView {
   /** Requests this isolate has in flight to the endpoint. */
   readonly inflight: number;
+  /** The same, by tenant (only tenants with requests in flight). */
+  readonly tenants: ReadonlyMap<string, number>;
   /** Peak-EWMA of response time (ms to headers); undefined before the first sample. */
   readonly latencyMs: number | undefined;
   readonly health: HealthSample | undefined;
@@ -42,6 +44,7 @@ export interface EndpointView {
 
 export const UNKNOWN_ENDPOINT: EndpointView = {
   inflight: 0,
+  tenants: new Map(),
   latencyMs: undefined,
   health: undefined,
   breaker: 'closed',

@@ -14,8 +14,11 @@ export const DEFAULT_PROBE_INTERVAL_MS = 60_000;
  * forwarder writes it; routing reads it through a per-request view that also carries the
  * prober's last health snapshot. Bounded: one entry per endpoint of the fleet.
  */
+const NO_TENANTS: ReadonlyMap<string, number> = new Map();
+
 export class LiveState {
   readonly #inflight = new Map<string, number>();
+  readonly #byTenant = new Map<string, Map<string, number>>();
   readonly #latency = new Map<string, PeakEwma>();
   readonly #breakers: CircuitBreakers;
   readonly #saturation: SaturationMarks;
@@ -31,15 +34,27 @@ export class LiveState {
     this.#saturation = new SaturationMarks(ids);
   }
 
-  /** A request to the endpoint started; call the returned function exactly once when it ends. */
-  begin(endpointId: string): () => void {
+  /** A request to the endpoint started (for `tenant`); call the returned function exactly once when it ends. */
+  begin(endpointId: string, tenant?: string): () => void {
     if (!this.#known.has(endpointId)) return () => {};
     this.#inflight.set(endpointId, (this.#inflight.get(endpointId) ?? 0) + 1);
+    let tenants: Map<string, number> | undefined;
+    if (tenant !== undefined) {
+      tenants = this.#byTenant.get(endpointId);
+      if (!tenants) this.#byTenant.set(endpointId, (tenants = new Map()));
+      tenants.set(tenant, (tenants.get(tenant) ?? 0) + 1);
+    }
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
       this.#inflight.set(endpointId, Math.max(0, (this.#inflight.get(endpointId) ?? 1) - 1));
+      if (tenants && tenant !== undefined) {
+        const left = (tenants.get(tenant) ?? 1) - 1;
+        // Only tenants with requests in flight stay: the map never outgrows the traffic.
+        if (left > 0) tenants.set(tenant, left);
+        else tenants.delete(tenant);
+      }
     };
   }
 
@@ -83,6 +98,7 @@ export class LiveState {
         if (!this.#known.has(id)) return UNKNOWN_ENDPOINT;
         return {
           inflight: this.#inflight.get(id) ?? 0,
+          tenants: this.#byTenant.get(id) ?? NO_TENANTS,
           latencyMs: this.#latency.get(id)?.value,
           health: snapshot?.endpoints[id],
           breaker: this.#breakers.state(id, now),

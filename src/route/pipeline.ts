@@ -3,6 +3,7 @@ import { servesModel } from './filters/serves-model.ts';
 import { healthy } from './filters/healthy.ts';
 import { notSaturated } from './filters/not-saturated.ts';
 import { placement } from './filters/placement.ts';
+import { fairShare, type FairShareOptions } from './filters/fair-share.ts';
 import { geoScorer } from './scorers/geo.ts';
 import { regionPoolPicker } from './region-pool-picker.ts';
 import { isScorerType, SCORERS } from './registry.ts';
@@ -27,14 +28,16 @@ export const profileFor = (pipeline: Pipeline, request: RouteRequest): readonly 
 const clamp01 = (x: number) => (Number.isNaN(x) ? 0 : x < 0 ? 0 : x > 1 ? 1 : x);
 
 /** Builds the pipeline from the routing policy's weights; a weight of 0 leaves a scorer out. */
-export function pipelineFromWeights(weights: Readonly<Record<string, number>>, picker: Picker = regionPoolPicker()): Pipeline {
+export function pipelineFromWeights(weights: Readonly<Record<string, number>>, picker: Picker = regionPoolPicker(), fairness?: FairShareOptions): Pipeline {
   const scorers: WeightedScorer[] = [];
   for (const [type, weight] of Object.entries(weights)) {
     if (!isScorerType(type)) throw new Error(`routing policy weights an unknown scorer "${type}"`);
     if (weight > 0) scorers.push({ scorer: SCORERS[type](), weight });
   }
   // Key scope comes before health: a key's residency holds even when its whole zone is down.
-  return { filters: [servesModel(), keyScope(), placement(), healthy(), notSaturated()], scorers, nearest: [{ scorer: geoScorer(), weight: 1 }], picker };
+  // Fairness last: a tenant's share is of the endpoints that could take the request at all.
+  const filters = [servesModel(), keyScope(), placement(), healthy(), notSaturated(), ...(fairness ? [fairShare(fairness)] : [])];
+  return { filters, scorers, nearest: [{ scorer: geoScorer(), weight: 1 }], picker };
 }
 
 const fmt = (x: number) => (Math.round(x * 100) / 100).toString();

@@ -30,6 +30,8 @@ export interface RouteRequest {
   readonly capability?: Capability | undefined;
   readonly key: KeyScope;
   readonly caller: CallerGeo | undefined;
+  /** The caller's tenant (fairness shares are per tenant). */
+  readonly tenant?: string | undefined;
   /** Session affinity key: `x-session-id`, else the OpenAI `user` field. */
   readonly sessionKey?: string | undefined;
   /** The prompt's chained block hashes and affinity anchor (src/route/prefix/), when prefix-affinity is weighted. */

@@ -176,6 +176,8 @@ describe('POST /v1/chat/completions', () => {
       accept: 'application/json, text/event-stream',
       'x-request-id': res.headers.get('x-request-id'),
       authorization: 'Bearer eu-west-secret',
+      // The tenant, for llm-d's flow control (the client's own headers are never forwarded).
+      'x-gateway-inference-fairness-id': 'acme-eu',
     });
   });
 

@@ -32,7 +32,7 @@ export function candidatesOf(fleet: CompiledFleet, model?: string): Candidate[] 
 }
 
 export function routeRequest(fleet: CompiledFleet, model: string, extra: Partial<Omit<RouteRequest, 'model'>> = {}): RouteRequest {
-  return { model: modelOf(fleet, model), key: extra.key ?? {}, caller: extra.caller };
+  return { ...extra, model: modelOf(fleet, model), key: extra.key ?? {}, caller: extra.caller };
 }
 
 /** A routing state with no live data: every endpoint unknown (healthy by default, idle). */
