@@ -5,8 +5,8 @@
 //             Upstash REST bridge with @upstash/ratelimit, `deferred` and `strict`; next to a key
 //             without limits. CPU per request (this process: the limiter and its HTTP client),
 //             admit latency, and the store round trips a request waits for / defers.
-//   gateway   `switchyard serve` with the rpm/concurrency middleware on: a key with an rpm limit
-//             against the same key without one; in memory, and over Redis (deferred / strict).
+//   gateway   `switchyard serve` with limits on the request path: a key with an rpm and a tpm
+//             limit against the same key without limits; in memory, and over Redis (deferred / strict).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { relative, resolve } from 'node:path';
@@ -204,7 +204,7 @@ async function run(s: Settings): Promise<number> {
     ];
     for (const r of limiterRows) console.log(`  ${r.label}: ${fmt(r.cpuUsPerRequest, 1)} µs CPU, admit p50 ${fmt(r.admitP50 * 1000, 1)} µs, ${fmt(r.blocking, 3)} blocking / ${fmt(r.deferred, 2)} deferred round trips`);
 
-    // 2. The gateway: `switchyard serve`, the middleware admitting every request (rpm).
+    // 2. The gateway: `switchyard serve`, the middleware admitting every request (rpm), tokens admitted after the cache (tpm).
     console.log('starting the simulator and three gateways…');
     const sim = start('simulator', NODE, ['cli/main.ts', 'sim', '--port', '0', '--profile', 'zero', '--model', MODEL, '--path-style', 'v1']);
     const simUrl = (await sim.waitForLine(/ready on (http:\/\/[\d.]+:\d+)/, 30_000))[1] ?? '';
@@ -213,10 +213,10 @@ async function run(s: Settings): Promise<number> {
 
     const memoryKeys = new ApiKeys(new MemoryStore(), { memoTtlMs: 0 });
     const memoryPlain = await memoryKeys.create({ tenant: 'bench', label: 'no limits' });
-    const memoryLimited = await memoryKeys.create({ tenant: 'bench', label: 'rpm', limits: { rpm: HIGH.rpm } });
+    const memoryLimited = await memoryKeys.create({ tenant: 'bench', label: 'rpm + tpm', limits: HIGH });
     const redisKeys = new ApiKeys(UpstashStore.connect(bridge), { memoTtlMs: 0 });
     const redisPlain = await redisKeys.create({ tenant: 'bench', label: 'no limits' });
-    const redisLimited = await redisKeys.create({ tenant: 'bench', label: 'rpm', limits: { rpm: HIGH.rpm } });
+    const redisLimited = await redisKeys.create({ tenant: 'bench', label: 'rpm + tpm', limits: HIGH });
     const upstash = { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token };
     const [memoryGateway, deferredGateway, strictGateway] = await Promise.all([
       startGateway('gateway (memory)', { SWITCHYARD_KEYS: JSON.stringify([memoryPlain.record, memoryLimited.record]) }),
@@ -236,10 +236,10 @@ async function run(s: Settings): Promise<number> {
     });
     const configs: (GatewayConfig & { limited: boolean })[] = [
       { id: 'mem-off', label: 'memory store, key without limits', child: memoryGateway.child, target: target(memoryGateway.url, memoryPlain.key), limited: false },
-      { id: 'mem-rpm', label: 'memory store, key with an rpm limit', child: memoryGateway.child, target: target(memoryGateway.url, memoryLimited.key), limited: true },
+      { id: 'mem-rpm', label: 'memory store, key with rpm + tpm limits', child: memoryGateway.child, target: target(memoryGateway.url, memoryLimited.key), limited: true },
       { id: 'redis-off', label: 'Redis, key without limits', child: deferredGateway.child, target: target(deferredGateway.url, redisPlain.key), limited: false },
-      { id: 'redis-deferred', label: 'Redis, rpm limit, `deferred`', child: deferredGateway.child, target: target(deferredGateway.url, redisLimited.key), limited: true },
-      { id: 'redis-strict', label: 'Redis, rpm limit, `strict`', child: strictGateway.child, target: target(strictGateway.url, redisLimited.key), limited: true },
+      { id: 'redis-deferred', label: 'Redis, rpm + tpm, `deferred`', child: deferredGateway.child, target: target(deferredGateway.url, redisLimited.key), limited: true },
+      { id: 'redis-strict', label: 'Redis, rpm + tpm, `strict`', child: strictGateway.child, target: target(strictGateway.url, redisLimited.key), limited: true },
     ];
     for (const c of configs) await probe(c, c.limited);
     for (const c of configs) assertClean(`${c.label} (warm-up)`, await load(c.target, CONNECTIONS, s.quick ? 1 : 2));
@@ -307,7 +307,7 @@ Measured ${startedAt.toISOString()} (run took ${Math.round((Date.now() - started
 |---|---:|---:|---:|---:|---:|---:|
 ${limiterTable}
 
-**The gateway** (\`switchyard serve\`; the rpm/concurrency middleware admits every request; tpm and budgets join the request path with the handler rework): ${CONNECTIONS} connections for ${s.duration} s (throughput and CPU per request of the gateway process), then 1 connection (p50); ${s.rounds} interleaved round(s), medians. Upstream \`switchyard sim --profile zero\`.
+**The gateway** (\`switchyard serve\`; the key has one rpm and one tpm limit: the middleware admits every request by rpm, the tokens are admitted after the cache by an estimate and settled with the metered usage after the response): ${CONNECTIONS} connections for ${s.duration} s (throughput and CPU per request of the gateway process), then 1 connection (p50); ${s.rounds} interleaved round(s), medians. Upstream \`switchyard sim --profile zero\`.
 
 | Gateway | req/s @${CONNECTIONS} | CPU µs/req | CPU added | p50 @1 (ms) | p50 added (ms) |
 |---|---:|---:|---:|---:|---:|
@@ -329,7 +329,7 @@ ${commands.join('\n')}
 }
 
 export const benchmark: Benchmark = {
-  summary: 'per-key limits on the hot path: the limiter module (memory, Redis deferred/strict) and switchyard serve with an rpm limit, CPU per request and added latency',
+  summary: 'per-key limits on the hot path: the limiter module (memory, Redis deferred/strict) and switchyard serve with rpm + tpm limits, CPU per request and added latency',
   usage: USAGE,
   run: async (argv) => {
     const f = parseFlags(argv, { iterations: { type: 'string' } });
