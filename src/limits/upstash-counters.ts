@@ -1,15 +1,18 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Redis } from '@upstash/redis/cloudflare';
+import { delay } from '../store/delay.ts';
 import { LATE, within } from '../store/within.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { WINDOW_MS, type LimitCounters, type SlotTake, type Spent, type WindowTake } from './counters.ts';
 
 /**
  * How a window check reaches Redis:
- * - `deferred` (@upstash/ratelimit's cachedFixedWindow): the first check of a subject in each
- *   window waits for Redis; the rest answer from isolate memory and sync their increment after
- *   the response (waitUntil). Each sync's answer (the global count) is folded back into the local
- *   view, so instances see each other within one sync.
+ * - `deferred` (@upstash/ratelimit's cachedFixedWindow for the first check): the first check of a
+ *   subject in each window waits for Redis; the rest answer from isolate memory, and their
+ *   increments (and settle's corrections) are summed per window and sent together, one pipelined
+ *   request per `syncMs` for the whole isolate, after the responses (waitUntil). Each sync's
+ *   answer (the global count) is folded back into the local view, so instances see each other
+ *   within one sync.
  * - `strict` (fixedWindow): every check waits for Redis, so the count is exact across instances;
  *   a subject refused once is refused from memory until its window ends (the ephemeral cache).
  * Both keep the same keys (`prefix:id:window`), so instances may even mix them.
@@ -25,6 +28,8 @@ export interface UpstashCountersOptions {
   timeoutMs?: number;
   /** Bound on the ephemeral cache (counts per subject and window, refusals). */
   maxCachedEntries?: number;
+  /** `deferred`: how long increments gather before one sync sends them all (default 100 ms). */
+  syncMs?: number;
   now?: () => number;
   onError?: (error: unknown) => void;
 }
@@ -53,6 +58,9 @@ if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) en
 return 1`;
 
 const MAX_LIMITERS = 256;
+/** Window keys with increments waiting for a sync; more than this sends them at once. */
+const MAX_UNSYNCED = 4_096;
+const ADJUST_TTL_MS = String(WINDOW_MS * 2 + 1000);
 
 /** The limiter's counters in Redis (Upstash, or redis-server behind the REST bridge): shared by every instance. */
 export class UpstashCounters implements LimitCounters {
@@ -65,6 +73,10 @@ export class UpstashCounters implements LimitCounters {
   // The library's ephemeral cache, shared by every limit value: a changed limit keeps the count.
   readonly #cache: BoundedMap<string, number>;
   readonly #limiters = new BoundedMap<number, Ratelimit>(MAX_LIMITERS);
+  readonly #syncMs: number;
+  /** `deferred`: increments not yet sent, by window key; and the sync that will send them. */
+  readonly #unsynced = new Map<string, number>();
+  #nextSync: Promise<void> | undefined;
   readonly #acquire;
   readonly #adjust;
   readonly #spend;
@@ -77,6 +89,7 @@ export class UpstashCounters implements LimitCounters {
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? throttledLog(this.#now);
     this.#cache = new BoundedMap(options.maxCachedEntries ?? 10_000);
+    this.#syncMs = options.syncMs ?? 100;
     this.#acquire = this.#redis.createScript<[number, number]>(ACQUIRE);
     this.#adjust = this.#redis.createScript<number>(ADJUST);
     this.#spend = this.#redis.createScript<number>(SPEND);
@@ -87,6 +100,20 @@ export class UpstashCounters implements LimitCounters {
   }
 
   async take(id: string, limit: number, amount: number, waitUntil: (work: Promise<unknown>) => void): Promise<WindowTake> {
+    if (this.#sync === 'deferred') {
+      // The library's window: from Date.now, as it computes it.
+      const windowEnd = (Math.floor(Date.now() / WINDOW_MS) + 1) * WINDOW_MS;
+      const key = this.#windowKey(id, windowEnd);
+      const counted = this.#cache.get(key);
+      if (counted !== undefined) {
+        const used = counted + amount;
+        this.#cache.set(key, used);
+        const allowed = used <= limit;
+        // As the library does: a refusal counts here only, it is not sent.
+        if (allowed) waitUntil(this.#queue(key, amount));
+        return { allowed, limit, remaining: Math.max(0, limit - used), resetAt: windowEnd };
+      }
+    }
     let result;
     try {
       result = await this.#limiter(limit).limit(id, { rate: amount });
@@ -106,7 +133,8 @@ export class UpstashCounters implements LimitCounters {
     if (local !== undefined) this.#cache.set(key, Math.max(0, local + amount));
     // A give-back may reopen a subject `strict` remembered as refused.
     if (amount < 0) this.#cache.delete(`${this.#prefix}:${id}`);
-    await this.#bounded(this.#adjust.exec([key], [String(amount), String(WINDOW_MS * 2 + 1000)]));
+    if (this.#sync === 'deferred') return this.#queue(key, amount);
+    await this.#bounded(this.#adjust.exec([key], [String(amount), ADJUST_TTL_MS]));
   }
 
   async acquire(id: string, limit: number, token: string, leaseMs: number): Promise<SlotTake> {
@@ -151,10 +179,31 @@ export class UpstashCounters implements LimitCounters {
 
   /** Folds the global count a deferred sync answered into this isolate's view of the window. */
   #merge(id: string, windowEnd: number, global: unknown): void {
+    this.#mergeKey(this.#windowKey(id, windowEnd), global);
+  }
+
+  #mergeKey(key: string, global: unknown): void {
     if (typeof global !== 'number') return;
-    const key = this.#windowKey(id, windowEnd);
     const local = this.#cache.get(key);
     if (local !== undefined && global > local) this.#cache.set(key, global);
+  }
+
+  /** Adds to what the next sync sends; the returned promise settles once it is sent. */
+  #queue(key: string, amount: number): Promise<void> {
+    this.#unsynced.set(key, (this.#unsynced.get(key) ?? 0) + amount);
+    if (this.#unsynced.size >= MAX_UNSYNCED) return this.#sendUnsynced();
+    this.#nextSync ??= delay(this.#syncMs).then(() => this.#sendUnsynced());
+    return this.#nextSync;
+  }
+
+  /** One pipelined request for every window with increments waiting (the client pipelines commands issued together). */
+  async #sendUnsynced(): Promise<void> {
+    const batch = [...this.#unsynced].filter(([, n]) => n !== 0);
+    this.#unsynced.clear();
+    this.#nextSync = undefined;
+    if (batch.length === 0) return;
+    const globals = await this.#bounded(Promise.all(batch.map(([key, n]) => this.#adjust.exec([key], [String(n), ADJUST_TTL_MS]))));
+    if (globals) batch.forEach(([key], i) => this.#mergeKey(key, globals[i]));
   }
 
   /**

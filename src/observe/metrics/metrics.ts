@@ -2,6 +2,7 @@ import type { HashIncrements, Store } from '../../store/store.ts';
 import type { RequestRecord } from '../request-record.ts';
 import { attemptField, RequestTally, shapeOf, tallyKey } from './request-tally.ts';
 import type { Add } from './series.ts';
+import { delay } from '../../store/delay.ts';
 
 export const METRICS_KEY = 'switchyard:metrics';
 const MINUTE = 60_000;
@@ -219,12 +220,4 @@ function parsed(hash: Record<string, string>): Map<string, number> {
 
 function mergeInto(into: Map<string, number>, from: ReadonlyMap<string, number>): void {
   for (const [field, n] of from) into.set(field, (into.get(field) ?? 0) + n);
-}
-
-/** A timer that does not keep a Node process alive on its own (Workers keep the isolate alive through waitUntil). */
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer: unknown = setTimeout(resolve, ms);
-    (timer as { unref?: () => void }).unref?.();
-  });
 }

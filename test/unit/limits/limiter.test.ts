@@ -323,3 +323,52 @@ describe('the limiter when Redis does not answer', () => {
     expect(errors.length).toBeGreaterThan(0);
   });
 });
+
+describe('deferred counters over Redis', () => {
+  /** Counts the HTTP requests the Upstash client sends while `work` runs. */
+  async function countingRequests(work: () => Promise<void>): Promise<number> {
+    const original = globalThis.fetch;
+    let requests = 0;
+    globalThis.fetch = ((...args: Parameters<typeof fetch>) => {
+      requests += 1;
+      return original(...args);
+    }) as typeof fetch;
+    try {
+      await work();
+    } finally {
+      globalThis.fetch = original;
+    }
+    return requests;
+  }
+
+  it("sends many requests' increments and corrections as one pipelined sync, which another instance then sees", async () => {
+    await awayFromWindowEdge();
+    const id = `coalesced-${Math.random().toString(36).slice(2)}`;
+    const mine = new UpstashCounters({ redis: redisClient(), sync: 'deferred' });
+    const d = deferred();
+    const first = await mine.take(id, 1_000, 1, d.waitUntil); // the window's first check waits for Redis
+    await d.settled();
+    const requests = await countingRequests(async () => {
+      for (let i = 0; i < 50; i++) await mine.take(id, 1_000, 2, d.waitUntil);
+      d.waitUntil(mine.adjust(id, -10, first.resetAt));
+      await d.settled();
+    });
+    expect(requests).toBe(1);
+    const other = new UpstashCounters({ redis: redisClient(), sync: 'deferred' });
+    const seen = await other.take(id, 1_000, 1, d.waitUntil);
+    expect(seen.remaining).toBe(1_000 - (1 + 100 - 10 + 1));
+  });
+
+  it('sends nothing for a refused take (it counts only where it was refused), as @upstash/ratelimit does', async () => {
+    await awayFromWindowEdge();
+    const id = `refused-${Math.random().toString(36).slice(2)}`;
+    const mine = new UpstashCounters({ redis: redisClient(), sync: 'deferred' });
+    const d = deferred();
+    await mine.take(id, 2, 2, d.waitUntil);
+    const requests = await countingRequests(async () => {
+      expect((await mine.take(id, 2, 1, d.waitUntil)).allowed).toBe(false);
+      await d.settled();
+    });
+    expect(requests).toBe(0);
+  });
+});
