@@ -40,6 +40,10 @@ const ENDPOINTS = {
   'us-east-probe': { region: 'us-east', model: 'probe-model' },
   'eu-west-probe': { region: 'eu-west', model: 'probe-model' },
   'eu-west-sm-throttle': { region: 'eu-west', model: 'sm-throttle' },
+  // Sent only by test/workers/metrics.test.ts: the metrics labelled with this model and these
+  // simulators' token counters are that file's alone, whatever else shares the run's Redis.
+  'us-east-metrics': { region: 'us-east', model: 'metrics-model' },
+  'eu-west-metrics': { region: 'eu-west', model: 'metrics-model' },
   // Models that are not for chat: an embedding model in two regions, a reranker, a Whisper.
   'us-east-embed': { region: 'us-east', model: 'bge-small-en', task: 'embed' },
   'eu-west-embed': { region: 'eu-west', model: 'bge-small-en', task: 'embed' },

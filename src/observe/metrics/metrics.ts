@@ -96,8 +96,11 @@ export class Metrics {
   }
 
   #schedule(): Promise<void> | undefined {
-    if (this.#pending) return this.#fields >= this.#maxFields ? this.flush() : undefined;
-    this.#pending = this.#flushMs <= 0 || this.#fields >= this.#maxFields ? this.flush() : delay(this.#flushMs).then(() => this.flush());
+    // A write that starts now is not pending: `flush` clears `#pending` as it starts, and holding
+    // its promise there would let every later delta wait for a write that never comes.
+    if (this.#flushMs <= 0 || this.#fields >= this.#maxFields) return this.flush();
+    if (this.#pending) return undefined;
+    this.#pending = delay(this.#flushMs).then(() => this.flush());
     return this.#pending;
   }
 
