@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     args.push('--gpu-metrics', '1');
     start(bin('node'), args, `sim ${sim.region} :${sim.origin.port}`);
   }
-  await Promise.all(sims.map((s, i) => waitFor(`${s.origin.origin}/health`, children[i] as ChildProcess, `simulator ${s.origin.origin}`, 15_000)));
+  await Promise.all(sims.map((s, i) => waitFor(`${s.origin.origin}/health`, children[i] as ChildProcess, `simulator ${s.origin.origin}`, 30_000)));
 
   // The dev key and the first admin key: in Upstash when configured (shared with `switchyard
   // keys`), else seeded as hashes into the Worker's in-memory store (SWITCHYARD_KEYS). The admin

@@ -4,7 +4,6 @@
 // exposition is read by a real Prometheus text parser. Everything checked here is labelled
 // with `metrics-model` (only this file sends it) or with tenants made for this run, so other
 // files sharing the Redis cannot move these numbers.
-import parsePrometheusTextFormat, { type PromFamily, type PromSampleValue } from 'parse-prometheus-text-format';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ApiKeys } from '../../src/auth/api-keys.ts';
 import type { DashboardStats } from '../../src/observe/stats.ts';
@@ -12,6 +11,7 @@ import type { UsagePage } from '../../src/observe/usage-report.ts';
 import { UpstashStore } from '../../src/store/upstash-store.ts';
 import { createWorker, type Env } from '../../workers/gateway.ts';
 import { dispatch, dispatchRead, testEnv } from './dispatch.ts';
+import { expectWellFormed, Scrape, type Labels } from '../support/prometheus-scrape.ts';
 
 const fleet = inject('fleet');
 const redis = inject('redis');
@@ -100,49 +100,6 @@ const usageOf = (answer: Answer): Usage => {
   return usage;
 };
 
-type Labels = Record<string, string>;
-interface Sample {
-  name: string;
-  labels: Labels;
-  value: number;
-}
-
-/** One scrape of Prometheus text: each family's declared type, and every sample line with its labels. */
-class Scrape {
-  readonly types: ReadonlyMap<string, PromFamily['type']>;
-  readonly samples: readonly Sample[];
-  constructor(text: string) {
-    this.types = new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f.type]));
-    // parse-prometheus-text-format 1.1.1 folds a labelled histogram into one series without its
-    // labels, sum or count (its open issue #13). Parsed again without the histograms' TYPE lines,
-    // each bucket, sum and count line is a sample of its own, labels and all.
-    const untyped = text
-      .split('\n')
-      .filter((line) => !/^# TYPE \S+ histogram$/.test(line))
-      .join('\n');
-    this.samples = parsePrometheusTextFormat(untyped).flatMap((f) => f.metrics.map((m) => ({ name: f.name, labels: m.labels ?? {}, value: Number((m as PromSampleValue).value) })));
-  }
-
-  /** The sum of a metric's samples whose labels include all of `match`. */
-  sum(name: string, match: Labels = {}): number {
-    return this.samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
-  }
-
-  /** One histogram series, its labels exactly `labels`: cumulative buckets by bound, count and sum. */
-  histogram(name: string, labels: Labels): { buckets: [number, number][]; count: number; sum: number } {
-    const same = (l: Labels) => Object.keys(l).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => l[k] === v);
-    const buckets = this.samples
-      .filter((s) => s.name === `${name}_bucket`)
-      .flatMap((s): [number, number][] => {
-        const { le, ...rest } = s.labels;
-        return le !== undefined && same(rest) ? [[le === '+Inf' ? Infinity : Number(le), s.value]] : [];
-      })
-      .sort(([a], [b]) => a - b);
-    const value = (suffix: string) => this.samples.find((s) => s.name === `${name}_${suffix}` && same(s.labels))?.value ?? 0;
-    return { buckets, count: value('count'), sum: value('sum') };
-  }
-}
-
 async function scrape(at: Isolate): Promise<Scrape> {
   const response = await get(at, '/metrics', adminKey);
   expect(response.status).toBe(200);
@@ -172,14 +129,6 @@ const TTFT = 'gen_ai_server_time_to_first_token_seconds';
 const TOKEN_USAGE = 'gen_ai_client_token_usage';
 const series = (region: Region) => ({ gen_ai_operation_name: 'chat', gen_ai_request_model: MODEL, region });
 const cost = (region: Region, input: number, output: number) => (input * PRICE[region] + output * PRICE[region] * 3) / 1e6;
-
-/** A histogram series is well formed: buckets cumulative, `+Inf` equal to the count. */
-function expectWellFormed(h: { buckets: [number, number][]; count: number }): void {
-  expect(h.buckets.length).toBeGreaterThan(1);
-  const counts = h.buckets.map(([, n]) => n);
-  expect(counts).toEqual([...counts].sort((a, b) => a - b));
-  expect(h.buckets.at(-1)).toEqual([Infinity, h.count]);
-}
 
 describe('metrics over Redis from two isolates', () => {
   // One tenant with two keys sent to us-east, another tenant sent to eu-west; each isolate
