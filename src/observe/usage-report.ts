@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { USAGE_METRICS, type UsageMetric } from './metrics/observe-request.ts';
+import { USAGE_METRICS, type UsageMetric } from './metrics/request-tally.ts';
 import { BUCKET_MS, type Metrics } from './metrics/metrics.ts';
 
 export const GROUP_BY = ['tenant', 'key_id', 'model', 'region'] as const;

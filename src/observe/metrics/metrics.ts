@@ -1,7 +1,6 @@
 import type { HashIncrements, Store } from '../../store/store.ts';
 import type { RequestRecord } from '../request-record.ts';
 import { attemptField, RequestTally, shapeOf, tallyKey } from './request-tally.ts';
-import type { Add } from './series.ts';
 
 export const METRICS_KEY = 'switchyard:metrics';
 const MINUTE = 60_000;
@@ -21,7 +20,6 @@ export interface MetricsOptions {
   store: Store;
   /** How long deltas gather in this instance before one pipelined write (0: write after every request). */
   flushMs: number;
-  now(): number;
   /** Fields held before a write is forced, however soon. */
   maxFields?: number;
 }
@@ -37,7 +35,6 @@ export interface MetricsOptions {
 export class Metrics {
   readonly #store: Store;
   readonly #flushMs: number;
-  readonly #now: () => number;
   readonly #maxFields: number;
   /** Deltas by minute bucket (totals are their sum). */
   #minutes = new Map<number, Map<string, number>>();
@@ -52,28 +49,13 @@ export class Metrics {
   constructor(options: MetricsOptions) {
     this.#store = options.store;
     this.#flushMs = options.flushMs;
-    this.#now = options.now;
     this.#maxFields = options.maxFields ?? 5_000;
   }
 
   /**
-   * Adds one request's fields (`metric` for counters and histograms, `usage` for its usage row)
-   * at time `at`. Returns the write to keep alive (`waitUntil`), or undefined when a write
-   * already scheduled will carry these deltas too.
-   */
-  record(at: number, fill: (metric: Add, usage: Add) => void): Promise<void> | undefined {
-    const minute = bucketOf(this.#minutes, bucketStart(at, MINUTE));
-    const usage = bucketOf(this.#usage, bucketStart(at, HOUR));
-    fill(
-      (field, n) => this.#add(minute, field, n),
-      (field, n) => this.#add(usage, field, n),
-    );
-    return this.#schedule();
-  }
-
-  /**
    * Adds one finished API request: a short key and a few additions (src/observe/metrics/
-   * request-tally.ts). Returns the write to keep alive, as `record` does.
+   * request-tally.ts). Returns the write to keep alive (`waitUntil`), or undefined when a write
+   * already scheduled will carry these deltas too.
    */
   observe(record: RequestRecord, operation: string, status: number, error: unknown, endedAt: number): Promise<void> | undefined {
     const minute = bucketStart(endedAt, MINUTE);
