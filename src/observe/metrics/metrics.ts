@@ -77,8 +77,11 @@ export class Metrics {
   }
 
   #schedule(): Promise<void> | undefined {
-    if (this.#pending) return this.#fields >= this.#maxFields ? this.flush() : undefined;
-    this.#pending = this.#flushMs <= 0 || this.#fields >= this.#maxFields ? this.flush() : delay(this.#flushMs).then(() => this.flush());
+    // A write now is never `#pending` (the timer's write): flush() has already cleared that by
+    // the time it returns, so holding its promise there would stop every later timer.
+    if (this.#flushMs <= 0 || this.#fields >= this.#maxFields) return this.flush();
+    if (this.#pending) return undefined;
+    this.#pending = delay(this.#flushMs).then(() => this.flush());
     return this.#pending;
   }
 
@@ -134,8 +137,9 @@ export class Metrics {
       this.#failures = 0;
     } catch (error) {
       // Put the deltas back (they merge with newer ones) unless the store has been down long
-      // enough that holding more would grow without bound.
-      if (this.#fields + totals.size <= this.#maxFields) {
+      // enough that holding more would grow without bound: every field counts, each minute's
+      // and each usage row's, since a long outage adds new minute buckets of the same names.
+      if (this.#fields + fieldsIn(minutes) + fieldsIn(usage) <= this.#maxFields) {
         for (const [minute, fields] of minutes) for (const [f, n] of fields) this.#add(bucketOf(this.#minutes, minute), f, n);
         for (const [hour, fields] of usage) for (const [f, n] of fields) this.#add(bucketOf(this.#usage, hour), f, n);
       }
@@ -188,6 +192,12 @@ function bucketOf<K>(map: Map<K, Map<string, number>>, key: K): Map<string, numb
   let bucket = map.get(key);
   if (!bucket) map.set(key, (bucket = new Map()));
   return bucket;
+}
+
+function fieldsIn(buckets: ReadonlyMap<number, ReadonlyMap<string, number>>): number {
+  let n = 0;
+  for (const fields of buckets.values()) n += fields.size;
+  return n;
 }
 
 function parsed(hash: Record<string, string>): Map<string, number> {

@@ -9,6 +9,21 @@ export function requestRecord(filled: Partial<RequestRecord> = {}, path = '/v1/c
   return Object.assign(newRecord('req-1', 'POST', path, filled.startedAt ?? 0, traceContext(undefined, undefined)), filled);
 }
 
+/** A chat request served from eu by one endpoint for tenant acme's key-a, with its usage and cost. */
+export const servedRecord = (filled: Partial<RequestRecord> = {}): RequestRecord =>
+  requestRecord({
+    model: 'llama',
+    tier: 'small',
+    region: 'eu',
+    tenant: 'acme',
+    keyId: 'key-a',
+    endpoint: 'eu/llama/0',
+    usage: { input: 100, output: 20, cached: 64 },
+    cost: { usd: 0.002, basis: 'tokens' },
+    attempts: [{ endpoint: 'eu/llama/0', outcome: 200, ms: 5 }],
+    ...filled,
+  });
+
 export function region(id: string, pricing: CompiledRegion['pricing']): CompiledRegion {
   return { id, residency: 'global', location: { latitude: 0, longitude: 0, continent: 'EU' }, pricing };
 }

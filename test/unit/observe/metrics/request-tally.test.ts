@@ -6,7 +6,7 @@ import { errors, GatewayError } from '../../../../src/api/errors.ts';
 import { parseField } from '../../../../src/observe/metrics/fields.ts';
 import { RequestTally, shapeOf, tallyKey } from '../../../../src/observe/metrics/request-tally.ts';
 import type { RequestRecord } from '../../../../src/observe/request-record.ts';
-import { requestRecord } from '../fixtures.ts';
+import { requestRecord, servedRecord } from '../fixtures.ts';
 
 type Finished = [record: RequestRecord, endedAt: number];
 
@@ -29,12 +29,9 @@ function tallied(operation: string, status: number, error: unknown, ...requests:
 const family = (metric: ReadonlyMap<string, number>, name: string) =>
   [...metric].filter(([f]) => parseField(f).name === name).map(([f, n]) => ({ labels: parseField(f).labels, n }));
 
-const served = (filled: Partial<RequestRecord> = {}) =>
-  requestRecord({ model: 'llama', tier: 'small', region: 'eu', tenant: 'acme', keyId: 'key-a', endpoint: 'eu/llama/0', usage: { input: 100, output: 20, cached: 64 }, cost: { usd: 0.002, basis: 'tokens' }, attempts: [{ endpoint: 'eu/llama/0', outcome: 200, ms: 5 }], ...filled });
-
 describe('RequestTally.emit', () => {
   it('writes a served chat request: its request, duration, tokens, token usage, cost and usage row', () => {
-    const { metric, usage } = tallied('chat', 200, undefined, [served(), 300]);
+    const { metric, usage } = tallied('chat', 200, undefined, [servedRecord(), 300]);
     expect(metric.get('switchyard_requests_total{gen_ai_operation_name="chat",gen_ai_request_model="llama",tier="small",region="eu",tenant="acme",status="200",cache="none"}')).toBe(1);
     const base = 'gen_ai_operation_name="chat",gen_ai_request_model="llama",region="eu"';
     expect(metric.get(`gen_ai_client_operation_duration_seconds_bucket{${base},le="0.32"}`)).toBe(1);
@@ -56,7 +53,7 @@ describe('RequestTally.emit', () => {
   });
 
   it('adds many requests of a shape: counts, sums, and one (non-cumulative) count per bucket', () => {
-    const { metric, usage } = tallied('chat', 200, undefined, [served(), 300], [served(), 310], [served(), 5000], [served({ bytesOut: 10 }), 200_000], [served({ bytesOut: 5 }), 1]);
+    const { metric, usage } = tallied('chat', 200, undefined, [servedRecord(), 300], [servedRecord(), 310], [servedRecord(), 5000], [servedRecord({ bytesOut: 10 }), 200_000], [servedRecord({ bytesOut: 5 }), 1]);
     const base = 'gen_ai_operation_name="chat",gen_ai_request_model="llama",region="eu"';
     expect(metric.get('switchyard_requests_total{gen_ai_operation_name="chat",gen_ai_request_model="llama",tier="small",region="eu",tenant="acme",status="200",cache="none"}')).toBe(5);
     const buckets = family(metric, 'gen_ai_client_operation_duration_seconds_bucket').map(({ labels, n }) => [labels['le'], n] as const);
@@ -71,12 +68,12 @@ describe('RequestTally.emit', () => {
   });
 
   it('counts a value equal to a bound in that bound’s bucket (le is inclusive)', () => {
-    const { metric } = tallied('chat', 200, undefined, [served(), 320]);
+    const { metric } = tallied('chat', 200, undefined, [servedRecord(), 320]);
     expect(family(metric, 'gen_ai_client_operation_duration_seconds_bucket').map(({ labels }) => labels['le'])).toEqual(['0.32']);
   });
 
   it('times a stream’s first chunk and its time per output token after the first', () => {
-    const { metric } = tallied('chat', 200, undefined, [served({ stream: true, firstBytesAt: 50, streamOutcome: 'completed', usage: { input: 10, output: 21, cached: 0 } }), 1050]);
+    const { metric } = tallied('chat', 200, undefined, [servedRecord({ stream: true, firstBytesAt: 50, streamOutcome: 'completed', usage: { input: 10, output: 21, cached: 0 } }), 1050]);
     const base = 'gen_ai_operation_name="chat",gen_ai_request_model="llama",region="eu"';
     expect(metric.get(`gen_ai_server_time_to_first_token_seconds_sum{${base}}`)).toBeCloseTo(0.05, 12);
     expect(metric.get(`gen_ai_server_time_to_first_token_seconds_bucket{${base},le="0.06"}`)).toBe(1);
@@ -87,14 +84,14 @@ describe('RequestTally.emit', () => {
 
   it('has no time per output token for a stream of one token or of unknown usage', () => {
     for (const usage of [{ input: 3, output: 1, cached: 0 }, undefined]) {
-      const { metric } = tallied('chat', 200, undefined, [served({ firstBytesAt: 50, usage }), 1050]);
+      const { metric } = tallied('chat', 200, undefined, [servedRecord({ firstBytesAt: 50, usage }), 1050]);
       expect(family(metric, 'gen_ai_server_time_per_output_token_seconds_count')).toEqual([]);
       expect(family(metric, 'gen_ai_server_time_to_first_token_seconds_count')).toHaveLength(1);
     }
   });
 
   it('writes no output-token histogram for an operation that generates nothing (embeddings), but its input tokens', () => {
-    const { metric } = tallied('embeddings', 200, undefined, [served({ usage: { input: 8, output: 0, cached: 0 } }), 10]);
+    const { metric } = tallied('embeddings', 200, undefined, [servedRecord({ usage: { input: 8, output: 0, cached: 0 } }), 10]);
     const types = family(metric, 'gen_ai_client_token_usage_count').map(({ labels }) => labels['gen_ai_token_type']);
     expect(types).toEqual(['input']);
     expect(family(metric, 'switchyard_tokens_total').map(({ labels }) => labels['gen_ai_token_type'])).toEqual(['input']);
@@ -102,7 +99,7 @@ describe('RequestTally.emit', () => {
 
   it('writes an error by OpenAI type and code, labels its duration with the status, and counts it in the usage row', () => {
     const error = errors.noRoute('every region is down');
-    const { metric, usage } = tallied('chat', 503, error, [served({ usage: undefined, cost: undefined, attempts: [] }), 40]);
+    const { metric, usage } = tallied('chat', 503, error, [servedRecord({ usage: undefined, cost: undefined, attempts: [] }), 40]);
     expect(metric.get('switchyard_errors_total{error_type="service_unavailable_error",code="no_available_endpoint",region="eu"}')).toBe(1);
     expect(family(metric, 'gen_ai_client_operation_duration_seconds_count')[0]?.labels['error_type']).toBe('503');
     expect(usage.get('acme|key-a|llama|eu|errors')).toBe(1);
@@ -111,21 +108,21 @@ describe('RequestTally.emit', () => {
   });
 
   it('writes an unexpected exception as an internal error of the server', () => {
-    const { metric } = tallied('chat', 500, new TypeError('boom'), [served({ region: undefined }), 40]);
+    const { metric } = tallied('chat', 500, new TypeError('boom'), [servedRecord({ region: undefined }), 40]);
     expect(metric.get('switchyard_errors_total{error_type="server_error",code="internal_error",region="none"}')).toBe(1);
   });
 
   it('counts a failover that recovered and one that failed; skipped endpoints are not attempts', () => {
-    const recovered = served({ attempts: [{ endpoint: 'a', outcome: 503, ms: 1 }, { endpoint: 'b', outcome: 200, ms: 2 }] });
+    const recovered = servedRecord({ attempts: [{ endpoint: 'a', outcome: 503, ms: 1 }, { endpoint: 'b', outcome: 200, ms: 2 }] });
     expect(tallied('chat', 200, undefined, [recovered, 10]).metric.get('switchyard_failovers_total{gen_ai_request_model="llama",result="recovered"}')).toBe(1);
-    const failed = served({ attempts: [{ endpoint: 'a', outcome: 'connect', ms: 1 }, { endpoint: 'b', outcome: 502, ms: 2 }] });
+    const failed = servedRecord({ attempts: [{ endpoint: 'a', outcome: 'connect', ms: 1 }, { endpoint: 'b', outcome: 502, ms: 2 }] });
     expect(tallied('chat', 502, errors.noRoute('x'), [failed, 10]).metric.get('switchyard_failovers_total{gen_ai_request_model="llama",result="failed"}')).toBe(1);
-    const skipped = served({ attempts: [{ endpoint: 'a', outcome: 'circuit-open', ms: 0 }, { endpoint: 'b', outcome: 'no-credentials', ms: 0 }, { endpoint: 'c', outcome: 200, ms: 2 }] });
+    const skipped = servedRecord({ attempts: [{ endpoint: 'a', outcome: 'circuit-open', ms: 0 }, { endpoint: 'b', outcome: 'no-credentials', ms: 0 }, { endpoint: 'c', outcome: 200, ms: 2 }] });
     expect(family(tallied('chat', 200, undefined, [skipped, 10]).metric, 'switchyard_failovers_total')).toEqual([]);
   });
 
   it('writes a cache hit by tier, its cost at 0 on the cache basis, and no cost in the usage row', () => {
-    const { metric, usage } = tallied('chat', 200, undefined, [served({ cache: 'hit-l2', cost: { usd: 0, basis: 'cache' } }), 3]);
+    const { metric, usage } = tallied('chat', 200, undefined, [servedRecord({ cache: 'hit-l2', cost: { usd: 0, basis: 'cache' } }), 3]);
     expect(metric.get('switchyard_cache_requests_total{result="hit-l2",gen_ai_request_model="llama"}')).toBe(1);
     expect(metric.get('switchyard_cost_usd_total{gen_ai_request_model="llama",region="eu",tenant="acme",basis="cache"}')).toBe(0);
     expect(usage.has('acme|key-a|llama|eu|cost')).toBe(false);
@@ -133,7 +130,7 @@ describe('RequestTally.emit', () => {
   });
 
   it('writes the GPU-time share where the region prices GPU-hours', () => {
-    const { metric } = tallied('chat', 200, undefined, [served({ cost: { usd: 0.003, basis: 'gpu-time', gpuUsd: 0.003 } }), 3], [served({ cost: { usd: 0.001, basis: 'gpu-time', gpuUsd: 0.001 } }), 3]);
+    const { metric } = tallied('chat', 200, undefined, [servedRecord({ cost: { usd: 0.003, basis: 'gpu-time', gpuUsd: 0.003 } }), 3], [servedRecord({ cost: { usd: 0.001, basis: 'gpu-time', gpuUsd: 0.001 } }), 3]);
     expect(metric.get('switchyard_gpu_cost_usd_total{gen_ai_request_model="llama",region="eu",tenant="acme"}')).toBeCloseTo(0.004, 12);
   });
 
@@ -144,12 +141,12 @@ describe('RequestTally.emit', () => {
   });
 
   it('keeps the usage row’s separator out of its parts', () => {
-    const { usage } = tallied('chat', 200, undefined, [served({ tenant: 'a|b', keyId: 'k|1', usage: undefined, cost: undefined }), 3]);
+    const { usage } = tallied('chat', 200, undefined, [servedRecord({ tenant: 'a|b', keyId: 'k|1', usage: undefined, cost: undefined }), 3]);
     expect([...usage.keys()]).toEqual(['a_b|k_1|llama|eu|requests']);
   });
 
   it('uses only valid Prometheus label names, and escapes awkward values', () => {
-    const awkward = served({ tenant: 'acme "prod"\n\\', model: 'org/llama', cache: 'hit-l1', stream: true, firstBytesAt: 1, streamOutcome: 'completed', cost: { usd: 1, basis: 'gpu-time', gpuUsd: 1 }, bytesOut: 1 });
+    const awkward = servedRecord({ tenant: 'acme "prod"\n\\', model: 'org/llama', cache: 'hit-l1', stream: true, firstBytesAt: 1, streamOutcome: 'completed', cost: { usd: 1, basis: 'gpu-time', gpuUsd: 1 }, bytesOut: 1 });
     const { metric } = tallied('chat', 200, undefined, [awkward, 10]);
     for (const field of metric.keys()) {
       const { labels } = parseField(field);
@@ -163,24 +160,24 @@ describe('tallyKey', () => {
   const error = (code: string, type?: string) => new GatewayError(404, 'x', type === undefined ? { code } : { code, type });
   // Requests that differ in one thing each a label depends on.
   const variants: [RequestRecord, string, number, unknown][] = [
-    [served(), 'chat', 200, undefined],
-    [served(), 'text_completion', 200, undefined],
-    [served({ model: 'qwen' }), 'chat', 200, undefined],
-    [served({ tier: 'large' }), 'chat', 200, undefined],
-    [served({ region: 'us' }), 'chat', 200, undefined],
-    [served({ tenant: 'globex' }), 'chat', 200, undefined],
-    [served({ keyId: 'key-b' }), 'chat', 200, undefined],
-    [served({ cache: 'miss' }), 'chat', 200, undefined],
-    [served({ streamOutcome: 'completed' }), 'chat', 200, undefined],
-    [served({ streamOutcome: 'stream_truncated' }), 'chat', 200, undefined],
-    [served({ cost: { usd: 1, basis: 'gpu-time' } }), 'chat', 200, undefined],
-    [served({ cost: undefined }), 'chat', 200, undefined],
-    [served(), 'chat', 404, error('model_not_found')],
-    [served(), 'chat', 404, error('not_found', 'not_found_error')],
-    [served(), 'chat', 404, error('not_found')],
-    [served(), 'chat', 500, new Error('boom')],
+    [servedRecord(), 'chat', 200, undefined],
+    [servedRecord(), 'text_completion', 200, undefined],
+    [servedRecord({ model: 'qwen' }), 'chat', 200, undefined],
+    [servedRecord({ tier: 'large' }), 'chat', 200, undefined],
+    [servedRecord({ region: 'us' }), 'chat', 200, undefined],
+    [servedRecord({ tenant: 'globex' }), 'chat', 200, undefined],
+    [servedRecord({ keyId: 'key-b' }), 'chat', 200, undefined],
+    [servedRecord({ cache: 'miss' }), 'chat', 200, undefined],
+    [servedRecord({ streamOutcome: 'completed' }), 'chat', 200, undefined],
+    [servedRecord({ streamOutcome: 'stream_truncated' }), 'chat', 200, undefined],
+    [servedRecord({ cost: { usd: 1, basis: 'gpu-time' } }), 'chat', 200, undefined],
+    [servedRecord({ cost: undefined }), 'chat', 200, undefined],
+    [servedRecord(), 'chat', 404, error('model_not_found')],
+    [servedRecord(), 'chat', 404, error('not_found', 'not_found_error')],
+    [servedRecord(), 'chat', 404, error('not_found')],
+    [servedRecord(), 'chat', 500, new Error('boom')],
     // Same labels as the first: what a label does not depend on (usage, timings) stays out of the key.
-    [served({ usage: { input: 1, output: 1, cached: 0 }, firstBytesAt: 3, bytesOut: 9 }), 'chat', 200, undefined],
+    [servedRecord({ usage: { input: 1, output: 1, cached: 0 }, firstBytesAt: 3, bytesOut: 9 }), 'chat', 200, undefined],
   ];
 
   it('is the same exactly when the labels (the shape) are the same', () => {
