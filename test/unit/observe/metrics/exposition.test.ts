@@ -5,15 +5,12 @@
 import parsePrometheusTextFormat, { type PromSampleValue } from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
 import { errors } from '../../../../src/api/errors.ts';
-import type { HealthSnapshot } from '../../../../src/health/snapshot.ts';
 import { METRIC } from '../../../../src/observe/metrics/catalog.ts';
 import { endpointGauges, EXPOSITION_CONTENT_TYPE, renderTotals } from '../../../../src/observe/metrics/exposition.ts';
 import { Metrics } from '../../../../src/observe/metrics/metrics.ts';
 import type { RequestRecord } from '../../../../src/observe/request-record.ts';
-import { LiveState } from '../../../../src/route/live-state.ts';
 import { MemoryStore } from '../../../../src/store/memory-store.ts';
-import { localFleet } from '../../core/fixtures.ts';
-import { servedRecord } from '../fixtures.ts';
+import { fleetAt, servedRecord } from '../fixtures.ts';
 
 const T0 = Date.UTC(2026, 11, 4, 10);
 // A model id and a tenant no exposition should trip on.
@@ -35,30 +32,8 @@ async function trafficTotals(): Promise<Map<string, number>> {
   return metrics.totals();
 }
 
-const fleet = localFleet();
-function endpointAt(i: number) {
-  const endpoint = fleet.endpoints[i];
-  if (!endpoint) throw new Error(`the local fleet has an endpoint ${i}`);
-  return endpoint;
-}
-const [first, second] = [endpointAt(0), endpointAt(1)];
-
-function gateway() {
-  const live = new LiveState(fleet.endpoints.map((e) => e.id));
-  live.begin(first.id, 'acme');
-  live.begin(first.id, 'acme');
-  // The default breaker opens after 5 failures in a row.
-  for (let i = 0; i < 5; i++) live.failed(second.id, T0);
-  return { fleet, live };
-}
-
-const SNAPSHOT: HealthSnapshot = {
-  takenAt: T0 - 30_000,
-  endpoints: {
-    [first.id]: { healthy: true, running: 3, waiting: 1, kvCacheUsage: 0.42, gpuUtilization: 0.9, gpuMemoryUsage: 0.75, checkedAt: T0 - 30_000 },
-    [second.id]: { healthy: false, checkedAt: T0 - 30_000, error: 'connect ECONNREFUSED' },
-  },
-};
+const { gw, snapshot, first, second } = fleetAt(T0);
+const { fleet } = gw;
 
 interface Sample {
   name: string;
@@ -75,7 +50,7 @@ function samplesOf(text: string): Sample[] {
 
 const withoutLe = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).filter(([k]) => k !== 'le'));
 
-const text = renderTotals(await trafficTotals(), endpointGauges(gateway(), SNAPSHOT, T0));
+const text = renderTotals(await trafficTotals(), endpointGauges(gw, snapshot, T0));
 const families = parsePrometheusTextFormat(text);
 const samples = samplesOf(text);
 const family = (name: string) => families.find((f) => f.name === name);
@@ -215,7 +190,7 @@ describe('endpointGauges', () => {
   });
 
   it('without a snapshot, reports no health readings and no age, but still the routing state', () => {
-    const names = endpointGauges(gateway(), undefined, T0).map((g) => g.def.name);
+    const names = endpointGauges(fleetAt(T0).gw, undefined, T0).map((g) => g.def.name);
     expect(names).toEqual(['switchyard_endpoint_inflight_requests', 'switchyard_endpoint_circuit_breaker_state']);
   });
 });
