@@ -3,7 +3,7 @@
 // hourly and daily usage rows, each with its own expiry). A failed write costs the caller
 // nothing, counts nothing twice, and what an instance holds while the store is down is bounded.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { METRICS_KEY, Metrics, minuteKey, usageKey } from '../../../../src/observe/metrics/metrics.ts';
+import { METRICS_KEY, Metrics, minuteKey, usageKey, type MetricsOptions } from '../../../../src/observe/metrics/metrics.ts';
 import type { RequestRecord } from '../../../../src/observe/request-record.ts';
 import { MemoryStore } from '../../../../src/store/memory-store.ts';
 import type { HashIncrements, Store } from '../../../../src/store/store.ts';
@@ -41,6 +41,12 @@ class WatchedStore implements Store {
   hgetallMany = (keys: readonly string[]) => this.memory.hgetallMany(keys);
 }
 
+/** A Metrics instance over its own watched store. */
+function watched(options: Omit<MetricsOptions, 'store'>, now?: () => number) {
+  const store = new WatchedStore(now);
+  return { store, metrics: new Metrics({ store, ...options }) };
+}
+
 /** One request ended at `endedAt` (started 300 ms before), as the request path hands it over. */
 const observe = (metrics: Metrics, endedAt: number, filled: Partial<RequestRecord> = {}) => metrics.observe(servedRecord({ startedAt: endedAt - 300, ...filled }), 'chat', 200, undefined, endedAt);
 
@@ -65,8 +71,7 @@ afterEach(() => {
 describe('Metrics, batching', () => {
   it('gathers the requests of one flush window into one pipelined write, when the window ends', async () => {
     vi.useFakeTimers();
-    const store = new WatchedStore();
-    const metrics = new Metrics({ store, flushMs: 2000 });
+    const { store, metrics } = watched({ flushMs: 2000 });
     const write = observe(metrics, T0 + 1);
     expect(write).toBeInstanceOf(Promise);
     // Later requests ride on the write already scheduled: nothing more to keep alive.
@@ -83,8 +88,7 @@ describe('Metrics, batching', () => {
 
   it('schedules a new window for requests after a write', async () => {
     vi.useFakeTimers();
-    const store = new WatchedStore();
-    const metrics = new Metrics({ store, flushMs: 2000 });
+    const { store, metrics } = watched({ flushMs: 2000 });
     const first = observe(metrics, T0);
     await vi.advanceTimersByTimeAsync(2000);
     await first;
@@ -97,8 +101,7 @@ describe('Metrics, batching', () => {
   });
 
   it('with flushMs 0, writes each request at once', async () => {
-    const store = new WatchedStore();
-    const metrics = new Metrics({ store, flushMs: 0 });
+    const { store, metrics } = watched({ flushMs: 0 });
     for (let i = 0; i < 3; i++) {
       const write = observe(metrics, T0 + i);
       expect(write).toBeInstanceOf(Promise);
@@ -110,8 +113,7 @@ describe('Metrics, batching', () => {
 
   it('writes before the window ends once it holds maxFields fields', async () => {
     vi.useFakeTimers();
-    const store = new WatchedStore();
-    const metrics = new Metrics({ store, flushMs: 60_000, maxFields: 40 });
+    const { store, metrics } = watched({ flushMs: 60_000, maxFields: 40 });
     const scheduled = observe(metrics, T0);
     // A second shape takes the fields held past the bound: written now, not in a minute.
     const forced = observe(metrics, T0, { tenant: 'globex' });
@@ -128,8 +130,7 @@ describe('Metrics, batching', () => {
 
   it('after a write forced by the bound, still schedules the next request’s window', async () => {
     vi.useFakeTimers();
-    const store = new WatchedStore();
-    const metrics = new Metrics({ store, flushMs: 2000, maxFields: 40 });
+    const { store, metrics } = watched({ flushMs: 2000, maxFields: 40 });
     // One request that tried 30 endpoints reaches the bound alone: written at once.
     const attempts = Array.from({ length: 30 }, (_, i) => ({ endpoint: `eu/llama/${i}`, outcome: 503, ms: 1 }));
     await observe(metrics, T0, { attempts });
@@ -143,16 +144,15 @@ describe('Metrics, batching', () => {
   });
 
   it('flushes nothing when nothing was observed', async () => {
-    const store = new WatchedStore();
-    await new Metrics({ store, flushMs: 0 }).flush();
+    const { store, metrics } = watched({ flushMs: 0 });
+    await metrics.flush();
     expect(store.writes).toHaveLength(0);
   });
 });
 
 describe('Metrics, buckets and expiry', () => {
   it('writes running totals (no expiry), minute buckets (6 h), hourly usage (40 days) and daily usage (400 days)', async () => {
-    const store = new WatchedStore();
-    const metrics = new Metrics({ store, flushMs: 60_000 });
+    const { store, metrics } = watched({ flushMs: 60_000 });
     // Two requests in one minute, one in the next hour; all on one day.
     observe(metrics, T0 + 5_000);
     observe(metrics, T0 + 59_999);
@@ -180,8 +180,7 @@ describe('Metrics, buckets and expiry', () => {
 
   it('lets each bucket expire on its own in the store', async () => {
     let now = T0;
-    const store = new WatchedStore(() => now);
-    const metrics = new Metrics({ store, flushMs: 0 });
+    const { store, metrics } = watched({ flushMs: 0 }, () => now);
     await observe(metrics, T0);
     now = T0 + 6 * HOUR;
     expect(await metrics.minutes(T0, T0)).toEqual(new Map([[T0, new Map()]]));
@@ -195,7 +194,7 @@ describe('Metrics, buckets and expiry', () => {
   });
 
   it('reads every bucket of a range, empty ones included, aligned to bucket starts', async () => {
-    const metrics = new Metrics({ store: new WatchedStore(), flushMs: 0 });
+    const { metrics } = watched({ flushMs: 0 });
     await observe(metrics, T0 + 2 * MINUTE + 7);
     const minutes = await metrics.minutes(T0 + 30_000, T0 + 3 * MINUTE + 1);
     expect([...minutes.keys()]).toEqual([T0, T0 + MINUTE, T0 + 2 * MINUTE, T0 + 3 * MINUTE]);
@@ -207,8 +206,7 @@ describe('Metrics, buckets and expiry', () => {
 
 describe('Metrics, reads before a write', () => {
   it('adds what this instance has not written yet to totals, minutes, hours and days', async () => {
-    const store = new WatchedStore();
-    const metrics = new Metrics({ store, flushMs: 60_000 });
+    const { store, metrics } = watched({ flushMs: 60_000 });
     observe(metrics, T0 + 1);
     expect(store.writes).toHaveLength(0);
     expect((await metrics.totals()).get(REQUESTS)).toBe(1);
@@ -248,8 +246,7 @@ describe('Metrics, across instances', () => {
 
 describe('Metrics, when the store fails', () => {
   it('never throws to the caller, keeps the deltas, and writes them once when the store is back', async () => {
-    const store = new WatchedStore();
-    const metrics = new Metrics({ store, flushMs: 0 });
+    const { store, metrics } = watched({ flushMs: 0 });
     store.failing = true;
     await expect(observe(metrics, T0)).resolves.toBeUndefined();
     await expect(observe(metrics, T0 + 1)).resolves.toBeUndefined();
@@ -267,8 +264,7 @@ describe('Metrics, when the store fails', () => {
   });
 
   it('counts nothing twice when one write fails while another, started earlier, succeeds', async () => {
-    const store = new WatchedStore();
-    const metrics = new Metrics({ store, flushMs: 0 });
+    const { store, metrics } = watched({ flushMs: 0 });
     const first = observe(metrics, T0);
     store.failing = true;
     const second = observe(metrics, T0 + 1);
@@ -280,9 +276,8 @@ describe('Metrics, when the store fails', () => {
   });
 
   it('holds a bounded number of fields however long the store stays down, and writes what it kept once it is back', async () => {
-    const store = new WatchedStore();
     const maxFields = 200;
-    const metrics = new Metrics({ store, flushMs: 0, maxFields });
+    const { store, metrics } = watched({ flushMs: 0, maxFields });
     store.failing = true;
     // Six hours of one request a minute: each minute is a new bucket of the same fields.
     const minutes = 6 * 60;
