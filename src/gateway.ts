@@ -154,7 +154,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     metrics:
       deps.metrics === false
         ? undefined
-        : new Metrics({ store: deps.store ?? new MemoryStore({ now: deps.now ?? Date.now }), flushMs: deps.metrics?.flushMs ?? 2_000, now: deps.now ?? Date.now }),
+        : new Metrics({ store: deps.store ?? new MemoryStore({ now: deps.now ?? Date.now }), flushMs: deps.metrics?.flushMs ?? 2_000 }),
     now: deps.now ?? Date.now,
   };
 }

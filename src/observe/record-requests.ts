@@ -3,7 +3,7 @@ import type { AppEnv } from '../app-env.ts';
 import { defer } from '../handlers/defer.ts';
 import type { Gateway } from '../gateway.ts';
 import { meterRequest } from '../meter/meter-request.ts';
-import { operationOf } from './metrics/observe-request.ts';
+import { operationOf } from './metrics/operation.ts';
 import { logLine, newRecord } from './request-record.ts';
 import { traceContext } from './trace-context.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { USAGE_METRICS, type UsageMetric } from './metrics/observe-request.ts';
+import { USAGE_METRICS, type UsageMetric } from './metrics/request-tally.ts';
 import { BUCKET_MS, type Metrics } from './metrics/metrics.ts';
 
 export const GROUP_BY = ['tenant', 'key_id', 'model', 'region'] as const;
@@ -35,10 +35,11 @@ export type UsageQuery = z.infer<typeof UsageQuerySchema>;
 
 export interface UsageResult {
   object: 'usage.result';
-  tenant?: string;
-  key_id?: string;
-  model?: string;
-  region?: string;
+  /** Each grouped part; null when the requests had none (no key: a 401). */
+  tenant?: string | null;
+  key_id?: string | null;
+  model?: string | null;
+  region?: string | null;
   requests: number;
   errors: number;
   input_tokens: number;

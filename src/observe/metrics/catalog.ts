@@ -50,5 +50,3 @@ export const METRIC = {
   snapshotAge: def('switchyard_health_snapshot_age_seconds', 'gauge', "Age of the prober's health snapshot the routing reads."),
 } as const satisfies Record<string, MetricDef>;
 
-/** Histograms by name, so the exposition can cumulate their stored buckets. */
-export const HISTOGRAMS: ReadonlyMap<string, MetricDef> = new Map(Object.values(METRIC).filter((m) => m.type === 'histogram').map((m) => [m.name, m]));

@@ -1,7 +1,6 @@
 import type { HashIncrements, Store } from '../../store/store.ts';
 import type { RequestRecord } from '../request-record.ts';
 import { attemptField, RequestTally, shapeOf, tallyKey } from './request-tally.ts';
-import type { Add } from './series.ts';
 import { delay } from '../../store/delay.ts';
 
 export const METRICS_KEY = 'switchyard:metrics';
@@ -22,7 +21,6 @@ export interface MetricsOptions {
   store: Store;
   /** How long deltas gather in this instance before one pipelined write (0: write after every request). */
   flushMs: number;
-  now(): number;
   /** Fields held before a write is forced, however soon. */
   maxFields?: number;
 }
@@ -38,7 +36,6 @@ export interface MetricsOptions {
 export class Metrics {
   readonly #store: Store;
   readonly #flushMs: number;
-  readonly #now: () => number;
   readonly #maxFields: number;
   /** Deltas by minute bucket (totals are their sum). */
   #minutes = new Map<number, Map<string, number>>();
@@ -53,28 +50,13 @@ export class Metrics {
   constructor(options: MetricsOptions) {
     this.#store = options.store;
     this.#flushMs = options.flushMs;
-    this.#now = options.now;
     this.#maxFields = options.maxFields ?? 5_000;
   }
 
   /**
-   * Adds one request's fields (`metric` for counters and histograms, `usage` for its usage row)
-   * at time `at`. Returns the write to keep alive (`waitUntil`), or undefined when a write
-   * already scheduled will carry these deltas too.
-   */
-  record(at: number, fill: (metric: Add, usage: Add) => void): Promise<void> | undefined {
-    const minute = bucketOf(this.#minutes, bucketStart(at, MINUTE));
-    const usage = bucketOf(this.#usage, bucketStart(at, HOUR));
-    fill(
-      (field, n) => this.#add(minute, field, n),
-      (field, n) => this.#add(usage, field, n),
-    );
-    return this.#schedule();
-  }
-
-  /**
    * Adds one finished API request: a short key and a few additions (src/observe/metrics/
-   * request-tally.ts). Returns the write to keep alive, as `record` does.
+   * request-tally.ts). Returns the write to keep alive (`waitUntil`), or undefined when a write
+   * already scheduled will carry these deltas too.
    */
   observe(record: RequestRecord, operation: string, status: number, error: unknown, endedAt: number): Promise<void> | undefined {
     const minute = bucketStart(endedAt, MINUTE);
@@ -96,8 +78,8 @@ export class Metrics {
   }
 
   #schedule(): Promise<void> | undefined {
-    // A write that starts now is not pending: `flush` clears `#pending` as it starts, and holding
-    // its promise there would let every later delta wait for a write that never comes.
+    // A write now is never `#pending` (the timer's write): flush() has already cleared that by
+    // the time it returns, so holding its promise there would stop every later timer.
     if (this.#flushMs <= 0 || this.#fields >= this.#maxFields) return this.flush();
     if (this.#pending) return undefined;
     this.#pending = delay(this.#flushMs).then(() => this.flush());
@@ -156,8 +138,9 @@ export class Metrics {
       this.#failures = 0;
     } catch (error) {
       // Put the deltas back (they merge with newer ones) unless the store has been down long
-      // enough that holding more would grow without bound.
-      if (this.#fields + totals.size <= this.#maxFields) {
+      // enough that holding more would grow without bound: every field counts, each minute's
+      // and each usage row's, since a long outage adds new minute buckets of the same names.
+      if (this.#fields + fieldsIn(minutes) + fieldsIn(usage) <= this.#maxFields) {
         for (const [minute, fields] of minutes) for (const [f, n] of fields) this.#add(bucketOf(this.#minutes, minute), f, n);
         for (const [hour, fields] of usage) for (const [f, n] of fields) this.#add(bucketOf(this.#usage, hour), f, n);
       }
@@ -210,6 +193,12 @@ function bucketOf<K>(map: Map<K, Map<string, number>>, key: K): Map<string, numb
   let bucket = map.get(key);
   if (!bucket) map.set(key, (bucket = new Map()));
   return bucket;
+}
+
+function fieldsIn(buckets: ReadonlyMap<number, ReadonlyMap<string, number>>): number {
+  let n = 0;
+  for (const fields of buckets.values()) n += fields.size;
+  return n;
 }
 
 function parsed(hash: Record<string, string>): Map<string, number> {

@@ -167,8 +167,9 @@ function errorOf(status: number, error: unknown): { errorType: string | undefine
 
 /** The short key a finished request is tallied under: everything its labels depend on. */
 export function tallyKey(record: RequestRecord, operation: string, status: number, error: unknown): string {
-  const code = status < 400 ? '' : error instanceof GatewayError ? (error.code ?? NONE) : 'internal_error';
-  return `${operation}\u0001${record.model ?? ''}\u0001${record.tier ?? ''}\u0001${record.region ?? ''}\u0001${record.tenant ?? ''}\u0001${record.keyId ?? ''}\u0001${status}\u0001${record.cache ?? ''}\u0001${record.streamOutcome ?? ''}\u0001${code}\u0001${record.cost?.basis ?? ''}`;
+  // An error's type as well as its code: the same code can come with another type (an unknown route's not_found_error).
+  const failure = status < 400 ? '' : error instanceof GatewayError ? `${error.type}\u0001${error.code ?? NONE}` : 'internal_error';
+  return `${operation}\u0001${record.model ?? ''}\u0001${record.tier ?? ''}\u0001${record.region ?? ''}\u0001${record.tenant ?? ''}\u0001${record.keyId ?? ''}\u0001${status}\u0001${record.cache ?? ''}\u0001${record.streamOutcome ?? ''}\u0001${failure}\u0001${record.cost?.basis ?? ''}`;
 }
 
 /** The labels of a finished request (made once per tally key). */
