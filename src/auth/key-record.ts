@@ -15,6 +15,24 @@ const keyId = z.string().check(z.regex(/^key_[0-9a-f]{12}$/));
 const role = z.enum(['client', 'admin']);
 const label = z.string().check(z.maxLength(200));
 
+/** What a key may do, where and how much: the same optional fields on a record and on a new key. */
+const grants = {
+  /**
+   * `admin` keys reach the operator surface (/metrics, /dashboard, /admin/*, everyone's
+   * usage); `client` keys (the role left out: every record written before roles existed) reach
+   * the OpenAI API and their own usage only.
+   */
+  role: z.optional(role),
+  /** Region ids the key may be served from. */
+  regions: z.optional(scopeList),
+  /** Residency zones the key may be served from. With both lists, a region must satisfy both. */
+  residency: z.optional(scopeList),
+  /** The models the key may use; absent = every model. */
+  models: z.optional(modelList),
+  limits: z.optional(rateLimitsSchema),
+  budgets: z.optional(budgetsSchema),
+};
+
 export const keyRecordSchema = z
   .object({
     id: keyId,
@@ -22,20 +40,7 @@ export const keyRecordSchema = z
     hash: keyHash,
     tenant: tenantName,
     label,
-    /**
-     * `admin` keys reach the operator surface (/metrics, /dashboard, /admin/*, everyone's
-     * usage); `client` keys (the role left out: every record written before roles existed) reach
-     * the OpenAI API and their own usage only.
-     */
-    role: z.optional(role),
-    /** Region ids the key may be served from. */
-    regions: z.optional(scopeList),
-    /** Residency zones the key may be served from. With both lists, a region must satisfy both. */
-    residency: z.optional(scopeList),
-    /** The models the key may use; absent = every model. */
-    models: z.optional(modelList),
-    limits: z.optional(rateLimitsSchema),
-    budgets: z.optional(budgetsSchema),
+    ...grants,
     createdAt: timestamp,
     updatedAt: z.optional(timestamp),
     /** After this instant the key is refused like a revoked one. */
@@ -69,12 +74,7 @@ export type KeyAlias = z.infer<typeof keyAliasSchema>;
 export const newKeySchema = z.strictObject({
   tenant: tenantName,
   label: z._default(label, ''),
-  role: z.optional(role),
-  regions: z.optional(scopeList),
-  residency: z.optional(scopeList),
-  models: z.optional(modelList),
-  limits: z.optional(rateLimitsSchema),
-  budgets: z.optional(budgetsSchema),
+  ...grants,
   expiresAt: z.optional(timestamp),
 });
 
