@@ -11,7 +11,8 @@ import { ClassifyRequestSchema } from '../src/classify/request.ts';
 import { DEFAULT_TIER_RULES, type TierRules, TierRulesSchema } from '../src/classify/tier-rules.ts';
 
 /** One input line: a request (chat or completion shape) plus optional per-line hints. */
-const LineSchema = ClassifyRequestSchema.and(
+const LineSchema = z.intersection(
+  ClassifyRequestSchema,
   z.object({
     max_latency_ms: z.number().positive().optional(),
     min_quality: z.number().min(0).max(1).optional(),

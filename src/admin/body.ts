@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../zod-mini.ts';
 import { errors, GatewayError } from '../api/errors.ts';
 import { readJsonBody } from '../api/read-body.ts';
 
@@ -9,7 +9,7 @@ const MAX_ADMIN_BODY_BYTES = 64 * 1024;
  * (`param`), so a typo in a limit name fails loudly instead of being ignored. With
  * `optional`, an empty body stands for `{}`.
  */
-export async function adminBody<S extends z.ZodType>(request: Request, schema: S, options: { optional?: boolean } = {}): Promise<z.output<S>> {
+export async function adminBody<S extends z.ZodMiniType>(request: Request, schema: S, options: { optional?: boolean } = {}): Promise<z.output<S>> {
   let json: unknown = {};
   const empty = request.body === null || request.headers.get('content-length') === '0';
   if (!(options.optional === true && empty)) json = (await readJsonBody(request, MAX_ADMIN_BODY_BYTES)).json;

@@ -2,7 +2,7 @@
 // app mounts it behind bearerAuth + requireAdmin). Records go out without their hash; a raw
 // key appears exactly once, in the answer to create or rotate.
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from '../zod-mini.ts';
 import type { AppEnv } from '../app-env.ts';
 import { InvalidKeyChangeError, InvalidNewKeyError, MAX_ROTATION_GRACE_SECONDS, UnknownKeyError, type ApiKeys, type KeyRecord } from '../auth/api-keys.ts';
 import { keyChangeSchema, newKeySchema } from '../auth/key-record.ts';
@@ -10,7 +10,7 @@ import type { CompiledFleet } from '../fleet/compiled.ts';
 import { adminBody, adminError, translated } from './body.ts';
 import { assertKnownNames } from './fleet-names.ts';
 
-const rotateSchema = z.strictObject({ graceSeconds: z.number().int().min(0).max(MAX_ROTATION_GRACE_SECONDS).optional() });
+const rotateSchema = z.strictObject({ graceSeconds: z.optional(z.int().check(z.gte(0), z.lte(MAX_ROTATION_GRACE_SECONDS))) });
 
 /** A key record as the API shows it: everything but the hash of the secret. */
 export type KeyView = Omit<KeyRecord, 'hash'> & { object: 'api_key' };

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod-mini.ts';
 
 /**
  * What the gateway itself reads from a request, and nothing more: the model, the stream
@@ -10,40 +10,48 @@ import { z } from 'zod';
  */
 
 const messageSchema = z.looseObject({
-  role: z.string().min(1),
+  role: z.string().check(z.minLength(1)),
   // Strings, arrays of parts, null on assistant messages: vLLM's chat template decides.
-  content: z.unknown().optional(),
-  name: z.string().nullable().optional(),
+  content: z.optional(z.unknown()),
+  name: z.optional(z.nullable(z.string())),
 });
 
-const int = z.number().int();
+const int = z.int();
 
 /** Read by the gateway for every generation request. */
 const read = {
-  model: z.string().min(1),
-  stream: z.boolean().nullable().optional(),
-  stream_options: z.looseObject({ include_usage: z.boolean().nullable().optional() }).nullable().optional(),
+  model: z.string().check(z.minLength(1)),
+  stream: z.nullish(z.boolean()),
+  stream_options: z.nullish(z.looseObject({ include_usage: z.nullish(z.boolean()) })),
   // Cache: deterministic means temperature 0 or a seed.
-  temperature: z.number().nullable().optional(),
-  seed: int.nullable().optional(),
+  temperature: z.nullish(z.number()),
+  seed: z.nullish(int),
   // Classifier signals.
-  max_tokens: int.nullable().optional(),
+  max_tokens: z.nullish(int),
   // Session affinity falls back to it.
-  user: z.string().nullable().optional(),
+  user: z.nullish(z.string()),
 };
 
 export const ChatCompletionRequestSchema = z.looseObject({
   ...read,
-  messages: z.array(messageSchema).min(1, 'messages must contain at least one message'),
-  max_completion_tokens: int.nullable().optional(),
-  tools: z.array(z.unknown()).nullable().optional(),
+  messages: z.array(messageSchema).check(z.minLength(1, 'messages must contain at least one message')),
+  max_completion_tokens: z.nullish(int),
+  tools: z.nullish(z.array(z.unknown())),
 });
 
 export const CompletionRequestSchema = z.looseObject({
   ...read,
   // vLLM's four prompt forms; their content is vLLM's to check.
-  prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(int).min(1), z.array(z.array(int).min(1)).min(1)]),
+  prompt: z.union([
+    z.string(),
+    z.array(z.string()).check(z.minLength(1)),
+    z.array(int).check(z.minLength(1)),
+    z.array(z.array(int).check(z.minLength(1))).check(z.minLength(1)),
+  ]),
 });
+
+/** Every other OpenAI route's JSON body: the model to route by, whether to stream. The rest is the upstream's. */
+export const ProxyRequestSchema = z.looseObject({ model: read.model, stream: read.stream, user: read.user });
 
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;

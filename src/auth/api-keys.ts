@@ -1,6 +1,6 @@
 // Client and admin API keys. A key is shown once, at creation (or rotation); the store only
 // ever holds its SHA-256 hash.
-import { z } from 'zod';
+import * as z from '../zod-mini.ts';
 import type { Store } from '../store/store.ts';
 import { constantTimeEqual } from './constant-time.ts';
 import { InvalidKeyChangeError, InvalidKeyRecordError, InvalidNewKeyError, UnknownKeyError } from './key-errors.ts';

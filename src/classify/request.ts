@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod-mini.ts';
 
 /**
  * What the classifier reads from a request. Structural on purpose: an OpenAI chat or completion
@@ -15,18 +15,14 @@ export interface ClassifyRequest {
 }
 
 /** Validates untrusted input (the CLI's lines) into a ClassifyRequest; unknown fields pass through. */
-export const ClassifyRequestSchema = z
-  .looseObject({
-    messages: z.array(z.looseObject({ role: z.string(), content: z.unknown() })).optional(),
-    prompt: z.union([z.string(), z.array(z.string())]).optional(),
-    tools: z.array(z.unknown()).optional(),
-    response_format: z.unknown().optional(),
-    max_tokens: z.number().int().nonnegative().optional(),
-    max_completion_tokens: z.number().int().nonnegative().optional(),
-  })
-  .refine((r) => r.messages !== undefined || r.prompt !== undefined, {
-    message: 'needs "messages" or "prompt"',
-  });
+export const ClassifyRequestSchema = z.looseObject({
+  messages: z.optional(z.array(z.looseObject({ role: z.string(), content: z.unknown() }))),
+  prompt: z.optional(z.union([z.string(), z.array(z.string())])),
+  tools: z.optional(z.array(z.unknown())),
+  response_format: z.optional(z.unknown()),
+  max_tokens: z.optional(z.int().check(z.nonnegative())),
+  max_completion_tokens: z.optional(z.int().check(z.nonnegative())),
+}).check(z.refine((r) => r.messages !== undefined || r.prompt !== undefined, { message: 'needs "messages" or "prompt"' }));
 
 /**
  * Calls `visit` with each piece of text in a message's content: a string, or the `text` of each

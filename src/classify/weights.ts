@@ -1,14 +1,16 @@
-import { z } from 'zod';
+import * as z from '../zod-mini.ts';
 import { FEATURE_NAMES } from './features.ts';
+
+const positive = z.number().check(z.positive());
 
 /** How a raw feature becomes a number in 0..1 before it is weighted. */
 export const NormalizationSchema = z.discriminatedUnion('kind', [
   // ln(x) mapped from [ln min, ln max] onto [0, 1]: for sizes that span orders of magnitude.
-  z.object({ kind: z.literal('log-range'), min: z.number().positive(), max: z.number().positive() }),
+  z.object({ kind: z.literal('log-range'), min: positive, max: positive }),
   // ln(1 + x) / ln(1 + cap): for evidence counts, where the first few matter most.
-  z.object({ kind: z.literal('log1p-cap'), cap: z.number().positive() }),
+  z.object({ kind: z.literal('log1p-cap'), cap: positive }),
   // x / max: for values that are already shares.
-  z.object({ kind: z.literal('linear'), max: z.number().positive() }),
+  z.object({ kind: z.literal('linear'), max: positive }),
 ]);
 export type Normalization = z.infer<typeof NormalizationSchema>;
 
@@ -31,16 +33,18 @@ export const ClassifierWeightsSchema = z
       }),
     ),
     /** Score boundaries between consecutive default tiers (small|medium, medium|large), ascending. */
-    thresholds: z.array(z.number().min(0).max(1)),
+    thresholds: z.array(z.number().check(z.gte(0), z.lte(1))),
     provenance: z.record(z.string(), z.unknown()),
   })
-  .refine((w) => FEATURE_NAMES.every((name) => w.features.filter((f) => f.name === name).length === 1), {
-    message: `features must list each of ${FEATURE_NAMES.join(', ')} exactly once`,
-    path: ['features'],
-  })
-  .refine((w) => w.thresholds.every((t, i) => i === 0 || t >= (w.thresholds[i - 1] ?? 0)), {
-    message: 'thresholds must be ascending',
-    path: ['thresholds'],
-  });
+  .check(
+    z.refine((w) => FEATURE_NAMES.every((name) => w.features.filter((f) => f.name === name).length === 1), {
+      message: `features must list each of ${FEATURE_NAMES.join(', ')} exactly once`,
+      path: ['features'],
+    }),
+    z.refine((w) => w.thresholds.every((t, i) => i === 0 || t >= (w.thresholds[i - 1] ?? 0)), {
+      message: 'thresholds must be ascending',
+      path: ['thresholds'],
+    }),
+  );
 
 export type ClassifierWeights = z.infer<typeof ClassifierWeightsSchema>;

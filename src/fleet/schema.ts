@@ -200,7 +200,7 @@ export const RoutingPolicySpecSchema = z.strictObject({
    * How `model: "auto"` and tier names pick a tier; the classifier module owns the shape and
    * defaults. Left out, the compiler derives the rules from the fleet's own Tier documents.
    */
-  tierRules: TierRulesSchema.optional(),
+  tierRules: z.optional(TierRulesSchema),
   /** Production fleets are checked for the reference's anti-patterns (single points of failure, fixed scaling, no cache). */
   environment: z.enum(ENVIRONMENTS).default('production'),
   /**

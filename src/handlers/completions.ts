@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import type * as z from '../zod-mini.ts';
 import { errors, type GatewayError } from '../api/errors.ts';
 import { OPENAI_ENDPOINTS } from '../api/openai-endpoints.ts';
 import { readJsonBody } from '../api/read-body.ts';
@@ -23,7 +23,7 @@ import { readHints, resolveModel } from './resolve-model.ts';
 
 const ENDPOINT = { chat: OPENAI_ENDPOINTS.chat, completions: OPENAI_ENDPOINTS.completions } as const;
 
-export const invalid = (error: z.ZodError): GatewayError => {
+export const invalid = (error: z.core.$ZodError): GatewayError => {
   const issue = error.issues[0];
   const param = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : null;
   return errors.invalidRequest(issue ? `${param ?? 'body'}: ${issue.message}` : 'invalid request body', param);

@@ -1,11 +1,11 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
 import { errors, GatewayError } from '../api/errors.ts';
 import { sniffUpload } from '../api/multipart-model.ts';
 import { oneShotBody, type OneShotBody } from '../api/one-shot-body.ts';
 import { OPENAI_ENDPOINTS, type EndpointName, type OpenAIEndpoint } from '../api/openai-endpoints.ts';
 import { readJsonBody } from '../api/read-body.ts';
 import { rewriteModel } from '../api/rewrite-model.ts';
+import { ProxyRequestSchema } from '../api/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { ClassifyRequest } from '../classify/request.ts';
 import type { CompiledModel } from '../fleet/compiled.ts';
@@ -16,13 +16,6 @@ import { invalid } from './completions.ts';
 import { admitTokens, exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
 import { estimateTokens } from '../limits/estimate.ts';
 import { readHints, resolveModel, type Resolution } from './resolve-model.ts';
-
-/** What the gateway reads of these bodies: the model to route by, whether to stream. The rest is the upstream's. */
-const ProxyRequestSchema = z.looseObject({
-  model: z.string().min(1),
-  stream: z.boolean().nullable().optional(),
-  user: z.string().nullable().optional(),
-});
 
 /**
  * Every OpenAI / vLLM route beyond chat and text completions — embeddings, responses, rerank,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod-mini.ts';
 import type { HealthSample } from '../route/endpoint-view.ts';
 import type { Store } from '../store/store.ts';
 
@@ -13,18 +13,18 @@ export const HEALTH_KEY = 'switchyard:health';
 /** Outlives a few missed probe rounds (cron runs once a minute), then the key disappears. */
 export const HEALTH_TTL_SECONDS = 180;
 
-const count = z.number().nonnegative();
+const count = z.number().check(z.nonnegative());
 
 const HealthSampleSchema = z.object({
   healthy: z.boolean(),
-  waiting: count.optional(),
-  running: count.optional(),
-  kvCacheUsage: count.optional(),
-  gpuUtilization: count.optional(),
-  gpuMemoryUsage: count.optional(),
-  served: z.array(z.string()).optional(),
+  waiting: z.optional(count),
+  running: z.optional(count),
+  kvCacheUsage: z.optional(count),
+  gpuUtilization: z.optional(count),
+  gpuMemoryUsage: z.optional(count),
+  served: z.optional(z.array(z.string())),
   checkedAt: z.number(),
-  error: z.string().optional(),
+  error: z.optional(z.string()),
 });
 
 // Unknown fields are stripped, so a newer writer does not break an older reader.

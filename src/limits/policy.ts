@@ -1,33 +1,34 @@
-import { z } from 'zod';
+import * as z from '../zod-mini.ts';
 
 // What an operator may cap, on a key record and on a tenant record alike. Every field is
 // optional: a missing one means "no limit of that kind". Counts are whole numbers; dollars are
 // decimal (stored and compared in micro-dollars, so sums stay exact).
 
-const count = z.number().int().positive();
-const dollars = z.number().positive().finite();
+const count = z.int().check(z.positive());
+// zod numbers are finite already.
+const dollars = z.number().check(z.positive());
 
 export const rateLimitsSchema = z.strictObject({
   /** Requests per minute (a cache hit counts too). */
-  rpm: count.optional(),
+  rpm: z.optional(count),
   /** Tokens per minute, prompt + completion: estimated before the call, reconciled after it. */
-  tpm: count.optional(),
+  tpm: z.optional(count),
   /** Requests in flight at once. */
-  concurrency: count.optional(),
+  concurrency: z.optional(count),
 });
 
 const budgetSchema = z.strictObject({
   /** Prompt + completion tokens per period. */
-  tokens: count.optional(),
+  tokens: z.optional(count),
   /** Dollars per period, as metered from the Region's pricing. */
-  usd: dollars.optional(),
+  usd: z.optional(dollars),
 });
 
 export const budgetsSchema = z.strictObject({
   /** Per UTC calendar day. */
-  daily: budgetSchema.optional(),
+  daily: z.optional(budgetSchema),
   /** Per UTC calendar month. */
-  monthly: budgetSchema.optional(),
+  monthly: z.optional(budgetSchema),
 });
 
 export type RateLimits = z.infer<typeof rateLimitsSchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod-mini.ts';
 import { USAGE_METRICS, type UsageMetric } from './metrics/request-tally.ts';
 import { BUCKET_MS, type Metrics } from './metrics/metrics.ts';
 
@@ -8,29 +8,29 @@ export type GroupBy = (typeof GROUP_BY)[number];
 /** Longest range per bucket width: about a month of hours, about a year of days. */
 const MAX_BUCKETS = { '1h': 24 * 31, '1d': 400 } as const;
 
-const seconds = z.coerce.number().int().nonnegative();
+const seconds = z.optional(z.coerce.number().check(z.int(), z.nonnegative()));
+const filter = z.optional(z.string().check(z.minLength(1)));
+const groupNames = (s: string | undefined) => (s ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
 
 /** GET /v1/usage's query, OpenAI's usage API names (start_time, end_time, bucket_width, group_by). */
-export const UsageQuerySchema = z
-  .object({
-    start_time: seconds.optional(),
-    end_time: seconds.optional(),
-    bucket_width: z.enum(['1h', '1d']).default('1d'),
-    group_by: z
-      .string()
-      .optional()
-      .transform((s, ctx) => {
-        const parts = (s ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
-        const bad = parts.filter((p) => !(GROUP_BY as readonly string[]).includes(p));
-        if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `unknown group_by ${bad.join(', ')}; expected some of ${GROUP_BY.join(', ')}` });
-        return parts as GroupBy[];
+export const UsageQuerySchema = z.strictObject({
+  start_time: seconds,
+  end_time: seconds,
+  bucket_width: z._default(z.enum(['1h', '1d']), '1d'),
+  group_by: z.pipe(
+    z.optional(z.string()).check(
+      z.superRefine((s, ctx) => {
+        const bad = groupNames(s).filter((p) => !(GROUP_BY as readonly string[]).includes(p));
+        if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `unknown group_by ${bad.join(', ')}; expected some of ${GROUP_BY.join(', ')}`, input: s });
       }),
-    tenant: z.string().min(1).optional(),
-    key_id: z.string().min(1).optional(),
-    model: z.string().min(1).optional(),
-    region: z.string().min(1).optional(),
-  })
-  .strict();
+    ),
+    z.transform((s) => groupNames(s) as GroupBy[]),
+  ),
+  tenant: filter,
+  key_id: filter,
+  model: filter,
+  region: filter,
+});
 export type UsageQuery = z.infer<typeof UsageQuerySchema>;
 
 export interface UsageResult {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod-mini.ts';
 import { describeIssues, tenantName } from '../auth/key-record.ts';
 import { budgetsSchema, rateLimitsSchema } from '../limits/policy.ts';
 
@@ -10,9 +10,9 @@ export { describeIssues };
  */
 export const tenantRecordSchema = z.object({
   tenant: tenantName,
-  label: z.string().max(200).optional(),
-  limits: rateLimitsSchema.optional(),
-  budgets: budgetsSchema.optional(),
+  label: z.optional(z.string().check(z.maxLength(200))),
+  limits: z.optional(rateLimitsSchema),
+  budgets: z.optional(budgetsSchema),
   createdAt: z.iso.datetime({ offset: true }),
   updatedAt: z.iso.datetime({ offset: true }),
 });
@@ -21,9 +21,9 @@ export type TenantRecord = z.infer<typeof tenantRecordSchema>;
 
 /** What an operator sets on a tenant: the whole of it (a field left out is removed). */
 export const tenantSettingsSchema = z.strictObject({
-  label: z.string().max(200).optional(),
-  limits: rateLimitsSchema.optional(),
-  budgets: budgetsSchema.optional(),
+  label: z.optional(z.string().check(z.maxLength(200))),
+  limits: z.optional(rateLimitsSchema),
+  budgets: z.optional(budgetsSchema),
 });
 
 export type TenantSettings = z.input<typeof tenantSettingsSchema>;

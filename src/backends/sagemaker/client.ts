@@ -4,7 +4,7 @@ import type { Transport } from '../transport.ts';
 import { UpstreamHttpError } from '../upstream-error.ts';
 import { transportHandler } from './sdk-handler.ts';
 
-export type Sdk = typeof import('@aws-sdk/client-sagemaker-runtime');
+export type Sdk = typeof import('./sdk.ts');
 
 let sdk: Promise<Sdk> | undefined;
 
@@ -12,7 +12,7 @@ let sdk: Promise<Sdk> | undefined;
  * The SDK is loaded on first use: a gateway without SageMaker endpoints (and `switchyard
  * serve` on Node until one is called) never evaluates it. The Worker bundle still carries it.
  */
-export const loadSdk = (): Promise<Sdk> => (sdk ??= import('@aws-sdk/client-sagemaker-runtime'));
+export const loadSdk = (): Promise<Sdk> => (sdk ??= import('./sdk.ts'));
 
 export interface ClientDeps {
   transport: Transport;
