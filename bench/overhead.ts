@@ -4,7 +4,11 @@
 //   direct     the load generator → the simulator
 //   bare       bench/bare-proxy.ts: node:http + undici Pool, no logic (the ceiling for any Node gateway)
 //   node       `switchyard serve` (auth, validation, classification, routing on; a real API key)
-//   wrangler   the Worker under `wrangler dev --local` (workerd), same fleet, same key
+//   unmetered  the same with usage metering and metrics off
+//   portkey    Portkey's AI gateway 1.15.2 on Node (the closest TypeScript peer), installed on
+//              demand into the ignored bench/out/portkey, forwarding to the same simulator
+//   workerd    the Worker in raw `workerd serve` (the wrangler bundle, a generated config): no dev proxy
+//   wrangler   the Worker under `wrangler dev --local` (workerd behind wrangler's proxy), same fleet, same key
 // Each configuration is measured in interleaved rounds (the machine's cores are shared by all of
 // them and by the load generator), and the median per configuration is reported.
 import { execFileSync } from 'node:child_process';
@@ -12,11 +16,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import os from 'node:os';
 import { relative, resolve } from 'node:path';
 import { ApiKeys } from '../src/auth/api-keys.ts';
+import { ensurePortkey, portkeyHeaders, PORTKEY_VERSION, startPortkey } from './lib/portkey.ts';
+import { bundleWorker, startWorkerd, type WorkerBundle } from './lib/workerd.ts';
+import { profileDuring, sourceMapped } from './lib/inspector-profile.ts';
 import { MemoryStore } from '../src/store/memory-store.ts';
-import { COMMON_USAGE, numberFlag, parseFlags, type Benchmark } from './lib/benchmark.ts';
+import { COMMON_USAGE, numberFlag, parseFlags, UsageError, type Benchmark } from './lib/benchmark.ts';
 import { BIN, childEnv, freePort, NODE, ROOT, start, stop, stopAll, waitForHttp, type Child } from './lib/children.ts';
 import { groupCpuMs } from './lib/cpu-usage.ts';
-import { profileMarkdown, summarizeCpuProfile } from './lib/cpuprofile.ts';
+import { profileMarkdown, summarizeCpuProfile, summarizeProfile } from './lib/cpuprofile.ts';
 import { assertClean, load, timeToFirstByte, type HttpTarget, type LoadResult } from './lib/measure.ts';
 import { writeSection } from './lib/results-file.ts';
 import { fmt, median, percentile, signed } from './lib/stats.ts';
@@ -34,16 +41,22 @@ const WORKER_FLEET_JSON = resolve(OUT, 'overhead-fleet.generated.json');
 const WORKER_ENTRY = resolve(OUT, 'overhead-worker.js');
 const WORKER_CONFIG = resolve(OUT, 'wrangler.overhead.toml');
 const PROJECT_GENERATED_FLEET = resolve(ROOT, 'workers', 'fleet.generated.json');
+const WORKERD_DIR = resolve(OUT, 'workerd');
 const rel = (path: string) => relative(ROOT, path);
 
-const TARGETS = { throughputPct: 80, addedP50Ms: 1, addedTtfbMs: 1, meteringCpuPct: 10 } as const;
+const TARGETS = { throughputPct: 80, addedP50Ms: 1, addedTtfbMs: 1, meteringCpuPct: 10, timesPortkey: 10, workerdCpuUs: 150 } as const;
 
-type ConfigId = 'direct' | 'bare' | 'node' | 'unmetered' | 'wrangler';
+const CONFIG_IDS = ['direct', 'bare', 'node', 'unmetered', 'portkey', 'workerd', 'wrangler'] as const;
+type ConfigId = (typeof CONFIG_IDS)[number];
+/** Always measured: every other row is read against them. */
+const BASELINES: readonly ConfigId[] = ['direct', 'bare'];
 const LABELS: Record<ConfigId, string> = {
   direct: 'direct (→ simulator)',
   bare: 'bare proxy (node:http + undici)',
   node: 'Switchyard on Node (`serve`)',
   unmetered: 'Switchyard on Node, metering off',
+  portkey: `Portkey ${PORTKEY_VERSION} on Node`,
+  workerd: 'Switchyard Worker in raw `workerd serve`',
   wrangler: 'Switchyard under `wrangler dev`',
 };
 
@@ -73,37 +86,63 @@ interface Settings {
   samples: number;
   warmup: number;
   quick: boolean;
-  wrangler: boolean;
+  /** The configurations to run (the baselines always). */
+  only: ReadonlySet<ConfigId>;
   cpuProf: boolean;
+  profileWorkerd: boolean;
 }
 
 const USAGE = `${COMMON_USAGE}
   --samples <n>    streaming requests per time-to-first-byte measurement
+  --only <ids>     run only these configurations, comma-separated, out of
+                   ${CONFIG_IDS.join(', ')} (${BASELINES.join(' and ')} always run: the
+                   other rows are read against them), e.g. --only node,portkey,workerd
   --skip-wrangler  leave out the wrangler dev configuration
   --cpu-prof       instead of the comparison: run the Node gateway under node --cpu-prof at
                    ${CONNECTIONS} connections for --duration s (default 10) plus streamed requests, and
                    summarize where its CPU time goes (top self-time functions, by package/file)
+  --profile-workerd
+                   instead of the comparison: the Worker in raw workerd serve, profiled through
+                   workerd's inspector (CDP Profiler) for --duration s (default 10) at ${CONNECTIONS}
+                   connections; frames mapped through the bundle's source map to their files
 
-Defaults: --duration 5 --rounds 3 --samples 200 (about 3 minutes in all);
---quick: --duration 2 --rounds 1 --samples 50 (about 35 s).`;
+Defaults: --duration 5 --rounds 3 --samples 200 (about 5 minutes in all);
+--quick: --duration 2 --rounds 1 --samples 50 (about 1 minute).
+Portkey is installed on first use into bench/out/portkey (npm, about 20 s).`;
 
 function settingsFrom(argv: readonly string[]): Settings {
   const f = parseFlags(argv, {
     samples: { type: 'string' },
+    only: { type: 'string' },
     'skip-wrangler': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    'profile-workerd': { type: 'boolean', default: false },
   });
   const quick = f.quick === true;
   const cpuProf = f['cpu-prof'] === true;
+  const profileWorkerd = f['profile-workerd'] === true;
+  if (cpuProf && profileWorkerd) throw new UsageError('--cpu-prof and --profile-workerd are separate runs: pick one');
+  const only = new Set<ConfigId>(typeof f.only === 'string' ? [...BASELINES, ...configIds(f.only)] : CONFIG_IDS);
+  if (f['skip-wrangler'] === true) only.delete('wrangler');
   return {
-    duration: numberFlag(f.duration, cpuProf ? (quick ? 3 : 10) : quick ? 2 : 5, 'duration'),
+    duration: numberFlag(f.duration, cpuProf || profileWorkerd ? (quick ? 3 : 10) : quick ? 2 : 5, 'duration'),
     rounds: numberFlag(f.rounds, quick ? 1 : 3, 'rounds', true),
     samples: numberFlag(f.samples, quick ? 50 : 200, 'samples', true),
     warmup: quick ? 1 : 3,
     quick,
-    wrangler: f['skip-wrangler'] !== true,
+    only,
     cpuProf,
+    profileWorkerd,
   };
+}
+
+function configIds(list: string): ConfigId[] {
+  const ids = list.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const unknown = ids.filter((id) => !(CONFIG_IDS as readonly string[]).includes(id));
+  if (ids.length === 0 || unknown.length > 0) {
+    throw new UsageError(`--only takes a comma-separated list out of ${CONFIG_IDS.join(', ')}${unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  }
+  return ids as ConfigId[];
 }
 
 // ---------------------------------------------------------------- setup
@@ -158,12 +197,13 @@ const requestBody = (model: string, stream: boolean) =>
     ...(stream ? { stream: true } : {}),
   });
 
-function targetFor(origin: string, model: string, apiKey: string): HttpTarget {
+function targetFor(origin: string, model: string, apiKey: string, extraHeaders: Record<string, string> = {}): HttpTarget {
   return {
     origin,
     path: PATH,
-    // Every configuration gets the same headers; the simulator (no --api-key) ignores the key.
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    // Every configuration gets the same headers (Portkey also its routing headers); the
+    // simulator (no --api-key) ignores the key.
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, ...extraHeaders },
     body: requestBody(model, false),
     streamBody: requestBody(model, true),
   };
@@ -299,6 +339,9 @@ export default createWorker(fleet);
   return { configNote: '' };
 }
 
+/** The Worker's env in raw workerd: what wrangler dev gets from overhead-wrangler.env. */
+const workerBindings = (record: unknown): Record<string, string> => ({ SWITCHYARD_KEYS: JSON.stringify([record]), SWITCHYARD_LOG_REQUESTS: 'false' });
+
 // ---------------------------------------------------------------- the comparison
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -342,22 +385,34 @@ async function runComparison(s: Settings): Promise<number> {
     commands.push(sim.child.command);
     writeFileSync(FLEET_FILE, fleetYaml(sim.url));
 
-    console.log(`starting the bare proxy, the Node gateway${s.wrangler ? ' and wrangler dev' : ''}…`);
+    const want = (id: ConfigId) => s.only.has(id);
+    // Installed (or found) before anything is timed: an npm install must not overlap a start-up.
+    if (want('portkey')) notes.push(`Portkey: ${ensurePortkey()}.`);
+    let bundle: WorkerBundle | undefined;
+    if (want('wrangler') || want('workerd')) {
+      const { configNote } = prepareWorker();
+      if (configNote) notes.push(configNote);
+      if (want('workerd')) {
+        console.log('bundling the Worker (wrangler deploy --dry-run)…');
+        bundle = bundleWorker(WORKER_CONFIG, WORKERD_DIR);
+      }
+    }
+    console.log(`starting ${[...s.only].filter((id) => id !== 'direct').join(', ')}…`);
     const bareStart = (async () => {
       const child = start('bare proxy', NODE, ['bench/bare-proxy.ts', '--upstream', sim.url, '--port', '0', '--connections', String(POOL_CONNECTIONS)]);
       const m = await child.waitForLine(/bare proxy on (http:\/\/[\d.]+:\d+)/, 30_000);
       return { child, url: m[1] ?? '' };
     })();
-    const nodeStart = startNodeGateway(record, false);
+    const nodeStart = want('node') ? startNodeGateway(record, false) : undefined;
     // The same gateway with usage metering and metrics off: the baseline for what metering costs.
-    const unmeteredStart = startNodeGateway(record, false, false);
-    const wranglerStart = s.wrangler
+    const unmeteredStart = want('unmetered') ? startNodeGateway(record, false, false) : undefined;
+    const portkeyStart = want('portkey') ? startPortkey() : undefined;
+    const workerdStart = bundle ? startWorkerd(bundle, workerBindings(record)) : undefined;
+    const wranglerStart = want('wrangler')
       ? (async () => {
           const port = await freePort();
           const inspectorPort = await freePort();
           writeFileSync(ENV_FILE, `SWITCHYARD_KEYS='${JSON.stringify([record])}'\nSWITCHYARD_LOG_REQUESTS='false'\nWRANGLER_SEND_METRICS='false'\n`, { mode: 0o600 });
-          const { configNote } = prepareWorker();
-          if (configNote) notes.push(configNote);
           const args = [
             'dev',
             '--config',
@@ -383,17 +438,31 @@ async function runComparison(s: Settings): Promise<number> {
           return { child, url };
         })()
       : undefined;
-    const [bare, node, unmetered, wrangler] = await Promise.all([bareStart, nodeStart, unmeteredStart, wranglerStart]);
-    commands.push(bare.child.command, `SWITCHYARD_KEYS='[<one key record>]' ${node.child.command}`);
-    if (wrangler) {
+    const [bare, node, unmetered, portkey, workerd, wrangler] = await Promise.all([bareStart, nodeStart, unmeteredStart, portkeyStart, workerdStart, wranglerStart]);
+    commands.push(bare.child.command);
+    if (node) commands.push(`SWITCHYARD_KEYS='[<one key record>]' ${node.child.command}`);
+    if (portkey) {
+      commands.push(
+        `npm install --prefix bench/out/portkey --ignore-scripts   # bench/out/portkey/package.json: @portkey-ai/gateway ${PORTKEY_VERSION}, overrides @hono/node-server (see bench/lib/portkey.ts)`,
+        `${portkey.child.command}   # requests carry x-portkey-provider: openai, x-portkey-custom-host: <simulator>/v1`,
+      );
+    }
+    if (wrangler || workerd) {
       commands.push(
         `node_modules/.bin/node cli/main.ts fleet compile --fleet ${rel(FLEET_FILE)} --out ${rel(WORKER_FLEET_JSON)}`,
         `# ${rel(WORKER_ENTRY)}: export default createWorker(<that JSON>) (createWorker from workers/gateway.ts); ` +
           `${rel(WORKER_CONFIG)}: wrangler.toml with main → that entry and no [build]`,
-        `WRANGLER_SEND_METRICS=false ${wrangler.child.command}   # ${rel(ENV_FILE)}: SWITCHYARD_KEYS (the same record), SWITCHYARD_LOG_REQUESTS=false`,
       );
     }
-    await checkHealth('the Node gateway', node.url);
+    if (bundle && workerd) {
+      commands.push(
+        `${bundle.command}   # bench/out/wrangler.overhead.toml: main → the bench entry, no [build]`,
+        `${workerd.child.command}   # bench/out/workerd/config.capnp: the bundle as one ES module, SWITCHYARD_KEYS and SWITCHYARD_LOG_REQUESTS=false as text bindings, compatibility ${bundle.compatibilityDate} [${bundle.compatibilityFlags.join(', ')}], globalOutbound a network service allowing "local"`,
+      );
+    }
+    if (wrangler) commands.push(`WRANGLER_SEND_METRICS=false ${wrangler.child.command}   # ${rel(ENV_FILE)}: SWITCHYARD_KEYS (the same record), SWITCHYARD_LOG_REQUESTS=false`);
+    if (node) await checkHealth('the Node gateway', node.url);
+    if (workerd) await checkHealth('workerd serve', workerd.url);
     if (wrangler) await checkHealth('wrangler dev', wrangler.url);
 
     // Probes: every configuration answers a real completion before anything is measured.
@@ -406,7 +475,15 @@ async function runComparison(s: Settings): Promise<number> {
       assertCompletion(LABELS[id], await post(target));
       configs.push({ id, target, child: started.child, model: MODEL });
     }
-    for (const [id, started] of [['node', node] as const, ['unmetered', unmetered] as const, ...(wrangler ? [['wrangler', wrangler] as const] : [])]) {
+    if (portkey) {
+      // Portkey has no model classification: the concrete model id, forwarded as it came.
+      const target = targetFor(portkey.url, MODEL, key, portkeyHeaders(`${sim.url}/v1`));
+      assertCompletion(LABELS.portkey, await post(target));
+      configs.push({ id: 'portkey', target, child: portkey.child, model: MODEL });
+    }
+    const gateways = [['node', node], ['unmetered', unmetered], ['workerd', workerd], ['wrangler', wrangler]] as const;
+    for (const [id, started] of gateways) {
+      if (!started) continue;
       const { model, tier } = await gatewayModel(id, started.url, key, notes);
       configs.push({ id, target: targetFor(started.url, model, key), child: started.child, model, ...(tier ? { tier } : {}) });
     }
@@ -455,7 +532,7 @@ async function runComparison(s: Settings): Promise<number> {
       writeSection('overhead', report.markdown);
       console.log('wrote the overhead section of bench/RESULTS.md');
     }
-    if (!report.allPass) console.log('The Node gateway missed a target: `npm run bench -- overhead --cpu-prof` shows where its time goes.');
+    if (!report.allPass) console.log('A target was missed: `npm run bench -- overhead --cpu-prof` (Node) and `--profile-workerd` (raw workerd) show where the time goes.');
     return 0;
   } finally {
     const leftovers = await stopAll();
@@ -527,15 +604,26 @@ function buildReport(input: ReportInput): { markdown: string; allPass: boolean }
     );
   });
 
+  const has = (id: ConfigId) => (results.get(id)?.length ?? 0) > 0;
   const targets = [
     { what: `throughput ≥ ${TARGETS.throughputPct}% of the bare proxy's (at ${CONNECTIONS} connections)`, value: pctOfBare('node'), shown: `${fmt(pctOfBare('node'), 1)}%`, pass: pctOfBare('node') >= TARGETS.throughputPct },
     { what: `added p50 latency ≤ ${TARGETS.addedP50Ms} ms over direct (1 connection)`, value: addedP50('node'), shown: `${signed(addedP50('node'), 3)} ms`, pass: addedP50('node') <= TARGETS.addedP50Ms },
     { what: `added time to first streamed byte ≤ ${TARGETS.addedTtfbMs} ms over direct (p50, 1 connection)`, value: addedTtfb('node'), shown: `${signed(addedTtfb('node'), 3)} ms`, pass: addedTtfb('node') <= TARGETS.addedTtfbMs },
   ];
+  if (!has('node')) targets.length = 0;
   // What usage metering and metrics cost: CPU per request against the same gateway with them off, within each round.
   const meteringPct = perRound('node', 'unmetered', (a, b) => (100 * (a.cpuUsPerRequest - b.cpuUsPerRequest)) / b.cpuUsPerRequest);
-  if (results.has('unmetered')) {
+  if (has('node') && has('unmetered')) {
     targets.push({ what: `usage metering and metrics add ≤ ${TARGETS.meteringCpuPct}% CPU per request (vs metering off, ${CONNECTIONS} connections)`, value: meteringPct, shown: `${signed(meteringPct, 1)}%`, pass: meteringPct <= TARGETS.meteringCpuPct });
+  }
+  // Switchyard on Node against the closest TypeScript peer, req/s within each round.
+  const timesPortkey = perRound('node', 'portkey', (a, b) => a.high.rps / b.high.rps);
+  if (has('node') && has('portkey')) {
+    targets.push({ what: `Switchyard on Node ≥ ${TARGETS.timesPortkey}× Portkey's req/s (${CONNECTIONS} connections)`, value: timesPortkey, shown: `${fmt(timesPortkey, 1)}×`, pass: timesPortkey >= TARGETS.timesPortkey });
+  }
+  const workerdCpu = med('workerd', (r) => r.cpuUsPerRequest);
+  if (has('workerd')) {
+    targets.push({ what: `CPU per request inside raw workerd ≤ ${TARGETS.workerdCpuUs} µs (non-cacheable chat, \`auto\`, ${CONNECTIONS} connections)`, value: workerdCpu, shown: `${fmt(workerdCpu, 0)} µs`, pass: workerdCpu <= TARGETS.workerdCpuUs });
   }
   const allPass = targets.every((t) => t.pass && Number.isFinite(t.value));
 
@@ -545,17 +633,20 @@ function buildReport(input: ReportInput): { markdown: string; allPass: boolean }
   });
 
   const gatewayModels = configs
-    .filter((c) => c.id === 'node' || c.id === 'wrangler')
+    .filter((c) => c.id === 'node' || c.id === 'unmetered' || c.id === 'workerd' || c.id === 'wrangler' || c.id === 'portkey')
     .map((c) => `${LABELS[c.id]}: \`"model": "${c.model}"\`${c.tier ? ` → \`x-switchyard-tier: ${c.tier}\`` : ''}`)
     .join('; ');
   const seconds = Math.round((input.finishedAt.getTime() - input.startedAt.getTime()) / 1000);
   const cpu = (id: ConfigId) => med(id, (r) => r.cpuUsPerRequest);
-  const cpuLine =
-    `CPU per request at ${CONNECTIONS} connections (the configuration's own processes): Switchyard on Node ${fmt(cpu('node'), 0)} µs ` +
-    `(${fmt(cpu('unmetered'), 0)} µs with metering off), ` +
-    `bare proxy ${fmt(cpu('bare'), 0)} µs (${fmt(cpu('node') / cpu('bare'), 1)}×)` +
-    (results.has('wrangler') ? `, wrangler dev (wrangler + workerd) ${fmt(cpu('wrangler'), 0)} µs` : '') +
-    `; the simulator alone ${fmt(cpu('direct'), 0)} µs.`;
+  const cpuParts = [
+    has('node') ? `Switchyard on Node ${fmt(cpu('node'), 0)} µs (${fmt(cpu('node') / cpu('bare'), 1)}× the bare proxy's)` : '',
+    has('unmetered') ? `metering off ${fmt(cpu('unmetered'), 0)} µs` : '',
+    `bare proxy ${fmt(cpu('bare'), 0)} µs`,
+    has('portkey') ? `Portkey ${fmt(cpu('portkey'), 0)} µs (${fmt(cpu('portkey') / cpu('bare'), 1)}×)` : '',
+    has('workerd') ? `raw workerd ${fmt(cpu('workerd'), 0)} µs` : '',
+    has('wrangler') ? `wrangler dev (wrangler + workerd) ${fmt(cpu('wrangler'), 0)} µs` : '',
+  ].filter((p) => p !== '');
+  const cpuLine = `CPU per request at ${CONNECTIONS} connections (the configuration's own processes): ${cpuParts.join(', ')}; the simulator alone ${fmt(cpu('direct'), 0)} µs.`;
   const markdown = `## Overhead: gateway vs direct call vs bare Node proxy
 
 Measured ${input.startedAt.toISOString()} (run took ${seconds} s) on ${machine()}; 1-minute load average ${fmt(input.load[0], 2)} at the start, ${fmt(input.load[1], 2)} at the end. Gateway code: ${input.code}.
@@ -566,7 +657,7 @@ ${header}
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
-**Targets (Switchyard on Node)**
+**Targets**
 
 | Target | Measured | Result |
 |---|---:|:---:|
@@ -584,10 +675,10 @@ Notes
 - This machine has ${os.cpus().length} cores, shared by everything in the run: the simulator, the bare proxy, the gateway (Node, or wrangler + workerd) and the load generator (autocannon, in the benchmark's own process). Every process stays up for the whole run; only one configuration is under load at a time. Absolute numbers are bound to this machine; the ratios are the result.
 - Request: \`POST ${PATH}\`, \`${requestBody('<model>', false)}\` (and the same with \`"stream": true\` for time to first byte), \`Authorization: Bearer <a real key>\` for every configuration (the simulator ignores it; the gateways verify it against a key record seeded through \`SWITCHYARD_KEYS\`). ${gatewayModels}.
 - Upstream: \`switchyard sim --profile zero\` (no simulated latency; ${MODEL}, max_tokens 16). The bare proxy and the Node gateway both use an undici Pool of ${POOL_CONNECTIONS} keep-alive connections.
-- CPU µs/req: user + system CPU time of the configuration's own process group (bare proxy; gateway; wrangler + workerd; for direct, the simulator) during the ${CONNECTIONS}-connection measurement, divided by the requests answered (from /proc; 10 ms clock ticks). It does not depend on how busy the shared machine was, so it is the steadiest figure here.
+- CPU µs/req: user + system CPU time of the configuration's own process group (bare proxy; gateway; Portkey; workerd; wrangler + workerd; for direct, the simulator) during the ${CONNECTIONS}-connection measurement, divided by the requests answered (from /proc; 10 ms clock ticks). It does not depend on how busy the shared machine was, so it is the steadiest figure here.
 - Latency percentiles come from autocannon's per-response hrtime timings (its own histogram keeps whole milliseconds only). Time to first byte: undici, one keep-alive connection, from just before sending to the first body chunk.
-- Request logs off: \`--no-log\` for \`serve\`, \`SWITCHYARD_LOG_REQUESTS=false\` and \`--log-level warn\` for wrangler dev. The Worker numbers are wrangler dev's local workerd (behind wrangler's dev proxy), not Cloudflare's edge; the targets are for the Node gateway.
-- wrangler dev runs \`createWorker\` from workers/gateway.ts over the bench fleet, compiled by \`switchyard fleet compile\` into bench/out, under a copy of wrangler.toml without its [build] step: the shared workers/fleet.generated.json is neither read for the bench nor written by it (other work on the machine rewrites it at any time, which reloaded a wrangler dev pointed at it through SWITCHYARD_FLEET onto another fleet mid-run).
+- Request logs off: \`--no-log\` for \`serve\`, \`SWITCHYARD_LOG_REQUESTS=false\` for the Worker (and \`--log-level warn\` for wrangler dev). The Worker rows are local workerd (raw, and behind wrangler's dev proxy), not Cloudflare's edge.
+${has('portkey') ? `- Portkey: \`@portkey-ai/gateway@${PORTKEY_VERSION}\` from npm, installed on demand into the git-ignored bench/out/portkey (a benchmark peer, not a dependency), run on Node from its package \`bin\` (\`build/start-server.js --headless\`: no log UI), with \`@hono/node-server\` overridden to 2.1.9 (the release Switchyard uses): with the 1.x its range resolves to, every streamed request fails with \`TypeError: immutable\` (Portkey-AI/gateway#1389). Each request carries \`x-portkey-provider: openai\` and \`x-portkey-custom-host: <simulator>/v1\`; the body (a concrete model id: Portkey does not classify) is forwarded to the same simulator. CPU is its one Node process.\n` : ''}${has('workerd') ? '- Raw workerd: the bench Worker bundled by `wrangler deploy --dry-run --outdir` (the same bundle `wrangler deploy` uploads) and served by node_modules\' workerd binary (`workerd serve`) on a generated Cap\'n Proto config: that one ES module, the env as text bindings, wrangler.toml\'s compatibility date and flags, outbound fetch through a network service allowing loopback only. No wrangler, no dev proxy, no inspector: its CPU column is the workerd process alone (the runtime\'s HTTP stack and the isolate). Cloudflare bills the isolate\'s CPU time only, so this is an upper bound of the billed figure; `npm run bench -- overhead --profile-workerd` splits it.\n' : ''}- wrangler dev runs \`createWorker\` from workers/gateway.ts over the bench fleet, compiled by \`switchyard fleet compile\` into bench/out, under a copy of wrangler.toml without its [build] step: the shared workers/fleet.generated.json is neither read for the bench nor written by it (other work on the machine rewrites it at any time, which reloaded a wrangler dev pointed at it through SWITCHYARD_FLEET onto another fleet mid-run).
 ${notes.map((n) => `- ${n}\n`).join('')}
 Commands (ports picked free at run time; paths relative to the repository):
 
@@ -648,6 +739,71 @@ Command: \`npm run bench -- overhead --cpu-prof${s.quick ? ' --quick' : ''}\``;
   }
 }
 
+// ---------------------------------------------------------------- --profile-workerd
+
+/** V8's sampling interval for the workerd profile: a request costs a few hundred µs of CPU there. */
+const WORKERD_SAMPLING_US = 100;
+
+async function runWorkerdProfile(s: Settings): Promise<number> {
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  const keys = new ApiKeys(new MemoryStore(), { memoTtlMs: 0 });
+  const { key, record } = await keys.create({ tenant: 'bench', label: 'overhead benchmark (workerd profile)' });
+  const startedAt = new Date();
+  const loadAtStart = os.loadavg()[0] ?? Number.NaN;
+  try {
+    const sim = await startSimulator();
+    writeFileSync(FLEET_FILE, fleetYaml(sim.url));
+    prepareWorker();
+    console.log('bundling the Worker (wrangler deploy --dry-run)…');
+    const bundle = bundleWorker(WORKER_CONFIG, WORKERD_DIR);
+    const workerd = await startWorkerd(bundle, workerBindings(record), { inspector: true });
+    if (!workerd.inspector) throw new Error('workerd started without an inspector');
+    await checkHealth('workerd serve', workerd.url);
+    const notes: string[] = [];
+    const { model, tier } = await gatewayModel('workerd', workerd.url, key, notes);
+    for (const note of notes) console.log(`note: ${note}`);
+    const target = targetFor(workerd.url, model, key);
+    console.log(`profiling ${workerd.child.command} through its inspector (${workerd.inspector})`);
+    assertClean('warm-up', await load(target, CONNECTIONS, s.warmup));
+    const pgid = workerd.child.proc.pid ?? -1;
+    const cpuBefore = groupCpuMs(pgid);
+    const { profile, result: high } = await profileDuring(workerd.inspector, 'gateway', WORKERD_SAMPLING_US, () => load(target, CONNECTIONS, s.duration));
+    const cpuAfter = groupCpuMs(pgid);
+    assertClean(`raw workerd at ${CONNECTIONS} connections`, high);
+    const processCpuUs = cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : ((cpuAfter - cpuBefore) * 1000) / high.requests;
+    const file = resolve(PROFILE_DIR, `workerd-${startedAt.toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    const { profile: mapped, mapped: mappedFrames, unmapped } = sourceMapped(profile, bundle.module, resolve(bundle.dir, `${bundle.module}.map`));
+    const summary = summarizeProfile(mapped);
+    const isolateUs = (summary.busyMs * 1000) / high.requests;
+    const markdown = `## Overhead: where the Worker's CPU time goes in raw workerd
+
+Profiled ${startedAt.toISOString()} on ${machine()}; 1-minute load average ${fmt(loadAtStart, 2)} at the start, ${fmt(os.loadavg()[0] ?? Number.NaN, 2)} at the end (the machine is shared: compare shares, not absolute times). Gateway code: ${codeVersion()}.
+
+\`${workerd.child.command}\` (the bench Worker as \`wrangler deploy\` bundles it, on a generated config; see the overhead section), profiled through its inspector (Chrome DevTools Protocol \`Profiler.start\` / \`Profiler.stop\` over a WebSocket, sampling every ${WORKERD_SAMPLING_US} µs) during ${s.duration} s at ${CONNECTIONS} connections after a ${s.warmup} s warm-up: non-streaming, non-cacheable chat completions with \`"model": "${model}"\`${tier ? ` (→ tier \`${tier}\`)` : ''} against \`switchyard sim --profile zero\`. ${fmt(high.rps, 0)} req/s under the profiler, ${high.requests} requests.
+
+- CPU per request, the workerd process (from /proc, runtime + isolate): **${fmt(processCpuUs, 0)} µs**.
+- Isolate busy time per request (the profile's non-idle samples ÷ requests; on a loaded machine it also holds time the thread was runnable but descheduled): **${fmt(isolateUs, 0)} µs**.
+- Frames mapped through the bundle's source map to their files: ${mappedFrames} of ${mappedFrames + unmapped} bundle frames. \`(V8 builtins / native)\` is workerd's own API code called from JS (fetch, Response, Headers, timers, waitUntil), attributed to the JS function's caller only in the inclusive table.
+
+Raw profile: \`${rel(file)}\` (local, git-ignored; frames point into bench/out/workerd/${bundle.module}; open it in Chrome DevTools with the source map beside it).
+
+${profileMarkdown(summary)}
+
+Command: \`npm run bench -- overhead --profile-workerd${s.quick ? ' --quick' : ''}\``;
+    console.log(`\n${markdown}\n`);
+    writeFileSync(resolve(OUT, 'overhead-workerd-profile.md'), markdown + '\n');
+    if (!s.quick) {
+      writeSection('overhead-workerd-profile', markdown, { after: 'overhead-profile' });
+      console.log('wrote the overhead-workerd-profile section of bench/RESULTS.md');
+    }
+    return 0;
+  } finally {
+    const leftovers = await stopAll();
+    if (leftovers.length > 0) console.error(`could not stop: ${leftovers.join(', ')}`);
+  }
+}
+
 export const benchmark: Benchmark = {
   summary:
     'What the gateway adds over a direct call to the upstream, next to a bare Node proxy, side by side in one run: ' +
@@ -655,6 +811,6 @@ export const benchmark: Benchmark = {
   usage: USAGE,
   run: async (argv) => {
     const s = settingsFrom(argv);
-    return s.cpuProf ? runCpuProfile(s) : runComparison(s);
+    return s.cpuProf ? runCpuProfile(s) : s.profileWorkerd ? runWorkerdProfile(s) : runComparison(s);
   },
 };

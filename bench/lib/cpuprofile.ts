@@ -3,17 +3,18 @@
 import { readFileSync } from 'node:fs';
 import { ROOT } from './children.ts';
 
-interface CallFrame {
+export interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber?: number;
 }
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   children?: number[];
 }
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -70,11 +71,14 @@ const frameName = (f: CallFrame) =>
 
 const isProject = (f: CallFrame) => {
   const short = shortUrl(f.url);
-  return f.url !== '' && !f.url.includes('/node_modules/') && !short.startsWith('node:') && /^(src|node|cli)\//.test(short);
+  return f.url !== '' && !f.url.includes('/node_modules/') && !short.startsWith('node:') && /^(src|node|cli|workers)\//.test(short);
 };
 
 export function summarizeCpuProfile(file: string, top = 25): ProfileSummary {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  return summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, top);
+}
+
+export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
