@@ -18,7 +18,7 @@ export interface ClassifyRequest {
 export const ClassifyRequestSchema = z
   .looseObject({
     messages: z.array(z.looseObject({ role: z.string(), content: z.unknown() })).optional(),
-    prompt: z.union([z.string(), z.array(z.string())]).optional(),
+    prompt: z.union([z.string(), z.array(z.union([z.string(), z.number(), z.array(z.number())]))]).optional(),
     tools: z.array(z.unknown()).optional(),
     response_format: z.unknown().optional(),
     max_tokens: z.number().int().nonnegative().optional(),
