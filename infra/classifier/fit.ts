@@ -174,6 +174,7 @@ function main(): void {
       weights, sources, setting, selection, results, leftOut, inSample, bestLeftOut, bestOnEval, nested, operating, detectorChecks,
       supportByFeature: Object.fromEntries(FEATURE_NAMES.map((name, j) => [name, fitRows.filter((r) => (r.x[j] ?? 0) > 0).length])),
       fitCount: fitRows.length,
+      selectionResamples: SELECTION_BOOTSTRAP,
     }),
   );
   for (const e of leftOut) {
