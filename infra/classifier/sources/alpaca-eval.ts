@@ -1,13 +1,11 @@
 // AlpacaEval 2.0 (tatsu-lab/alpaca_eval): 805 instructions, Mixtral-8x7B-Instruct's answer
 // compared with gpt-4-1106-preview's by two GPT-4-turbo annotators. The data is CC BY-NC:
 // it is only ever a left-out source here, never used to fit or choose anything that ships.
-import { readPinned, type PinnedFile } from './git-file.ts';
+import { pinnedAt, readPinned } from './git-file.ts';
 import type { LabelledItem, LabelledSource } from './labelled.ts';
 import { userTurn } from './labelled.ts';
 
-const REPO = 'tatsu-lab/alpaca_eval';
-const COMMIT = 'cd543a149df89434d8a54582c0151c0b945c3d20';
-const at = (path: string): PinnedFile => ({ repo: REPO, commit: COMMIT, path });
+const at = pinnedAt('tatsu-lab/alpaca_eval', 'cd543a149df89434d8a54582c0151c0b945c3d20');
 
 export const ALPACA_EVAL_FILES = {
   plain: at('results/Mixtral-8x7B-Instruct-v0.1/alpaca_eval_gpt4_turbo_fn/annotations.json'),

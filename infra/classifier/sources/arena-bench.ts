@@ -1,14 +1,12 @@
 // Arena-Bench v1 (lmarena/arena-hard-auto's history, before it became Arena-Hard): 300 hard
 // Chatbot Arena prompts, each answer scored 1–10 by GPT-4 against a GPT-4 reference answer.
-import { readJsonl, readPinned, type PinnedFile } from './git-file.ts';
+import { pinnedAt, readJsonl, readPinned } from './git-file.ts';
 import type { LabelledItem, LabelledSource } from './labelled.ts';
 import { userTurn } from './labelled.ts';
 import { SCORE_GAP } from './mt-bench.ts';
 
-const REPO = 'lmarena/arena-hard-auto';
 /** "reproduce" (2023-12-14): the last commit holding data/arena-bench-v1 with Mixtral's judgments. */
-const COMMIT = '4a705dd6963f777aba2ae79259e3013934e6e012';
-const at = (path: string): PinnedFile => ({ repo: REPO, commit: COMMIT, path });
+const at = pinnedAt('lmarena/arena-hard-auto', '4a705dd6963f777aba2ae79259e3013934e6e012');
 
 export const ARENA_BENCH_FILES = {
   questions: at('data/arena-bench-v1/question.jsonl'),

@@ -1,12 +1,10 @@
 // CRUXEval output prediction (yuchenlin/ZeroEval's result_dirs/crux): 800 "what does this
 // Python function return" questions, each model's greedy answer graded by exact match the way
 // ZeroEval's src/evaluation/crux_eval.py grades it.
-import { readPinned, type PinnedFile } from './git-file.ts';
+import { pinnedAt, readPinned } from './git-file.ts';
 import type { LabelledItem, LabelledSource } from './labelled.ts';
 
-const REPO = 'yuchenlin/ZeroEval';
-const COMMIT = '570c6269a2e4930ee06a17e713fece1ba52cf1dd';
-const at = (path: string): PinnedFile => ({ repo: REPO, commit: COMMIT, path });
+const at = pinnedAt('yuchenlin/ZeroEval', '570c6269a2e4930ee06a17e713fece1ba52cf1dd');
 
 export const CRUX_FILES = {
   strong: at('result_dirs/crux/gpt-4-turbo-2024-04-09.json'),

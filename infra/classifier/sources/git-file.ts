@@ -13,6 +13,11 @@ export interface PinnedFile {
   readonly path: string;
 }
 
+/** Files of `repo` at `commit`: pinnedAt(repo, commit)(path). */
+export const pinnedAt =
+  (repo: string, commit: string) =>
+  (path: string): PinnedFile => ({ repo, commit, path });
+
 export class CalibrationDataError extends Error {}
 
 export const CALIBRATION_DATA_ENV = 'SWITCHYARD_CALIBRATION_DATA';
