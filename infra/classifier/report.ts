@@ -255,6 +255,10 @@ ${detectorTable(r.detectorChecks)}
 - Two models per source, GPT-4-class against Mixtral-8x7B-Instruct; a fleet's own models will differ.
   Judged scores carry judge noise; CRUXEval's exact match is strict.
 - \`tools\` and \`structuredOutput\` never occur in any source: they ship at their hand-set priors, untested.
+  \`codeBlocks\` varies almost only between sources (every CRUXEval prompt carries ZeroEval's fenced JSON
+  template; 3% of MT-Bench and 1% of Arena-Bench prompts have a fence), so its weight rests on little.
+- Not chosen by validation, fixed by design: each feature's normalization (caps and ranges), the cue
+  priors, the 95% / 98% quality targets and the candidate grid itself.
 - The candidate cue families and their detectors were designed knowing MT-Bench and Arena-Hard prompts
   (issue 4). The nested check above is the honest estimate of the selection procedure.
 - History of the rule: the first run of this script chose by the worst case alone, which picked the
