@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { describeIssues } from '../src/auth/key-record.ts';
 import { chooseTier } from '../src/classify/choose-tier.ts';
-import { classify } from '../src/classify/classify.ts';
+import { classify, explainClassification } from '../src/classify/classify.ts';
 import { ClassifyRequestSchema } from '../src/classify/request.ts';
 import { DEFAULT_TIER_RULES, type TierRules, TierRulesSchema } from '../src/classify/tier-rules.ts';
 
@@ -23,6 +23,20 @@ export interface ClassifyStreamOptions {
   rules?: TierRules;
   /** Add the raw feature vector to each output line. */
   features?: boolean;
+  /** Add each scored feature's contribution to the score (and the bias and logit they sum to). */
+  explain?: boolean;
+}
+
+const round4 = (x: number) => Number(x.toFixed(4));
+
+/** Why a request scored what it did: the bias, then each scored feature's share of the logit, largest first. */
+function explanation(features: Parameters<typeof explainClassification>[0]) {
+  const e = explainClassification(features);
+  return {
+    bias: round4(e.bias),
+    contributions: e.terms.map((t) => ({ feature: t.feature, value: round4(t.raw), weight: round4(t.weight), contribution: round4(t.contribution) })),
+    logit: round4(e.logit),
+  };
 }
 
 /** The output line for one input line: a profile and the tier decision, or `{error}`. */
@@ -48,8 +62,9 @@ export function classifyLine(line: string, lineNumber: number, options: Classify
       tier: choice.tier,
       route: choice.reason,
       signals: profile.signals,
-      tokens: profile.features.promptTokens,
+      tokens: Math.round(profile.features.promptTokens),
       ...(options.features ? { features: profile.features } : {}),
+      ...(options.explain ? { explain: explanation(profile.features) } : {}),
     }),
   };
 }
@@ -92,9 +107,13 @@ export function classifyCommand(): Command {
     )
     .option('--rules <file>', 'JSON tier rules (the routing policy part: tiers, scoreThresholds, latencyBudgets, qualityFloors, onConflict)')
     .option('--features', 'include the raw feature vector in each output line')
-    .action(async (flags: { rules?: string; features?: boolean }) => {
+    .option(
+      '--explain',
+      'include why: "explain": {bias, contributions: [{feature, value, weight, contribution}] largest first, logit}; score = sigmoid(logit), and "route" names the tier rule that decided',
+    )
+    .action(async (flags: { rules?: string; features?: boolean; explain?: boolean }) => {
       const rules = flags.rules === undefined ? DEFAULT_TIER_RULES : readRules(flags.rules);
-      const failed = await classifyStream(process.stdin, process.stdout, { rules, features: flags.features === true });
+      const failed = await classifyStream(process.stdin, process.stdout, { rules, features: flags.features === true, explain: flags.explain === true });
       if (failed > 0) process.exitCode = 1;
     });
 }

@@ -1,16 +1,18 @@
-import { type ClassifyRequest, forEachContentText } from './request.ts';
+import { readRanges } from './read-budget.ts';
+import { forEachContentText } from './request.ts';
 import { newTextStats, scanText, type TextStats } from './scan-text.ts';
 
 /** The raw features, in the order the weights file and the calibration script use. */
 export const FEATURE_NAMES = [
   'promptTokens',
+  'codeBlocks',
+  'depth',
+  'tools',
+  'structuredOutput',
   'code',
   'math',
   'reasoning',
   'constraints',
-  'depth',
-  'tools',
-  'structuredOutput',
   'outputTokens',
   'nonEnglish',
 ] as const;
@@ -30,55 +32,116 @@ const SHORT_OUTPUT_TOKENS = 80;
 /** Chat templates add a few tokens of role markup per message. */
 const TOKENS_PER_MESSAGE = 4;
 
-export function extractFeatures(request: ClassifyRequest): FeatureVector {
+/** A piece of the request's text, and whether it is an instruction (scanned for cues) or earlier model output. */
+interface Piece {
+  text: string;
+  instruction: boolean;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Features of any JSON value: a chat or completion body is read for what it holds, and anything
+ * else (a wrong type, a missing field) reads as absent, so classifying never throws. The text is
+ * read within the budget of read-budget.ts; the prompt length is exact whatever its size.
+ */
+export function extractFeatures(request: unknown): FeatureVector {
+  const body = isRecord(request) ? request : {};
+  const pieces: Piece[] = [];
+  let total = 0;
+  const add = (text: string, instruction: boolean) => {
+    if (text.length === 0) return;
+    pieces.push({ text, instruction });
+    total += text.length;
+  };
+
   // Instructions (user, system, tool results) are scanned for cues; earlier assistant answers
   // only add length and script, so a model's own "must" or "step by step" is not the user's ask.
-  const cues = newTextStats();
-  const context = newTextStats();
-  const scanCues = (text: string) => scanText(text, cues);
-  const scanContext = (text: string) => scanText(text, context);
-
   let messages = 0;
   let conversational = 0;
-  for (const m of request.messages ?? []) {
-    messages++;
-    if (m.role !== 'system' && m.role !== 'developer') conversational++;
-    forEachContentText(m.content, m.role === 'assistant' ? scanContext : scanCues);
+  const list = body['messages'];
+  if (Array.isArray(list)) {
+    for (const m of list as unknown[]) {
+      if (!isRecord(m)) continue;
+      messages++;
+      const role = typeof m['role'] === 'string' ? m['role'] : '';
+      if (role !== 'system' && role !== 'developer') conversational++;
+      const instruction = role !== 'assistant';
+      forEachContentText(m['content'], (text) => add(text, instruction));
+    }
   }
   // Token-id prompts carry no text to scan, only their length.
   let tokenIds = 0;
-  const prompt = request.prompt;
-  if (typeof prompt === 'string') scanCues(prompt);
+  const prompt = body['prompt'];
+  if (typeof prompt === 'string') add(prompt, true);
   else if (Array.isArray(prompt)) {
-    for (const p of prompt as readonly unknown[]) {
-      if (typeof p === 'string') scanCues(p);
+    for (const p of prompt as unknown[]) {
+      if (typeof p === 'string') add(p, true);
       else if (typeof p === 'number') tokenIds++;
       else if (Array.isArray(p)) tokenIds += p.length;
     }
   }
 
+  const cues = newTextStats();
+  const context = newTextStats();
+  const scanned = scanWithinBudget(pieces, total, cues, context);
+  // Token counts from the text read, scaled to the whole: exact when everything was read.
+  const textTokens = scanned === 0 ? 0 : (rawTokens(cues) + rawTokens(context)) * (total / scanned);
+  const tools = body['tools'];
+
   return {
-    promptTokens: estimateTokens(cues) + estimateTokens(context) + messages * TOKENS_PER_MESSAGE + tokenIds,
+    promptTokens: textTokens + messages * TOKENS_PER_MESSAGE + tokenIds,
+    codeBlocks: cues.codeBlocks,
+    depth: Math.max(0, conversational - 1),
+    tools: Array.isArray(tools) ? tools.length : 0,
+    structuredOutput: structuredOutput(body['response_format']),
     code: cues.code,
     math: cues.math + Math.min(cues.numbers, 10) * 0.15,
     reasoning: cues.reasoning + (cues.sequence === 3 ? 1 : 0) + Math.max(0, cues.questions - 1) * 0.5,
     constraints: cues.constraints,
-    depth: Math.max(0, conversational - 1),
-    tools: request.tools?.length ?? 0,
-    structuredOutput: structuredOutput(request.response_format),
-    outputTokens: outputTokens(cues, request.max_completion_tokens ?? request.max_tokens ?? undefined),
+    outputTokens: outputTokens(cues, countField(body['max_completion_tokens']) ?? countField(body['max_tokens'])),
     nonEnglish: nonEnglishShare(cues, context),
   };
 }
 
+/** Scans the read ranges of the pieces joined in order; returns how many characters were read. */
+function scanWithinBudget(pieces: readonly Piece[], total: number, cues: TextStats, context: TextStats): number {
+  const ranges = readRanges(total);
+  let scanned = 0;
+  let offset = 0;
+  let r = 0;
+  for (const { text, instruction } of pieces) {
+    const end = offset + text.length;
+    // Every range overlapping this piece, clipped to it; a range running on into the next piece is kept for it.
+    while (r < ranges.length) {
+      const from = Math.max(ranges[r] ?? 0, offset);
+      const to = Math.min(ranges[r + 1] ?? 0, end);
+      if (from >= end) break;
+      if (to > from) {
+        scanText(text, instruction ? cues : context, from - offset, to - offset);
+        scanned += to - from;
+      }
+      if ((ranges[r + 1] ?? 0) > end) break;
+      r += 2;
+    }
+    offset = end;
+  }
+  return scanned;
+}
+
+/** A token count the client set: a finite number ≥ 0, else nothing. */
+function countField(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+}
+
 /** chars/4 for Latin text, finer for punctuation, about one token per CJK character. */
-export function estimateTokens(s: TextStats): number {
-  return Math.ceil(s.latinChars / 4 + s.punctChars / 1.6 + s.cjkChars + s.otherChars / 2.5);
+function rawTokens(s: TextStats): number {
+  return s.latinChars / 4 + s.punctChars / 1.6 + s.cjkChars + s.otherChars / 2.5;
 }
 
 function structuredOutput(format: unknown): number {
-  if (typeof format !== 'object' || format === null) return 0;
-  const type = (format as { type?: unknown }).type;
+  if (!isRecord(format)) return 0;
+  const type = format['type'];
   if (type === 'json_schema') return 1;
   if (type === 'json_object') return 0.5;
   return 0;

@@ -17,7 +17,7 @@ export interface ClassifyRequest {
 /** Validates untrusted input (the CLI's lines) into a ClassifyRequest; unknown fields pass through. */
 export const ClassifyRequestSchema = z.looseObject({
   messages: z.optional(z.array(z.looseObject({ role: z.string(), content: z.unknown() }))),
-  prompt: z.optional(z.union([z.string(), z.array(z.string())])),
+  prompt: z.optional(z.union([z.string(), z.array(z.union([z.string(), z.number(), z.array(z.number())]))])),
   tools: z.optional(z.array(z.unknown())),
   response_format: z.optional(z.unknown()),
   max_tokens: z.optional(z.int().check(z.nonnegative())),

@@ -60,6 +60,8 @@ export interface TextStats {
   outputTokensHint: number;
   numbers: number;
   questions: number;
+  /** Fenced code blocks opened (``` … ```). */
+  codeBlocks: number;
   /** SEQ_FIRST | SEQ_THEN bits seen ("first … then …"). */
   sequence: number;
 }
@@ -71,7 +73,7 @@ export function newTextStats(): TextStats {
     englishStops: 0, foreignStops: 0,
     code: 0, math: 0, reasoning: 0, constraints: 0,
     longOutput: 0, shortOutput: 0, outputTokensHint: 0,
-    numbers: 0, questions: 0, sequence: 0,
+    numbers: 0, questions: 0, codeBlocks: 0, sequence: 0,
   };
 }
 
@@ -132,8 +134,10 @@ function isCodeDigraph(a: number, b: number): boolean {
  * table (lexicon.ts); numbers and backtick runs are read the same way. All state is a handful of
  * local numbers, so the cost is linear in the text and nothing is allocated.
  */
-export function scanText(text: string, s: TextStats): void {
-  const n = text.length;
+export function scanText(text: string, s: TextStats, from = 0, to = text.length): void {
+  // Reads text[from, to) and nothing outside it: looking back or ahead stops at the bounds, so
+  // what lies outside a sampled window never changes what is found in it.
+  const n = to;
   // Per-character counters stay in locals and are added to `s` once at the end.
   let letters = 0;
   let words = 0;
@@ -157,7 +161,7 @@ export function scanText(text: string, s: TextStats): void {
   let lineInFence = false;
   let inFence = false;
 
-  let i = 0;
+  let i = from;
   while (i <= n) {
     // A newline after the end finishes the last line.
     const c = i < n ? text.charCodeAt(i) : 10;
@@ -232,7 +236,7 @@ export function scanText(text: string, s: TextStats): void {
           if (flags & CODE_WEAK) s.code += 0.5;
         } else {
           addEvidence(s, flags, 1);
-          if (flags & LATEX && start > 0 && text.charCodeAt(start - 1) === 92) s.math += 2;
+          if (flags & LATEX && start > from && text.charCodeAt(start - 1) === 92) s.math += 2;
           if (flags & UNIT && pendingNumber > 0) {
             s.constraints += 1.5;
             const tokens = pendingNumber * value;
@@ -326,6 +330,7 @@ export function scanText(text: string, s: TextStats): void {
       let j = i + 1;
       while (j < n && text.charCodeAt(j) === 96) j++;
       if (j - i >= 3) {
+        if (!inFence) s.codeBlocks++;
         inFence = !inFence;
         s.code += 2;
       } else {
@@ -342,7 +347,7 @@ export function scanText(text: string, s: TextStats): void {
     }
 
     if (c < 128) {
-      const prev = i > 0 ? text.charCodeAt(i - 1) : 10;
+      const prev = i > from ? text.charCodeAt(i - 1) : 10;
       punct++;
       if (isCodeSymbol(c)) lineSymbols++;
       if (isCodeDigraph(prev, c)) s.code += 0.5;
@@ -382,7 +387,7 @@ export function scanText(text: string, s: TextStats): void {
       if (!inFence && (c === 0xb1 || c === 0xd7 || c === 0xf7 || c === 0xb2 || c === 0xb3)) s.math += 1.5;
     } else if (c < 0x2000) {
       // A lone Greek letter in Latin text is a symbol (π, θ, λ); a run of them is Greek.
-      const lone = isGreek(c) && !(i > 0 && isGreek(text.charCodeAt(i - 1))) && !(i + 1 < n && isGreek(text.charCodeAt(i + 1)));
+      const lone = isGreek(c) && !(i > from && isGreek(text.charCodeAt(i - 1))) && !(i + 1 < n && isGreek(text.charCodeAt(i + 1)));
       if (lone) {
         if (!inFence) s.math += 1;
       } else {
@@ -420,7 +425,7 @@ export function scanText(text: string, s: TextStats): void {
   s.cjkChars += cjk;
   s.otherChars += other;
   // Everything not counted otherwise is Latin text, digits or whitespace.
-  s.latinChars += n - punct - cjk - other - secondHalves;
+  s.latinChars += n - from - punct - cjk - other - secondHalves;
 }
 
 const C_HASH = hashStep(HASH_SEED, 99);

@@ -65,8 +65,43 @@ export function scoreFeatures(model: CompiledModel, features: FeatureVector): nu
   let z = model.bias;
   for (let i = 0; i < FEATURE_NAMES.length; i++) {
     const name = FEATURE_NAMES[i];
-    if (name === undefined) continue;
-    z += (model.weights[i] ?? 0) * normalizeFeature(model, i, features[name]);
+    const weight = model.weights[i] ?? 0;
+    if (name === undefined || weight === 0) continue;
+    z += weight * normalizeFeature(model, i, features[name]);
   }
   return 1 / (1 + Math.exp(-z));
+}
+
+/** One feature's part in a score: its raw value, its 0..1 value and what it added to the logit. */
+export interface ScoreTerm {
+  feature: FeatureName;
+  raw: number;
+  normalized: number;
+  weight: number;
+  contribution: number;
+}
+
+export interface ScoreExplanation {
+  bias: number;
+  /** Scored features (weight ≠ 0), largest contribution first. */
+  terms: ScoreTerm[];
+  /** bias + Σ contributions. */
+  logit: number;
+  score: number;
+}
+
+/** The score taken apart: why a request scored what it did. */
+export function explainScore(model: CompiledModel, features: FeatureVector): ScoreExplanation {
+  const terms: ScoreTerm[] = [];
+  // Summed in feature order, as scoreFeatures does, so the two agree to the last bit.
+  let logit = model.bias;
+  FEATURE_NAMES.forEach((feature, i) => {
+    const weight = model.weights[i] ?? 0;
+    if (weight === 0) return;
+    const normalized = normalizeFeature(model, i, features[feature]);
+    logit += weight * normalized;
+    terms.push({ feature, raw: features[feature], normalized, weight, contribution: weight * normalized });
+  });
+  terms.sort((a, b) => b.contribution - a.contribution);
+  return { bias: model.bias, terms, logit, score: 1 / (1 + Math.exp(-logit)) };
 }

@@ -6,6 +6,7 @@ import type { FeatureVector } from './features.ts';
  */
 export const SIGNALS = [
   { name: 'long-prompt', fires: (f: FeatureVector) => f.promptTokens >= 2000 },
+  { name: 'code-block', fires: (f: FeatureVector) => f.codeBlocks >= 1 },
   { name: 'code', fires: (f: FeatureVector) => f.code >= 2 },
   { name: 'math', fires: (f: FeatureVector) => f.math >= 2 },
   { name: 'reasoning', fires: (f: FeatureVector) => f.reasoning >= 2 },

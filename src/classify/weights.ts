@@ -21,16 +21,27 @@ export type Normalization = z.infer<typeof NormalizationSchema>;
 export const ClassifierWeightsSchema = z
   .object({
     model: z.literal('logistic'),
+    /** The serving intercept: the mean of the per-source intercepts of the fit. */
     bias: z.number(),
+    /** Each calibration source's own intercept (its base rate of "needs the strong model"). */
+    sourceIntercepts: z._default(z.record(z.string(), z.number()), {}),
     features: z.array(
-      z.object({
-        name: z.enum(FEATURE_NAMES),
-        normalize: NormalizationSchema,
-        weight: z.number(),
-        /** The hand-set prior the fit was pulled towards; the weight itself when the data could not move it. */
-        prior: z.number(),
-        source: z.enum(['fitted', 'prior']),
-      }),
+      z
+        .object({
+          name: z.enum(FEATURE_NAMES),
+          normalize: NormalizationSchema,
+          weight: z.number(),
+          /** The hand-set prior the fit was pulled towards; the weight itself when the data could not move it. */
+          prior: z.number(),
+          /** The least weight fitting may give it: the length prior's floor, 0 for a cue (evidence never counts against the strong model). */
+          min: z._default(z.number().check(z.gte(0)), 0),
+          /** fitted by the calibration; kept at its prior (the data never exercised it); or reported only, not scored. */
+          source: z.enum(['fitted', 'prior', 'unscored']),
+        })
+        .check(
+          z.refine((f) => f.weight >= f.min, { message: 'weight is below its floor (min)', path: ['weight'] }),
+          z.refine((f) => f.source !== 'unscored' || f.weight === 0, { message: 'an unscored feature has weight 0', path: ['weight'] }),
+        ),
     ),
     /** Score boundaries between consecutive default tiers (small|medium, medium|large), ascending. */
     thresholds: z.array(z.number().check(z.gte(0), z.lte(1))),

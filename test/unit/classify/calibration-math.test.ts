@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { operatingPoint, thresholdFor } from '../../../infra/classifier/evaluate.ts';
 import { fitLogistic, logLoss, predict } from '../../../infra/classifier/logistic.ts';
+import type { Row } from '../../../infra/classifier/loso.ts';
 import { auc, compareRouting, qualityCurve, shareToReach } from '../../../infra/classifier/routing-curve.ts';
 
 describe('auc', () => {
@@ -68,9 +70,20 @@ describe('fitLogistic', () => {
   it('learns a positive weight for a feature that separates the labels', () => {
     const fit = fitLogistic(x, y, { priors: [0, 0], lambda: 0.01 });
     expect(fit.weights[0]).toBeGreaterThan(3);
-    expect(predict(fit, [1, 0])).toBeGreaterThan(0.8);
-    expect(predict(fit, [0, 0])).toBeLessThan(0.2);
-    expect(logLoss(x.map((row) => predict(fit, row)), y)).toBeLessThan(0.4);
+    const b = fit.intercepts[0] ?? 0;
+    expect(predict(fit, b, [1, 0])).toBeGreaterThan(0.8);
+    expect(predict(fit, b, [0, 0])).toBeLessThan(0.2);
+    expect(logLoss(x.map((row) => predict(fit, b, row)), y)).toBeLessThan(0.4);
+  });
+
+  it('reaches the penalised optimum: the gradient vanishes there', () => {
+    const lambda = 0.5;
+    const fit = fitLogistic(x, y, { priors: [1, 0], lambda });
+    const b = fit.intercepts[0] ?? 0;
+    const err = x.map((row, i) => predict(fit, b, row) - (y[i] ?? 0));
+    expect(err.reduce((a, e) => a + e, 0)).toBeCloseTo(0, 6);
+    const g0 = err.reduce((a, e, i) => a + e * (x[i]?.[0] ?? 0), 0) + 2 * lambda * ((fit.weights[0] ?? 0) - 1);
+    expect(g0).toBeCloseTo(0, 6);
   });
 
   it('leaves a feature the data never exercises at its prior', () => {
@@ -78,9 +91,41 @@ describe('fitLogistic', () => {
     expect(fit.weights[1]).toBeCloseTo(1.7, 10);
   });
 
-  it('keeps weights at or above zero when asked', () => {
+  it('holds a weight at its floor when the data would push it lower', () => {
     const flipped = y.map((v) => 1 - v);
     expect(fitLogistic(x, flipped, { priors: [1, 0], lambda: 0.01 }).weights[0]).toBeLessThan(0);
-    expect(fitLogistic(x, flipped, { priors: [1, 0], lambda: 0.01, nonNegative: true }).weights[0]).toBe(0);
+    expect(fitLogistic(x, flipped, { priors: [1, 0], lambda: 0.01, mins: [0, 0] }).weights[0]).toBe(0);
+    // A length-style floor above zero: fitting may raise it, never lower it.
+    expect(fitLogistic(x, flipped, { priors: [0.8, 0], lambda: 0.01, mins: [0.8, 0] }).weights[0]).toBe(0.8);
+    expect(fitLogistic(x, y, { priors: [0.8, 0], lambda: 0.01, mins: [0.8, 0] }).weights[0]).toBeGreaterThan(3);
+  });
+
+  it('gives each group its own intercept and shares the weights', () => {
+    // Same relation in both groups, but group 1 has a much higher base rate.
+    const rows = [...x, ...x];
+    const labels = [...y, ...y.map((v, i) => (i % 4 === 0 ? 1 : v))];
+    const groups = [...x.map(() => 0), ...x.map(() => 1)];
+    const fit = fitLogistic(rows, labels, { priors: [0, 0], lambda: 0.01, groups });
+    expect(fit.intercepts).toHaveLength(2);
+    expect(fit.intercepts[1] ?? 0).toBeGreaterThan(fit.intercepts[0] ?? 0);
+    expect(fit.weights[0]).toBeGreaterThan(1);
+  });
+});
+
+describe('tier thresholds from left-out scores', () => {
+  const row = (strong: number, weak: number): Row => ({ item: { strong, weak } }) as Row;
+  // Two sources weighing the same; the score is stored on the row's `x[0]`.
+  const a = [row(10, 2), row(10, 9), row(10, 10), row(10, 10)];
+  const b = [row(1, 0), row(1, 1)];
+  const scores = new Map<Row, number>([[a[0] as Row, 0.9], [a[1] as Row, 0.5], [a[2] as Row, 0.2], [a[3] as Row, 0.1], [b[0] as Row, 0.8], [b[1] as Row, 0.3]]);
+  const score = (r: Row) => scores.get(r) ?? 0;
+
+  it('is the highest boundary reaching the target on average over the sources, midway to the next score', () => {
+    // At t = 0.8: a reaches (10+9+10+10)/40 = 0.975, b reaches 1 → mean 0.9875 ≥ 0.95; at 0.9, b has 0 of 1.
+    const t = thresholdFor([{ rows: a, score }, { rows: b, score }], 0.95);
+    expect(t).toBe(0.65);
+    expect(operatingPoint(a, score, t)).toEqual({ share: 0.25, ofAllStrong: 0.975 });
+    // 0.99 needs a's second item too.
+    expect(thresholdFor([{ rows: a, score }, { rows: b, score }], 0.99)).toBe(0.4);
   });
 });

@@ -70,6 +70,32 @@ describe('switchyard classify', () => {
     expect(JSON.parse(json).features).toMatchObject({ math: expect.any(Number), promptTokens: expect.any(Number) });
   });
 
+  it('explains each score on request: the bias and every scored feature\'s contribution add up to it', () => {
+    const request = {
+      messages: [
+        { role: 'user', content: 'Fix this:\n```js\nlet x = 1\n```' },
+        { role: 'assistant', content: 'Done.' },
+        { role: 'user', content: 'Now as JSON.' },
+      ],
+      response_format: { type: 'json_schema' },
+    };
+    const { ok, json } = classifyLine(JSON.stringify(request), 1, { explain: true });
+    expect(ok).toBe(true);
+    const line = JSON.parse(json) as {
+      score: number;
+      tokens: number;
+      explain: { bias: number; logit: number; contributions: { feature: string; value: number; weight: number; contribution: number }[] };
+    };
+    expect(Number.isInteger(line.tokens)).toBe(true);
+    const { bias, logit, contributions } = line.explain;
+    expect(contributions.map((c) => c.feature)).toEqual(expect.arrayContaining(['promptTokens', 'codeBlocks', 'depth', 'structuredOutput']));
+    expect(contributions.find((c) => c.feature === 'depth')?.value).toBe(2);
+    expect(bias + contributions.reduce((z, c) => z + c.contribution, 0)).toBeCloseTo(logit, 3);
+    expect(1 / (1 + Math.exp(-logit))).toBeCloseTo(line.score, 3);
+    // Without the flag the line stays as it was.
+    expect(JSON.parse(classifyLine(JSON.stringify(request), 1).json)).not.toHaveProperty('explain');
+  });
+
   it('runs as a subcommand: JSONL out, exit code 1 when a line failed', async () => {
     const { code, stdout, stderr } = await run([], INPUT);
     expect(stderr).toBe('');
@@ -85,6 +111,15 @@ describe('switchyard classify', () => {
     const exit = new Promise((done) => child.on('close', done));
     child.stdin.end();
     expect(await exit).toBe(0);
+  }, 20_000);
+
+  it('prints the explanation per line with --explain, errors unchanged', async () => {
+    const { code, stdout } = await run(['--explain'], INPUT);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(code).toBe(1);
+    expect(lines.filter((l) => 'explain' in l)).toHaveLength(3);
+    expect(lines.filter((l) => 'error' in l)).toHaveLength(3);
+    for (const l of lines.filter((x) => 'explain' in x)) expect(l.explain).toMatchObject({ bias: expect.any(Number), logit: expect.any(Number), contributions: expect.any(Array) });
   }, 20_000);
 
   it('exits 0 when every line classifies, and applies custom rules from --rules', async () => {

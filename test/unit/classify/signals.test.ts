@@ -27,6 +27,11 @@ const CASES: { signal: SignalName; positive: ClassifyRequest; negative: Classify
     negative: ask('Why does my sourdough bread fail to rise?'),
   },
   {
+    signal: 'code-block',
+    positive: ask('Why does this fail?\n```\nitems.reduce((a, b) => a + b.price, 0)\n```'),
+    negative: ask('Why does `items.reduce` fail here?'),
+  },
+  {
     signal: 'code',
     positive: ask('Write a Python function that parses ISO dates.'),
     negative: ask('Write a short poem about the autumn rain.'),

@@ -11,12 +11,39 @@ describe('shipped weights', () => {
     expect(medium).toBeLessThanOrEqual(large);
   });
 
-  it('say where they came from and how they did on held-out data', () => {
-    const p = SHIPPED_WEIGHTS.provenance as { script?: string; data?: unknown[]; heldOut?: Record<string, number> };
+  it('say where they came from and how each source did when left out', () => {
+    const p = SHIPPED_WEIGHTS.provenance as {
+      script?: string;
+      sources?: { name: string; use: string; files: unknown[] }[];
+      leftOut?: Record<string, { ratio: number; lengthRatio: number }>;
+    };
     expect(p.script).toBe('infra/classifier/fit.ts');
-    expect(p.data?.length).toBeGreaterThan(0);
-    expect(p.heldOut?.auc).toBeGreaterThan(0.5);
-    expect(p.heldOut?.largeShareFor95).toBeLessThanOrEqual(p.heldOut?.randomShareFor95 ?? 0);
+    expect(p.sources?.filter((s) => s.use === 'fit').length).toBeGreaterThanOrEqual(3);
+    for (const s of p.sources ?? []) {
+      expect(s.files.length).toBeGreaterThan(0);
+      expect(p.leftOut?.[s.name]?.ratio).toBeGreaterThan(0);
+    }
+    // Third-party data is cited by repository and commit, never copied in.
+    const pinned = (p.sources ?? []).flatMap((s) => s.files as { repo?: string; commit?: string }[]).filter((f) => f.repo !== undefined);
+    expect(pinned.length).toBeGreaterThan(0);
+    for (const f of pinned) expect(f.commit).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it('keep a length prior that fitting cannot remove, and count no cue against the strong model', () => {
+    const length = SHIPPED_WEIGHTS.features.find((f) => f.name === 'promptTokens');
+    expect(length?.min).toBeGreaterThan(0);
+    expect(length?.weight).toBeGreaterThanOrEqual(length?.min ?? Number.POSITIVE_INFINITY);
+    for (const f of SHIPPED_WEIGHTS.features) expect(f.weight).toBeGreaterThanOrEqual(f.min);
+    for (const f of SHIPPED_WEIGHTS.features.filter((x) => x.source === 'unscored')) expect(f.weight).toBe(0);
+  });
+
+  it('reject a weight under its floor and an unscored feature with a weight', () => {
+    const under = SHIPPED_WEIGHTS.features.map((f) => (f.name === 'promptTokens' ? { ...f, weight: f.min / 2 } : f));
+    expect(ClassifierWeightsSchema.safeParse({ ...SHIPPED_WEIGHTS, features: under }).success).toBe(false);
+    const weighted = SHIPPED_WEIGHTS.features.map((f) => (f.source === 'unscored' ? { ...f, weight: 1 } : f));
+    if (SHIPPED_WEIGHTS.features.some((f) => f.source === 'unscored')) {
+      expect(ClassifierWeightsSchema.safeParse({ ...SHIPPED_WEIGHTS, features: weighted }).success).toBe(false);
+    }
   });
 
   it('keep a weight at its prior wherever the data could not move it', () => {
