@@ -70,14 +70,36 @@ export function clientStatusFor(upstreamStatus: number): ErrorStatus {
   }
 }
 
-/** An upstream's non-2xx answer, normalized. `retryable` says another endpoint may succeed. */
+/**
+ * Whose failure an upstream's answer is, which decides what the forwarder does with it:
+ *  - `endpoint`: the server or what stands in front of it cannot serve anyone right now: a
+ *    gateway failure (502, 503, 504, 408), the gateway's own credentials refused (401, 403), a
+ *    redirect (never followed: the ingress is misconfigured). Counts against the endpoint's
+ *    breaker; another endpoint may well succeed.
+ *  - `saturated`: 429, the server is full. Avoided until Retry-After; another endpoint may serve.
+ *  - `request`: everything else, a 4xx about the body or a 500 / 501 / 505+ the body caused (a
+ *    chat template that recursed, a tokenizer that choked). Every server of the model runs the
+ *    same code on the same body: it is not retried elsewhere and never counts against the
+ *    endpoint, so no tenant can take a model offline for the others by sending bad requests.
+ * Envoy draws the same line (its `gateway-error` retry and outlier rules against plain `5xx`).
+ */
+export type UpstreamFault = 'endpoint' | 'saturated' | 'request';
+
+export function upstreamFault(status: number): UpstreamFault {
+  if (status === 429) return 'saturated';
+  if (status === 502 || status === 503 || status === 504 || status === 408 || status === 401 || status === 403) return 'endpoint';
+  if (status >= 300 && status < 400) return 'endpoint';
+  return 'request';
+}
+
+/** An upstream's non-2xx answer, normalized. `fault` says whose failure it is (and so whether another endpoint may succeed). */
 export class UpstreamHttpError extends GatewayError {
   readonly upstreamStatus: number;
-  readonly retryable: boolean;
+  readonly fault: UpstreamFault;
   /** What the upstream said, secrets removed: for the operator log, never for the client. */
   readonly detail: string;
 
-  constructor(upstreamStatus: number, normalized: NormalizedUpstreamError, retryAfter: string | null, redact: RedactOptions = {}) {
+  constructor(upstreamStatus: number, normalized: NormalizedUpstreamError, retryAfter: string | null, redact: RedactOptions & { fault?: UpstreamFault } = {}) {
     const status = clientStatusFor(upstreamStatus);
     const clientFault = status === 400 || status === 404 || status === 413 || status === 422;
     // The upstream's own words reach the client, without its hosts, addresses, paths or secrets.
@@ -93,7 +115,12 @@ export class UpstreamHttpError extends GatewayError {
       ...(retryAfter ? { headers: { 'retry-after': retryAfter } } : {}),
     });
     this.upstreamStatus = upstreamStatus;
-    this.retryable = !clientFault;
+    this.fault = redact.fault ?? upstreamFault(upstreamStatus);
     this.detail = withoutSecrets(normalized.message, redact);
+  }
+
+  /** Another endpoint may succeed where this one failed. */
+  get retryable(): boolean {
+    return this.fault !== 'request';
   }
 }

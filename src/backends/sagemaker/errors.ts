@@ -5,15 +5,16 @@ import { parseUpstreamError, UpstreamHttpError, type NormalizedUpstreamError } f
 /**
  * SageMaker's errors in the forwarder's terms, so routing treats a SageMaker endpoint like a
  * vLLM one: a client mistake ends the walk with its 4xx; throttling is a 429 (saturation:
- * the forwarder fails over and keeps away until Retry-After); everything the client cannot
- * fix is a retryable 5xx. Errors are known by name, not class, so this module never loads
+ * the forwarder fails over and keeps away until Retry-After); a failure of SageMaker or of the
+ * endpoint is a retryable 5xx, and the container's own answer is judged as vLLM's would be (a
+ * 500 it gives this body follows the body: not retried, not counted against the endpoint). Errors are known by name, not class, so this module never loads
  * the SDK.
  *
  * | SageMaker (HTTP)                          | treated as  | client sees             | fails over |
  * |-------------------------------------------|-------------|-------------------------|------------|
  * | ValidationError (400)                     | 400         | 400 invalid_request     | no         |
  * | ValidationError "… not found" (400), 404 | 502         | 502 (fleet points at a missing endpoint) | yes |
- * | ModelError (424), container status N      | N           | as vLLM's N: 4xx kept, 429, 5xx → 502/503/504 | as vLLM |
+ * | ModelError (424), container status N      | N           | as vLLM's N: 4xx kept, 429, 5xx → 502/503/504 | as vLLM (502/503/504, 429: yes; 500: no) |
  * | ModelNotReadyException (429)              | 503         | 503                     | yes        |
  * | ThrottlingException (400) / any other 429 | 429         | 429 (saturation)        | yes        |
  * | ServiceUnavailable (503)                  | 503         | 503                     | yes        |
@@ -79,7 +80,8 @@ export function sageMakerError(error: unknown): unknown {
       return new UpstreamHttpError(503, normalized(e.name, message, 'sagemaker_unavailable'), retryAfter);
     case 'InternalFailure':
     case 'InternalDependencyException':
-      return new UpstreamHttpError(status !== undefined && status >= 500 ? status : 500, normalized(e.name, message, 'sagemaker_internal_failure'), null);
+      // SageMaker's own service failing, not the container answering this body: the endpoint's.
+      return new UpstreamHttpError(status !== undefined && status >= 500 ? status : 500, normalized(e.name, message, 'sagemaker_internal_failure'), null, { fault: 'endpoint' });
     case 'ModelStreamError':
     case 'InternalStreamFailure':
       return new UpstreamHttpError(502, normalized(e.name, `${message}${typeof e.ErrorCode === 'string' ? ` (${e.ErrorCode})` : ''}`, 'sagemaker_stream_error'), null);

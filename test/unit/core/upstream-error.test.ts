@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/api/errors.ts';
-import { clientStatusFor, parseUpstreamError, UpstreamHttpError, type NormalizedUpstreamError } from '../../../src/backends/upstream-error.ts';
+import { clientStatusFor, parseUpstreamError, upstreamFault, UpstreamHttpError, type NormalizedUpstreamError } from '../../../src/backends/upstream-error.ts';
 
 describe('parseUpstreamError', () => {
   it.each<[string, number, string, NormalizedUpstreamError]>([
@@ -99,12 +99,27 @@ describe('UpstreamHttpError', () => {
     [504, 504, true, 'upstream error (HTTP 504): bad max_tokens', 'upstream_error', 'server_error'],
     [429, 429, true, 'upstream error (HTTP 429): bad max_tokens', 'upstream_error', 'rate_limit_error'],
     [503, 503, true, 'upstream error (HTTP 503): bad max_tokens', 'upstream_error', 'service_unavailable_error'],
-    [500, 502, true, 'upstream error (HTTP 500): bad max_tokens', 'upstream_error', 'server_error'],
+    // A 500 follows the body that caused it: another endpoint would fail it the same way.
+    [500, 502, false, 'upstream error (HTTP 500): bad max_tokens', 'upstream_error', 'server_error'],
   ])('answers upstream %i as %i (retryable: %s)', (upstream, status, retryable, message, code, type) => {
     const error = new UpstreamHttpError(upstream, vllm('bad max_tokens', upstream), null);
     expect(error).toBeInstanceOf(GatewayError);
     expect([error.status, error.upstreamStatus, error.retryable]).toEqual([status, upstream, retryable]);
     expect(error.toBody()).toEqual({ error: { message, type, param: 'max_tokens', code } });
+  });
+
+  it.each<[number, string]>([
+    [502, 'endpoint'], [503, 'endpoint'], [504, 'endpoint'], [408, 'endpoint'], [401, 'endpoint'], [403, 'endpoint'], [301, 'endpoint'], [307, 'endpoint'],
+    [429, 'saturated'],
+    [400, 'request'], [404, 'request'], [405, 'request'], [413, 'request'], [422, 'request'], [500, 'request'], [501, 'request'], [505, 'request'], [599, 'request'],
+  ])('says an upstream %i is the fault of the %s', (status, fault) => {
+    expect(upstreamFault(status)).toBe(fault);
+    expect(new UpstreamHttpError(status, vllm('x', status), null).fault).toBe(fault);
+  });
+
+  it('takes the fault from the caller when the status alone cannot tell (SageMaker failing itself with a 500)', () => {
+    const error = new UpstreamHttpError(500, vllm('InternalFailure', 500), null, { fault: 'endpoint' });
+    expect([error.fault, error.retryable]).toEqual(['endpoint', true]);
   });
 
   it('keeps a string error code from the upstream', () => {

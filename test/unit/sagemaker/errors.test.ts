@@ -17,7 +17,8 @@ describe('SageMaker errors → the forwarder’s errors', () => {
     ['ValidationError', 400, { message: 'Endpoint sm of account 123456789012 not found.' }, 502, 502, true, 'sagemaker_endpoint_not_found'],
     ['ModelError', 424, { OriginalStatusCode: 400, OriginalMessage: vllmBody(400, 'max_tokens too large') }, 400, 400, false, 'invalid_request'],
     ['ModelError', 424, { OriginalStatusCode: 429, OriginalMessage: vllmBody(429, 'queue full') }, 429, 429, true, 'upstream_error'],
-    ['ModelError', 424, { OriginalStatusCode: 500, OriginalMessage: 'Traceback (most recent call last): …' }, 502, 500, true, 'upstream_error'],
+    // The container's 500 to this body follows the body (as vLLM's would): not retried elsewhere.
+    ['ModelError', 424, { OriginalStatusCode: 500, OriginalMessage: 'Traceback (most recent call last): …' }, 502, 500, false, 'upstream_error'],
     ['ModelError', 424, {}, 502, 502, true, 'upstream_error'],
     ['ModelNotReadyException', 429, {}, 503, 503, true, 'sagemaker_model_not_ready'],
     ['ThrottlingException', 400, {}, 429, 429, true, 'sagemaker_throttled'],
