@@ -186,6 +186,7 @@ export function streamBack(
   const ended = new Promise<StreamOutcome>((resolve) => (settle = resolve));
   record.ended = ended.then((outcome) => {
     record.streamOutcome = outcome.completed ? 'completed' : (outcome.error ?? 'incomplete');
+    if (outcome.detail !== undefined) record.streamDetail = outcome.detail;
     record.bytesOut = outcome.bytes;
   });
   const reader = forwarded.response.reader();

@@ -6,7 +6,8 @@ import { startServeStack, type ServeStack } from '../support/serve-stack.ts';
 
 let stack: ServeStack;
 beforeAll(async () => {
-  stack = await startServeStack();
+  // No prober: what the gateway says about a dead endpoint comes from live traffic, every run alike.
+  stack = await startServeStack({}, ['--probe-interval', '0']);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -69,5 +70,37 @@ describe('a failure that follows the request', () => {
     } finally {
       await setFaults({ nestingLimit: null });
     }
+  });
+});
+
+describe('what the client is told when an upstream fails', () => {
+  it('answers a refused connection with a status and a summary, never the socket error and its address', async () => {
+    // The EU key's only endpoint for residency-model has nothing listening.
+    const response = await chat(stack.info.keys.eu, { model: 'residency-model' });
+    expect(response.status).toBe(503);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ error: { message: 'The upstream could not be reached.', type: 'service_unavailable_error', param: null, code: 'upstream_unreachable' } });
+    expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|:\d{4,5}/);
+  });
+
+  it('answers a 500 with a traceback without the traceback, its paths or hosts', async () => {
+    await setFaults({ nestingLimit: 24 });
+    try {
+      const response = await chat(stack.info.keys.any, { tools: deepTools(20) });
+      expect(response.status).toBe(502);
+      const text = await response.text();
+      expect(text).not.toMatch(/Traceback|site-packages|\/usr\/local|svc\.cluster\.local|RecursionError/);
+      expect((JSON.parse(text) as { error: { code: string } }).error.code).toBe('upstream_error');
+    } finally {
+      await setFaults({ nestingLimit: null });
+    }
+  });
+
+  it('ends a stream the upstream cut with an error event that names no socket or address', async () => {
+    const response = await chat(stack.info.keys.any, { model: 'cut-model', stream: true, max_tokens: 20 });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toMatch(/event: error\ndata: .*"code":"stream_truncated"/);
+    expect(text).not.toMatch(/127\.0\.0\.1|ECONNRESET|socket|other side closed/i);
   });
 });

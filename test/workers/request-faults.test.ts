@@ -63,3 +63,19 @@ describe('a failure that follows the request, in workerd', () => {
     }
   });
 });
+
+describe('what the client is told when an upstream fails, in workerd', () => {
+  it("answers a refused connection with a status and a summary, never fetch's error", async () => {
+    const response = await dispatchRead(
+      worker,
+      new Request('https://gateway.test/v1/chat/completions', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keys.eu}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'residency-model', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 4 }),
+      }),
+      testEnv(),
+    );
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ error: { message: 'The upstream could not be reached.', type: 'service_unavailable_error', param: null, code: 'upstream_unreachable' } });
+  });
+});

@@ -212,7 +212,7 @@ describe('forward', () => {
   it('answers 503 upstream_unreachable when every attempt failed to connect', async () => {
     const { promise } = run([new TransportError('network', 'ECONNREFUSED'), new TransportError('network', 'ECONNREFUSED'), new TransportError('connect', 'ECONNREFUSED')]);
     const error = (await rejection(promise)) as GatewayError;
-    expect([error.status, error.code, error.message]).toEqual([503, 'upstream_unreachable', 'The upstream could not be reached: ECONNREFUSED']);
+    expect([error.status, error.code, error.message, error.detail]).toEqual([503, 'upstream_unreachable', 'The upstream could not be reached.', 'ECONNREFUSED']);
   });
 
   it('stops walking the candidates once the deadline passes, answering 504 upstream_total_timeout', async () => {
