@@ -79,3 +79,34 @@ describe('what the client is told when an upstream fails, in workerd', () => {
     expect(await response.json()).toEqual({ error: { message: 'The upstream could not be reached.', type: 'service_unavailable_error', param: null, code: 'upstream_unreachable' } });
   });
 });
+
+describe('an upstream that redirects, in workerd', () => {
+  it('is not followed: the next endpoint serves, and the redirect target never sees the prompt', async () => {
+    // us-east's failover-model endpoint sends everything to a server outside the model's endpoints.
+    const target = `${simUrls['us-east-probe']}/v1/chat/completions`;
+    const setRedirect = async (redirectTo: string | null) =>
+      expect((await fetch(`${simUrls['us-east-failing']}/sim/faults`, { method: 'POST', body: JSON.stringify({ redirectTo }) })).status).toBe(200);
+    await setRedirect(target);
+    try {
+      const user = `redirect-${crypto.randomUUID()}`;
+      const response = await dispatchRead(
+        worker,
+        new Request('https://gateway.test/v1/chat/completions', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${keys.any}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'failover-model', messages: [{ role: 'user', content: 'a private prompt' }], max_tokens: 4, user }),
+          cf: { latitude: '40.71', longitude: '-74.01', continent: 'NA', country: 'US' },
+        }),
+        testEnv(),
+      );
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-switchyard-region')).toBe('eu-west');
+      const redirected = (await (await fetch(`${simUrls['us-east-failing']}/sim/requests`)).json()) as { body?: { user?: unknown } }[];
+      expect(redirected.filter((r) => r.body?.user === user)).toHaveLength(1);
+      const reached = (await (await fetch(`${simUrls['us-east-probe']}/sim/requests`)).json()) as { body?: { user?: unknown } }[];
+      expect(reached.filter((r) => r.body?.user === user)).toHaveLength(0);
+    } finally {
+      await setRedirect(null);
+    }
+  });
+});

@@ -29,6 +29,8 @@ export interface Faults {
    * while the server stays fine for every other one. null = never.
    */
   readonly nestingLimit: number | null;
+  /** Answer every inference request 307 with this Location (an ingress misconfigured, or taken over); null = never. */
+  readonly redirectTo: string | null;
 }
 
 export const NO_FAULTS: Faults = {
@@ -42,6 +44,7 @@ export const NO_FAULTS: Faults = {
   unserved: [],
   retryAfterSeconds: null,
   nestingLimit: null,
+  redirectTo: null,
 };
 
 export type FaultPatch = { -readonly [K in keyof Faults]?: Faults[K] };
@@ -91,6 +94,10 @@ export function parseFaultPatch(input: unknown): Checked {
       case 'nestingLimit':
         if (value !== null && (!Number.isInteger(value) || (value as number) < 1)) return bad('nestingLimit must be an integer >= 1, or null for none');
         patch.nestingLimit = value as number | null;
+        break;
+      case 'redirectTo':
+        if (value !== null && (typeof value !== 'string' || !URL.canParse(value))) return bad('redirectTo must be an absolute URL, or null for none');
+        patch.redirectTo = value as string | null;
         break;
       case 'unserved':
         if (!Array.isArray(value) || !value.every((m) => typeof m === 'string')) return bad('unserved must be an array of model names');

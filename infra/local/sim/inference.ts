@@ -47,6 +47,11 @@ function serve(state: SimState, kind: InferenceKind, res: ServerResponse, body: 
   // Hang: leave the request open and unanswered; the client's timeout (or close()) ends it.
   if (faults.hang) return;
   const shape = faults.errorShape;
+  if (faults.redirectTo !== null) {
+    res.writeHead(307, { location: faults.redirectTo, 'content-length': '0' });
+    res.end();
+    return;
+  }
   if (drawsError(state.seed, position, faults.errorRate)) {
     sendError(res, shape, { status: faults.errorStatus, message: `Simulated failure: injected HTTP ${faults.errorStatus}.` }, faults.retryAfterSeconds);
     return;

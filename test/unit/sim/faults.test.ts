@@ -49,6 +49,8 @@ describe('fault patches', () => {
     expect(parseFaultPatch({ cutAfterChunks: -1 }).ok).toBe(false);
     expect(parseFaultPatch({ errorrate: 1 })).toMatchObject({ ok: false, error: expect.stringMatching(/unknown fault "errorrate"/) });
     expect(parseFaultPatch([]).ok).toBe(false);
+    expect(parseFaultPatch({ redirectTo: 'http://elsewhere.example/v1' })).toEqual({ ok: true, patch: { redirectTo: 'http://elsewhere.example/v1' } });
+    expect(parseFaultPatch({ redirectTo: 'not a url' }).ok).toBe(false);
   });
 });
 
