@@ -92,6 +92,9 @@ export function retryAfterHeaders(ms: number): Record<string, string> {
 export const errors = {
   invalidJson: (detail: string) =>
     new GatewayError(400, `We could not parse the JSON body of your request. (${detail})`, { code: 'invalid_json' }),
+  /** JSON.parse itself does not recurse; what the gateway and vLLM do with the value may. */
+  tooDeep: (maxDepth: number) =>
+    new GatewayError(400, `The JSON body nests deeper than ${maxDepth} levels, which is not accepted.`, { code: 'json_too_deep' }),
   invalidRequest: (message: string, param: string | null = null) =>
     new GatewayError(400, message, { code: 'invalid_request', param }),
   unsupportedMediaType: () =>

@@ -43,6 +43,9 @@ export const CompletionRequestSchema = z.looseObject({
   ...read,
   // vLLM's four prompt forms; their content is vLLM's to check.
   prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(int).min(1), z.array(z.array(int).min(1)).min(1)]),
+  // Not a completions parameter (vLLM ignores it, the classifier does not read it), but a client
+  // that sends chat messages here by mistake should hear so when they are not even messages.
+  messages: z.array(messageSchema).optional(),
 });
 
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
