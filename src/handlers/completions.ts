@@ -91,7 +91,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const sent = request.model === model.id ? text : rewriteModel(text, json as Record<string, unknown>, request.model, model.id);
     // Streams are metered too: ask for the usage chunk; the client sees it only if it asked.
     const { body, clientAsked } = stream ? withIncludeUsage(sent, json as Record<string, unknown>) : { body: sent, clientAsked: true };
-    const scope = exchangeScope(c, routing.timeouts.totalMs);
+    const scope = exchangeScope(c, gw, routing.timeouts.totalMs);
     // A non-streaming body is read inside the attempt: an upstream dying after its headers is
     // then failed over like any other failure, before the client sees a byte.
     const forwarded = await forwardPlanned(c, gw, plan, { model: model.id, tier, tierReason }, { route: endpoint.upstream, body, readBody: !stream }, scope);
