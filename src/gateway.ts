@@ -1,3 +1,4 @@
+import type { RedactOptions } from './api/redact.ts';
 import type { Backend } from './backends/backend.ts';
 import { DEFAULT_EDGE_CACHE } from './cache/policy.ts';
 import { createResponseCache, type ResponseCache, type ResponseCacheDeps } from './cache/response-cache.ts';
@@ -117,6 +118,9 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     const names = e.sagemaker ? [e.sagemaker.credentials.accessKeyIdSecret, e.sagemaker.credentials.secretAccessKeySecret, e.sagemaker.credentials.sessionTokenSecret] : [];
     for (const name of names) if (name !== undefined && !deps.secret(name)) missingCredentials.push({ region: e.region, endpoint: e.id, secret: name });
   }
+  // What an error's text must never carry: every upstream credential (not even in the log), and
+  // the fleet's hosts (not to clients).
+  const redact = redactionFor(fleet, [...credentials.values()], deps.secret);
   const missingRegions = new Set(missingCredentials.filter((m) => m.endpoint === undefined).map((m) => m.region));
   const missingEndpoints = new Set(missingCredentials.flatMap((m) => (m.endpoint ? [m.endpoint] : [])));
   // Said once, at start, by name: requests there are refused rather than sent without credentials.
@@ -129,7 +133,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     pipeline: pipelineFromWeights(fleet.routing.weights, undefined, fairShareOptions(fleet.routing.fairness)),
     regions,
     // SageMaker reads its AWS keys by the names each endpoint gives, through the same secret lookup.
-    backends: { vllm: vllmBackend(deps.transport), sagemaker: sageMakerBackend({ transport: deps.transport, secret: deps.secret }) },
+    backends: { vllm: vllmBackend(deps.transport, redact), sagemaker: sageMakerBackend({ transport: deps.transport, secret: deps.secret, redact }) },
     models,
     tierModels,
     candidates,
@@ -157,6 +161,28 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         : new Metrics({ store: deps.store ?? new MemoryStore({ now: deps.now ?? Date.now }), flushMs: deps.metrics?.flushMs ?? 2_000 }),
     now: deps.now ?? Date.now,
   };
+}
+
+/** The upstream secrets the gateway holds and the hosts of its endpoints, for redacting upstream error text. */
+function redactionFor(fleet: CompiledFleet, credentials: readonly (string | undefined)[], secret: (name: string) => string | undefined): RedactOptions {
+  const secrets = new Set<string>();
+  for (const c of credentials) if (c) secrets.add(c);
+  const internal = new Set<string>();
+  for (const e of fleet.endpoints) {
+    for (const name of e.sagemaker ? [e.sagemaker.credentials.accessKeyIdSecret, e.sagemaker.credentials.secretAccessKeySecret, e.sagemaker.credentials.sessionTokenSecret] : []) {
+      const value = name === undefined ? undefined : secret(name);
+      if (value) secrets.add(value);
+    }
+    for (const url of [e.baseUrl, e.sagemaker?.endpointUrl]) {
+      if (!url) continue;
+      const { host, hostname } = new URL(url);
+      internal.add(host);
+      // A bare name without a dot (`llama`) is also a word: only hosts that cannot be are removed on their own.
+      if (hostname.includes('.') || hostname.includes(':')) internal.add(hostname);
+    }
+  }
+  // Longest first, so `host:port` goes before the `host` inside it.
+  return { secrets: [...secrets], internal: [...internal].sort((a, b) => b.length - a.length) };
 }
 
 /** The fair-share filter's settings, when the routing policy caps an endpoint's concurrency. */

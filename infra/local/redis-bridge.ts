@@ -181,7 +181,9 @@ export async function startRedisBridge(options: RedisBridgeOptions): Promise<Red
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await redis.quit();
+      // QUIT would wait for a redis-server that is gone (ioredis queues it until a reconnect).
+      if (redis.status === 'ready') await redis.quit();
+      else redis.disconnect();
     },
   };
 }

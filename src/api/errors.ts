@@ -48,11 +48,13 @@ export class GatewayError extends Error {
   readonly type: string;
   /** Extra response headers, e.g. Retry-After on 429/503. */
   readonly headers: Readonly<Record<string, string>>;
+  /** What happened upstream, for the operator's log line only (secrets already removed); never sent to the client. */
+  readonly detail: string | undefined;
 
   constructor(
     status: ErrorStatus,
     message: string,
-    options: { code?: string | null; param?: string | null; type?: string; headers?: Record<string, string>; cause?: unknown } = {},
+    options: { code?: string | null; param?: string | null; type?: string; headers?: Record<string, string>; cause?: unknown; detail?: string } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GatewayError';
@@ -61,6 +63,7 @@ export class GatewayError extends Error {
     this.param = options.param ?? null;
     this.type = options.type ?? TYPE_BY_STATUS[status];
     this.headers = options.headers ?? {};
+    this.detail = options.detail;
   }
 
   toBody(): ErrorBody {
@@ -89,6 +92,9 @@ export function retryAfterHeaders(ms: number): Record<string, string> {
 export const errors = {
   invalidJson: (detail: string) =>
     new GatewayError(400, `We could not parse the JSON body of your request. (${detail})`, { code: 'invalid_json' }),
+  /** JSON.parse itself does not recurse; what the gateway and vLLM do with the value may. */
+  tooDeep: (maxDepth: number) =>
+    new GatewayError(400, `The JSON body nests deeper than ${maxDepth} levels, which is not accepted.`, { code: 'json_too_deep' }),
   invalidRequest: (message: string, param: string | null = null) =>
     new GatewayError(400, message, { code: 'invalid_request', param }),
   unsupportedMediaType: () =>
@@ -146,11 +152,11 @@ export const errors = {
     new GatewayError(504, `The upstream did not answer in time (${phase.replace('_', ' ')} timeout after ${ms} ms).`, {
       code: `upstream_${phase}_timeout`,
     }),
-  /** The upstream answered, but not with a usable response. */
-  upstreamBroken: (detail: string) => new GatewayError(502, `The upstream sent an unusable response: ${detail}`, { code: 'upstream_error' }),
-  /** No upstream could be reached at all: the service is unavailable, not answering badly. */
+  /** The upstream answered, but not with a usable response. `detail` (what broke) is for the log only. */
+  upstreamBroken: (detail: string) => new GatewayError(502, 'The upstream sent an unusable response.', { code: 'upstream_error', detail }),
+  /** No upstream could be reached at all: the service is unavailable, not answering badly. `detail` (the socket's error, its address) is for the log only. */
   upstreamUnavailable: (detail: string) =>
-    new GatewayError(503, `The upstream could not be reached: ${detail}`, { code: 'upstream_unreachable', headers: { 'retry-after': '1' } }),
+    new GatewayError(503, 'The upstream could not be reached.', { code: 'upstream_unreachable', headers: { 'retry-after': '1' }, detail }),
   /** The client went away first; nobody reads this, but the request log does. */
   clientClosed: () => new GatewayError(499, 'The client closed the connection before the response.', { code: 'client_closed_request' }),
   internal: () => new GatewayError(500, 'The gateway hit an internal error.', { code: 'internal_error' }),

@@ -1,7 +1,8 @@
 import { errors } from './errors.ts';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts';
 
 /**
- * Reads a JSON request body under a byte limit. A declared Content-Length over the limit is
+ * Reads a JSON request body under a byte limit and a nesting limit (src/api/json-depth.ts). A declared Content-Length over the limit is
  * refused before reading anything; a chunked body is counted as it arrives and abandoned
  * the moment it passes the limit, so an oversized upload never sits in memory.
  */
@@ -18,11 +19,14 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
     text = await readCounted(request, limitBytes);
   }
   if (text.length === 0) throw errors.invalidJson('the body is empty');
+  let json: unknown;
   try {
-    return { text, json: JSON.parse(text) };
+    json = JSON.parse(text);
   } catch (error) {
     throw errors.invalidJson(error instanceof Error ? error.message : String(error));
   }
+  if (nestsDeeperThan(json, MAX_JSON_DEPTH)) throw errors.tooDeep(MAX_JSON_DEPTH);
+  return { text, json };
 }
 
 async function readCounted(request: Request, limitBytes: number): Promise<string> {

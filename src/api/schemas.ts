@@ -48,6 +48,9 @@ export const CompletionRequestSchema = z.looseObject({
     z.array(int).check(z.minLength(1)),
     z.array(z.array(int).check(z.minLength(1))).check(z.minLength(1)),
   ]),
+  // Not a completions parameter (vLLM ignores it, the classifier does not read it), but a client
+  // that sends chat messages here by mistake should hear so when they are not even messages.
+  messages: z.optional(z.array(messageSchema)),
 });
 
 /** Every other OpenAI route's JSON body: the model to route by, whether to stream. The rest is the upstream's. */

@@ -7,6 +7,8 @@ export interface StreamOutcome {
   completed: boolean;
   /** Why it did not complete: the code of the error event the client received. */
   error?: string;
+  /** What the failed read said (the socket's error, SageMaker's exception), for the operator's log only. */
+  detail?: string;
   bytes: number;
   chunks: number;
   clientCancelled: boolean;
@@ -35,11 +37,11 @@ export const sseErrorEvent = (message: string, code: string, type = 'server_erro
   return encoder.encode(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
 };
 
-/** `: Name: message` of a failed read, short enough for one SSE line. */
-const causeText = (cause: unknown): string => {
-  if (!(cause instanceof Error) || !cause.message) return '';
+/** `Name: message` of a failed read, for the log (the client's event never carries it: it may name hosts and addresses). */
+const causeText = (cause: unknown): string | undefined => {
+  if (!(cause instanceof Error) || !cause.message) return undefined;
   const text = `${cause.name && cause.name !== 'Error' ? `${cause.name}: ` : ''}${cause.message}`.replace(/\s+/g, ' ');
-  return `: ${text.length > 200 ? `${text.slice(0, 197)}...` : text}`;
+  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
 };
 
 const endsWithDone = (tail: Uint8Array, length: number): boolean => {
@@ -135,14 +137,15 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
           ? `the upstream sent nothing for ${options.idleMs} ms; the stream was ended`
           : outcome.error === 'upstream_total_timeout'
             ? 'the response exceeded the total time allowed; the stream was ended'
-            : `the upstream ended the stream before it was complete${causeText(cause)}`;
+            : 'the upstream ended the stream before it was complete';
       // A cut mid-event leaves a partial line: end it so the error event stands on its own.
       const trailing = countTrailingNewlines(tail, tailLength);
       if (tailLength > 0 && trailing < 2) controller.enqueue(encoder.encode(trailing === 1 ? '\n' : '\n\n'));
       controller.enqueue(sseErrorEvent(message, outcome.error ?? 'stream_truncated'));
     }
     controller.close();
-    options.onEnd?.({ ...outcome, bytes, chunks, clientCancelled: false });
+    const detail = causeText(cause);
+    options.onEnd?.({ ...outcome, ...(detail === undefined ? {} : { detail }), bytes, chunks, clientCancelled: false });
   };
 
   const offCancel = options.cancel?.onCancel(() => {

@@ -5,6 +5,8 @@ import type { Store } from '../store/store.ts';
 import { constantTimeEqual } from './constant-time.ts';
 import { InvalidKeyChangeError, InvalidKeyRecordError, InvalidNewKeyError, UnknownKeyError } from './key-errors.ts';
 import { generateKey, hashKey, isWellFormedKey, keyIdFor } from './key-material.ts';
+import { GuardedRead } from '../store/guarded-read.ts';
+import { TtlMemo } from '../store/ttl-memo.ts';
 import { KeyMemo } from './key-memo.ts';
 import {
   describeIssues,
@@ -34,6 +36,13 @@ export const KEYS_HASH = 'switchyard:keys';
  */
 export const DEFAULT_MEMO_TTL_MS = 30_000;
 export const DEFAULT_MEMO_MAX_ENTRIES = 4096;
+/** A key lookup that takes longer is answered 503 (within the request's deadline, never past it). */
+export const DEFAULT_LOOKUP_TIMEOUT_MS = 1_000;
+/** After a failed lookup, how long lookups fail at once (503 with Retry-After) before one tries again. */
+export const DEFAULT_STORE_REST_MS = 1_000;
+/** How long a key the store does not know is remembered as unknown, and how many are. */
+export const DEFAULT_UNKNOWN_TTL_MS = 10_000;
+export const DEFAULT_UNKNOWN_MAX_ENTRIES = 10_000;
 /** How long a rotated-away secret keeps working unless the caller says otherwise. */
 export const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3600;
 export const MAX_ROTATION_GRACE_SECONDS = 30 * 24 * 3600;
@@ -41,6 +50,12 @@ export const MAX_ROTATION_GRACE_SECONDS = 30 * 24 * 3600;
 export interface ApiKeysOptions {
   memoTtlMs?: number;
   memoMaxEntries?: number;
+  /** Store lookups on the hot path: their timeout, and the rest after one fails (src/store/guarded-read.ts). */
+  lookupTimeoutMs?: number;
+  storeRestMs?: number;
+  /** The negative cache: presented keys the store does not know (0 turns it off). */
+  unknownTtlMs?: number;
+  unknownMaxEntries?: number;
   now?: () => number;
   /**
    * SHA-256 hex of a key. Web Crypto by default; Node passes node:crypto's synchronous hash,
@@ -63,6 +78,9 @@ type StoredEntry = { kind: 'record'; record: KeyRecord } | { kind: 'alias'; alia
 export class ApiKeys {
   readonly #store: Store;
   readonly #memo: KeyMemo;
+  /** Hashes the store said it does not know: a client retrying a wrong key costs no lookup each time. */
+  readonly #unknown: TtlMemo<true>;
+  readonly #guard: GuardedRead;
   readonly #now: () => number;
   readonly #hash: (key: string) => string | Promise<string>;
   readonly version: PolicyVersion;
@@ -72,8 +90,13 @@ export class ApiKeys {
     this.#now = options.now ?? Date.now;
     this.#hash = options.hash ?? hashKey;
     this.#memo = new KeyMemo(options.memoTtlMs ?? DEFAULT_MEMO_TTL_MS, options.memoMaxEntries ?? DEFAULT_MEMO_MAX_ENTRIES, this.#now);
+    this.#unknown = new TtlMemo(options.unknownTtlMs ?? DEFAULT_UNKNOWN_TTL_MS, options.unknownMaxEntries ?? DEFAULT_UNKNOWN_MAX_ENTRIES, this.#now);
+    this.#guard = new GuardedRead({ timeoutMs: options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS, restMs: options.storeRestMs ?? DEFAULT_STORE_REST_MS, now: this.#now });
     this.version = options.version ?? new PolicyVersion(store, { now: this.#now });
-    this.version.onChange(() => this.#memo.clear());
+    this.version.onChange(() => {
+      this.#memo.clear();
+      this.#unknown.clear();
+    });
   }
 
   /** Makes a key; the returned `key` is the only time the raw key exists outside the caller. */
@@ -90,8 +113,10 @@ export class ApiKeys {
     const { key, hash } = await this.#freshSecret(entries, taken);
     const { role, ...rest } = parsed.data;
     const record: KeyRecord = { id: keyIdFor(hash), hash, ...definedOnly(rest), ...(role === 'admin' ? { role } : {}), createdAt: iso(now) };
-    // No version bump: no instance can hold a key that did not exist (misses are not memoized).
     await this.#store.hset(KEYS_HASH, hash, JSON.stringify(record));
+    // Instances that were shown this secret before it existed remember it as unknown: the bump
+    // makes them forget (within a policy check, about a second).
+    await this.version.bump();
     return { key, record };
   }
 
@@ -174,7 +199,11 @@ export class ApiKeys {
     return { key, record: rotated, ...(grace > 0 ? { previousValidUntil: until } : {}) };
   }
 
-  /** The record of a live key; null for anything else (missing, malformed, unknown, revoked, expired). */
+  /**
+   * The record of a live key; null for anything else (missing, malformed, unknown, revoked,
+   * expired). Throws StoreUnavailableError when the store must be asked and does not answer in
+   * time, or is resting after it did not (the caller answers 503 with Retry-After).
+   */
   async verify(presentedKey: string): Promise<KeyRecord | null> {
     if (typeof presentedKey !== 'string' || !isWellFormedKey(presentedKey)) return null;
     const due = this.version.refresh();
@@ -182,8 +211,12 @@ export class ApiKeys {
     const hash = await this.#hash(presentedKey);
     let record = this.#memo.get(hash);
     if (record === undefined) {
-      const found = await this.#lookup(hash);
-      if (found === null) return null;
+      if (this.#unknown.get(hash) !== undefined) return null;
+      const found = await this.#guard.run(() => this.#lookup(hash));
+      if (found === null) {
+        this.#unknown.set(hash, true);
+        return null;
+      }
       record = found.record;
       this.#memo.set(hash, record, found.notAfter);
     }

@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory';
-import { errors, GatewayError } from '../api/errors.ts';
+import { errors, GatewayError, retryAfterHeaders } from '../api/errors.ts';
+import { StoreUnavailableError } from '../store/guarded-read.ts';
 import type { KeyRecord } from './api-keys.ts';
 
 export interface KeyVerifier {
@@ -23,11 +24,12 @@ export const bearerAuth = (keys: KeyVerifier) =>
       try {
         record = await keys.verify(match[1]);
       } catch (error) {
-        // The key store is down: refuse (fail closed) but say it is us, not the key.
+        // The key store is down: refuse (fail closed) but say it is us, not the key, and when to retry.
         throw new GatewayError(503, 'The API key store is unavailable; try again shortly.', {
           code: 'key_store_unavailable',
-          headers: { 'retry-after': '1' },
+          headers: retryAfterHeaders(error instanceof StoreUnavailableError ? error.retryAfterMs : 1_000),
           cause: error,
+          detail: error instanceof Error ? error.message : String(error),
         });
       }
     }

@@ -3,8 +3,8 @@ import type { KeyRecord } from './key-record.ts';
 
 /**
  * Key records by hash, so the hot path does not ask the store on every request. Only records
- * the store returned are kept (never misses: a key created a moment ago elsewhere must work at
- * once, and random guesses must not evict real keys). An entry lives the TTL, or less when a
- * grace period ends sooner; the whole memo is dropped when the policy version moves.
+ * the store returned are kept here: misses go to a separate, bounded negative cache (ApiKeys),
+ * so random guesses never evict real keys. An entry lives the TTL, or less when a grace period
+ * ends sooner; both are dropped when the policy version moves (a key created elsewhere bumps it).
  */
 export class KeyMemo extends TtlMemo<KeyRecord> {}

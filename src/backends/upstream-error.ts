@@ -1,5 +1,5 @@
 import { GatewayError, type ErrorStatus } from '../api/errors.ts';
-import { redactForClient, withoutSecrets, type RedactOptions } from '../api/redact.ts';
+import { redactForClient, safeIdentifier, withoutSecrets, type RedactOptions } from '../api/redact.ts';
 
 /**
  * vLLM and KServe answer errors in three shapes; clients get one (OpenAI's):
@@ -15,6 +15,9 @@ export interface NormalizedUpstreamError {
   code: string | null;
 }
 
+/** How much of an upstream's text the operator log keeps (a traceback, an ingress page). */
+const MAX_DETAIL_CHARS = 2_000;
+
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 const codeOf = (v: unknown): string | null => (typeof v === 'number' ? String(v) : str(v));
 
@@ -23,7 +26,7 @@ export function parseUpstreamError(status: number, body: string): NormalizedUpst
   try {
     json = JSON.parse(body);
   } catch {
-    const excerpt = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+    const excerpt = body.replace(/\s+/g, ' ').trim().slice(0, MAX_DETAIL_CHARS);
     return { message: excerpt || `upstream answered HTTP ${status} with an empty body`, type: null, param: null, code: null };
   }
   if (json !== null && typeof json === 'object') {
@@ -50,7 +53,7 @@ export function parseUpstreamError(status: number, body: string): NormalizedUpst
         const loc = Array.isArray(item['loc']) ? item['loc'].map(String).join('.') : '';
         return `${loc ? `${loc}: ` : ''}${typeof item['msg'] === 'string' ? item['msg'] : JSON.stringify(d)}`;
       });
-      if (reasons.length > 0) return { message: reasons.join('; ').slice(0, 200), type: null, param: null, code: null };
+      if (reasons.length > 0) return { message: reasons.join('; ').slice(0, MAX_DETAIL_CHARS), type: null, param: null, code: null };
     }
   }
   return { message: `upstream answered HTTP ${status}`, type: null, param: null, code: null };
@@ -70,30 +73,65 @@ export function clientStatusFor(upstreamStatus: number): ErrorStatus {
   }
 }
 
-/** An upstream's non-2xx answer, normalized. `retryable` says another endpoint may succeed. */
+/**
+ * Whose failure an upstream's answer is, which decides what the forwarder does with it:
+ *  - `endpoint`: the server or what stands in front of it cannot serve anyone right now: a
+ *    gateway failure (502, 503, 504, 408), the gateway's own credentials refused (401, 403), a
+ *    redirect (never followed: the ingress is misconfigured). Counts against the endpoint's
+ *    breaker; another endpoint may well succeed.
+ *  - `saturated`: 429, the server is full. Avoided until Retry-After; another endpoint may serve.
+ *  - `request`: everything else, a 4xx about the body or a 500 / 501 / 505+ the body caused (a
+ *    chat template that recursed, a tokenizer that choked). Every server of the model runs the
+ *    same code on the same body: it is not retried elsewhere and never counts against the
+ *    endpoint, so no tenant can take a model offline for the others by sending bad requests.
+ * Envoy draws the same line (its `gateway-error` retry and outlier rules against plain `5xx`).
+ */
+export type UpstreamFault = 'endpoint' | 'saturated' | 'request';
+
+export function upstreamFault(status: number): UpstreamFault {
+  if (status === 429) return 'saturated';
+  if (status === 502 || status === 503 || status === 504 || status === 408 || status === 401 || status === 403) return 'endpoint';
+  if (status >= 300 && status < 400) return 'endpoint';
+  return 'request';
+}
+
+/** What the client is told when the upstream's own words are not for it: the status and whose failure it was. */
+function summary(upstreamStatus: number, fault: UpstreamFault): string {
+  if (upstreamStatus === 401 || upstreamStatus === 403) return `the upstream rejected the gateway's credentials (HTTP ${upstreamStatus})`;
+  if (upstreamStatus >= 300 && upstreamStatus < 400) return `the upstream answered with a redirect (HTTP ${upstreamStatus}), which the gateway never follows`;
+  if (fault === 'saturated') return `the upstream is at capacity (HTTP ${upstreamStatus}); retry after the time in Retry-After`;
+  if (fault === 'request') return `the upstream failed on this request (HTTP ${upstreamStatus}); it was not sent to another endpoint, which would fail it the same way`;
+  return `upstream error (HTTP ${upstreamStatus})`;
+}
+
+/**
+ * An upstream's non-2xx answer, normalized. `fault` says whose failure it is (and so whether
+ * another endpoint may succeed). The client gets the upstream's own words only for its own
+ * mistakes (400, 404, 413, 422: what to fix), redacted; otherwise a status and a fixed summary.
+ * `detail`, for the operator's log, keeps the upstream's text with secrets removed.
+ */
 export class UpstreamHttpError extends GatewayError {
   readonly upstreamStatus: number;
-  readonly retryable: boolean;
-  /** What the upstream said, secrets removed: for the operator log, never for the client. */
-  readonly detail: string;
+  readonly fault: UpstreamFault;
 
-  constructor(upstreamStatus: number, normalized: NormalizedUpstreamError, retryAfter: string | null, redact: RedactOptions = {}) {
+  constructor(upstreamStatus: number, normalized: NormalizedUpstreamError, retryAfter: string | null, redact: RedactOptions & { fault?: UpstreamFault } = {}) {
     const status = clientStatusFor(upstreamStatus);
+    const fault = redact.fault ?? upstreamFault(upstreamStatus);
     const clientFault = status === 400 || status === 404 || status === 413 || status === 422;
-    // The upstream's own words reach the client, without its hosts, addresses, paths or secrets.
-    const said = redactForClient(normalized.message, redact);
-    const message = clientFault
-      ? said
-      : upstreamStatus === 401 || upstreamStatus === 403
-        ? `the upstream rejected the gateway's credentials (HTTP ${upstreamStatus})`
-        : `upstream error (HTTP ${upstreamStatus}): ${said}`;
-    super(status, message, {
-      code: normalized.code && !/^\d+$/.test(normalized.code) ? normalized.code : clientFault ? 'invalid_request' : 'upstream_error',
-      param: normalized.param,
+    const said = clientFault ? redactForClient(normalized.message, redact) : '';
+    const code = safeIdentifier(normalized.code);
+    super(status, said || summary(upstreamStatus, fault), {
+      code: code && !/^\d+$/.test(code) ? code : clientFault ? 'invalid_request' : 'upstream_error',
+      param: safeIdentifier(normalized.param),
       ...(retryAfter ? { headers: { 'retry-after': retryAfter } } : {}),
+      detail: withoutSecrets(normalized.message, redact),
     });
     this.upstreamStatus = upstreamStatus;
-    this.retryable = !clientFault;
-    this.detail = withoutSecrets(normalized.message, redact);
+    this.fault = fault;
+  }
+
+  /** Another endpoint may succeed where this one failed. */
+  get retryable(): boolean {
+    return this.fault !== 'request';
   }
 }

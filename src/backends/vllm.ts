@@ -1,4 +1,5 @@
 import { serverRoot } from '../health/server-root.ts';
+import type { RedactOptions } from '../api/redact.ts';
 import type { Backend } from './backend.ts';
 import type { Transport } from './transport.ts';
 import { parseUpstreamError, UpstreamHttpError } from './upstream-error.ts';
@@ -10,7 +11,7 @@ const decoder = new TextDecoder();
  * path style (`/v1` for vLLM and the kserve-vllmserver runtime, `/openai/v1` for KServe's
  * Hugging Face runtime), so both styles are one string concatenation here.
  */
-export const vllmBackend = (transport: Transport): Backend => ({
+export const vllmBackend = (transport: Transport, redact: RedactOptions = {}): Backend => ({
   kind: 'vllm',
   async send(call) {
     const headers: Record<string, string> = {
@@ -37,6 +38,9 @@ export const vllmBackend = (transport: Transport): Backend => ({
     } catch {
       // The error body itself failed to arrive; the status alone still says enough.
     }
-    throw new UpstreamHttpError(response.status, parseUpstreamError(response.status, text), response.header('retry-after'), { secrets: [call.credential] });
+    throw new UpstreamHttpError(response.status, parseUpstreamError(response.status, text), response.header('retry-after'), {
+      secrets: call.credential === undefined ? redact.secrets : [call.credential, ...(redact.secrets ?? [])],
+      ...(redact.internal ? { internal: redact.internal } : {}),
+    });
   },
 });

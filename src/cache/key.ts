@@ -1,3 +1,5 @@
+import { errors } from '../api/errors.ts';
+import { MAX_JSON_DEPTH } from '../api/json-depth.ts';
 import type { Endpoint } from '../api/schemas.ts';
 
 /** Bumped when the key's layout changes, so old entries are simply never found again. */
@@ -14,17 +16,26 @@ const KEY_VERSION = 'v1';
  */
 export const IGNORED_FIELDS: ReadonlySet<string> = new Set(['model', 'stream', 'stream_options', 'user', 'metadata', 'store', 'priority', 'request_id']);
 
-/** JSON with object keys sorted at every depth: equal values give equal text whatever the key order. */
-export function canonicalJson(value: unknown): string {
+/**
+ * JSON with object keys sorted at every depth: equal values give equal text whatever the key
+ * order. Bodies arrive depth-checked (src/api/read-body.ts); the bound here is the backstop, so
+ * no value can make it recurse past MAX_JSON_DEPTH.
+ */
+export function canonicalJson(value: unknown, depth = 0): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (depth >= MAX_JSON_DEPTH) throw errors.tooDeep(MAX_JSON_DEPTH);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += `${i > 0 ? ',' : ''}${canonicalJson(value[i], depth + 1)}`;
+    return `${out}]`;
+  }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record).sort();
   let out = '{';
   for (const key of keys) {
     const v = record[key];
     if (v === undefined) continue;
-    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(v)}`;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(v, depth + 1)}`;
   }
   return `${out}}`;
 }

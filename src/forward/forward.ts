@@ -60,7 +60,7 @@ export interface Forwarded {
   body?: Uint8Array;
 }
 
-/** Failures where another endpoint may well succeed: unreachable, overloaded, broken. */
+/** Failures where another endpoint may well succeed: unreachable, overloaded, broken (never a failure the request itself caused). */
 const retryable = (error: unknown) =>
   (error instanceof TransportError && error.phase !== 'aborted') || (error instanceof UpstreamHttpError && error.retryable);
 
@@ -77,8 +77,9 @@ const asGatewayError = (error: unknown): GatewayError => {
 
 /**
  * Sends the request to the ranked candidates in order until one answers 2xx. Everything here
- * happens before the client has received a byte, so moving on is invisible to it; client
- * errors (4xx other than 429) are the client's and end the walk at once.
+ * happens before the client has received a byte, so moving on is invisible to it. A failure
+ * the request caused (a 4xx about it, a 500 its body triggered: src/backends/upstream-error.ts)
+ * ends the walk at once and counts against no endpoint.
  */
 export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<Forwarded> {
   const attempts = input.attempts;
@@ -179,9 +180,9 @@ async function readWhole(response: UpstreamResponse): Promise<Uint8Array> {
 /** Passive health: what an attempt's failure says about the endpoint. */
 function recordFailure(live: LiveState, id: string, error: unknown, now: number): void {
   if (error instanceof UpstreamHttpError) {
-    if (error.upstreamStatus === 429) live.saturated(id, now, error.headers['retry-after'] ?? null);
-    else if (error.retryable) live.failed(id, now);
-    else live.succeeded(id, Number.NaN, now); // the server is fine; the request was not
+    if (error.fault === 'saturated') live.saturated(id, now, error.headers['retry-after'] ?? null);
+    else if (error.fault === 'endpoint') live.failed(id, now);
+    else live.succeeded(id, Number.NaN, now); // the server answered; the request was what failed
   } else if (error instanceof TransportError && error.phase !== 'aborted') {
     live.failed(id, now);
   }

@@ -4,7 +4,7 @@ import { errors, type GatewayError } from '../api/errors.ts';
 import { OPENAI_ENDPOINTS } from '../api/openai-endpoints.ts';
 import { readJsonBody } from '../api/read-body.ts';
 import { rewriteModel } from '../api/rewrite-model.ts';
-import { REQUEST_SCHEMAS, type Endpoint } from '../api/schemas.ts';
+import { REQUEST_SCHEMAS, type ChatCompletionRequest, type CompletionRequest, type Endpoint } from '../api/schemas.ts';
 import type { Gateway } from '../gateway.ts';
 import { assertModelAllowed } from '../auth/model-access.ts';
 import type { BodyReader } from '../backends/transport.ts';
@@ -30,6 +30,17 @@ export const invalid = (error: z.core.$ZodError): GatewayError => {
 };
 
 /**
+ * What the classifier reads of a validated body: only fields the schema checked. A chat body is
+ * one as it is; of a text completion, its prompt and token limit (whatever else it carries, typed
+ * or not, is vLLM's).
+ */
+function classifyView(kind: Endpoint, request: ChatCompletionRequest | CompletionRequest): ClassifyRequest {
+  if (kind === 'chat') return request as ChatCompletionRequest;
+  const { prompt, max_tokens } = request as CompletionRequest;
+  return { prompt, ...(max_tokens === undefined ? {} : { max_tokens }) };
+}
+
+/**
  * POST /v1/chat/completions and /v1/completions: validate → resolve the model (classify for
  * `auto`) → cache lookup → plan the route → forward (failing over before the first byte) →
  * relay → record (deferred: cache fill; the log line is the record's). The client's own bytes
@@ -48,7 +59,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const stream = request.stream === true;
     record.stream = stream;
 
-    const { model, tier, tierReason } = resolveModel(gw, request.model, request as ClassifyRequest, readHints((name) => c.req.header(name)), endpoint);
+    const { model, tier, tierReason } = resolveModel(gw, request.model, classifyView(kind, request), readHints((name) => c.req.header(name)), endpoint);
     record.model = model.id;
     if (tier) record.tier = tier;
     const key = c.get('key');
@@ -80,7 +91,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const sent = request.model === model.id ? text : rewriteModel(text, json as Record<string, unknown>, request.model, model.id);
     // Streams are metered too: ask for the usage chunk; the client sees it only if it asked.
     const { body, clientAsked } = stream ? withIncludeUsage(sent, json as Record<string, unknown>) : { body: sent, clientAsked: true };
-    const scope = exchangeScope(c, routing.timeouts.totalMs);
+    const scope = exchangeScope(c, gw, routing.timeouts.totalMs);
     // A non-streaming body is read inside the attempt: an upstream dying after its headers is
     // then failed over like any other failure, before the client sees a byte.
     const forwarded = await forwardPlanned(c, gw, plan, { model: model.id, tier, tierReason }, { route: endpoint.upstream, body, readBody: !stream }, scope);

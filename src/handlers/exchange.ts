@@ -73,10 +73,15 @@ export interface ExchangeScope {
   release(): void;
 }
 
-/** One scope ends the upstream exchange and remembers why: the client left, or the total deadline passed. */
-export function exchangeScope(c: Context<AppEnv>, totalMs: number): ExchangeScope {
+/**
+ * One scope ends the upstream exchange and remembers why: the client left, or the total deadline
+ * passed. The deadline counts from the request's arrival, so the time auth and the key store
+ * took (bounded, src/store/guarded-read.ts) is inside it, not added to it.
+ */
+export function exchangeScope(c: Context<AppEnv>, gw: Pick<Gateway, 'now'>, totalMs: number): ExchangeScope {
   const cancel = new CancelScope();
-  const deadline = setTimeout(() => cancel.cancel('deadline'), totalMs);
+  const left = Math.max(0, totalMs - (gw.now() - c.get('record').startedAt));
+  const deadline = setTimeout(() => cancel.cancel('deadline'), left);
   const signal = c.req.raw.signal;
   const onClientGone = () => cancel.cancel('client');
   signal.addEventListener('abort', onClientGone, { once: true });
@@ -186,6 +191,7 @@ export function streamBack(
   const ended = new Promise<StreamOutcome>((resolve) => (settle = resolve));
   record.ended = ended.then((outcome) => {
     record.streamOutcome = outcome.completed ? 'completed' : (outcome.error ?? 'incomplete');
+    if (outcome.detail !== undefined) record.streamDetail = outcome.detail;
     record.bytesOut = outcome.bytes;
   });
   const reader = forwarded.response.reader();

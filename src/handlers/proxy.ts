@@ -83,7 +83,7 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
     await admitTokens(c, gw, estimate);
     const sessionKey = c.req.header('x-session-id');
     const plan = routeOrRefuse(c, gw, model, endpoint.capability, { sessionKey, now: started });
-    const scope = exchangeScope(c, routing.timeouts.totalMs);
+    const scope = exchangeScope(c, gw, routing.timeouts.totalMs);
     let forwarded: Forwarded;
     try {
       forwarded = await forwardPlanned(c, gw, plan, { model: model.id, tier, tierReason }, {

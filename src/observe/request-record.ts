@@ -5,7 +5,6 @@ import type { Cost } from '../meter/cost.ts';
 import type { TokenUsage } from '../meter/usage.ts';
 import type { Usage } from '../limits/limiter.ts';
 import { GatewayError } from '../api/errors.ts';
-import { UpstreamHttpError } from '../backends/upstream-error.ts';
 
 /**
  * What one request did, filled in as it goes (auth, routing, forwarding, relay) and written
@@ -28,6 +27,8 @@ export interface RequestRecord {
   /** The forwarder appends every attempt here, so failures are logged with them too. */
   readonly attempts: Attempt[];
   streamOutcome?: string;
+  /** Why a stream broke off, as the failed read said (for the log only). */
+  streamDetail?: string;
   /** A streamed answer's end: the line waits for it, so `ms` and the outcome cover the whole stream. */
   ended?: Promise<unknown>;
   /** When the chosen upstream was first sent the request (the start of its GPU time). */
@@ -74,6 +75,7 @@ export function logLine(record: RequestRecord, status: number, endedAt: number, 
   if (record.stream !== undefined) line.stream = record.stream;
   if (record.attempts.length > 0) line.attempts = record.attempts;
   if (record.streamOutcome !== undefined) line.streamOutcome = record.streamOutcome;
+  if (record.streamDetail !== undefined) line.streamDetail = record.streamDetail;
   if (record.cache !== undefined) line.cache = record.cache;
   if (record.usage) line.usage = { input: record.usage.input, output: record.usage.output, cached: record.usage.cached };
   if (record.firstBytesAt !== undefined) line.ttftMs = record.firstBytesAt - record.startedAt;
@@ -83,7 +85,7 @@ export function logLine(record: RequestRecord, status: number, endedAt: number, 
   }
   if (error !== undefined) {
     if (error instanceof GatewayError) {
-      line.error = { code: error.code, message: error.message, ...(error instanceof UpstreamHttpError ? { upstream: error.detail } : {}) };
+      line.error = { code: error.code, message: error.message, ...(error.detail === undefined ? {} : { upstream: error.detail }) };
     } else {
       line.error = { code: 'internal_error', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
     }

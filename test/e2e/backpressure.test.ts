@@ -107,7 +107,7 @@ describe('backpressure the official client can act on', () => {
   }, 20_000);
 
   it("refuses with 503 and the breaker's cooldown as Retry-After while every endpoint rests, and the client gets through after it", async () => {
-    flaky.setFaults({ errorRate: 1, errorStatus: 500 });
+    flaky.setFaults({ errorRate: 1, errorStatus: 502 });
     const opener = client(keys.any, 0);
     for (let i = 0; i < 3; i++) await ask(opener.openai, 'flaky-model').catch(() => undefined);
     expect(opener.seen.map((s) => s.status)).toEqual([502, 502, 502]);

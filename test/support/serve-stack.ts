@@ -13,7 +13,8 @@ export interface ServeStack {
   stop(): Promise<void>;
 }
 
-export async function startServeStack(extraEnv: Record<string, string> = {}): Promise<ServeStack> {
+/** `extraArgs` go to `switchyard serve` (e.g. `--probe-interval 0`, so only live traffic judges the endpoints). */
+export async function startServeStack(extraEnv: Record<string, string> = {}, extraArgs: readonly string[] = []): Promise<ServeStack> {
   const services = await startProcess(['test/support/services-process.ts'], /^\{.*\}$/);
   const info = JSON.parse(services.match[0]) as Services;
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
@@ -21,7 +22,7 @@ export async function startServeStack(extraEnv: Record<string, string> = {}): Pr
   writeFileSync(fleetFile, info.fleetYaml);
   let gateway: Started & { match: RegExpExecArray };
   try {
-    gateway = await startProcess(['cli/main.ts', 'serve', '--fleet', fleetFile, '--port', '0', '--keys-file', join(dir, 'none.json')], /switchyard gateway on (http:\/\/\S+)/, {
+    gateway = await startProcess(['cli/main.ts', 'serve', '--fleet', fleetFile, '--port', '0', '--keys-file', join(dir, 'none.json'), ...extraArgs], /switchyard gateway on (http:\/\/\S+)/, {
       env: { ...process.env, ...info.secrets, SWITCHYARD_KEYS: JSON.stringify(info.keys.records), ...extraEnv },
     });
   } catch (error) {

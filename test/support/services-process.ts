@@ -16,6 +16,7 @@ const memory = new ApiKeys(new MemoryStore(), { memoTtlMs: 0 });
 const any = await memory.create({ tenant: 'acme', label: 'any region' });
 const eu = await memory.create({ tenant: 'acme', label: 'eu only', residency: ['eu'] });
 const revoked = await memory.create({ tenant: 'acme', label: 'revoked' });
+const other = await memory.create({ tenant: 'globex', label: 'another tenant' });
 await memory.revoke(revoked.record.id);
 const upstash = new ApiKeys(UpstashStore.connect({ url: bridge.url, token: bridge.token }), { memoTtlMs: 0 });
 const redisKey = await upstash.create({ tenant: 'redis-tenant', label: 'stored in redis' });
@@ -37,7 +38,7 @@ process.stdout.write(
     fleetYaml: federation.yaml,
     secrets: federation.secrets,
     simUrls: Object.fromEntries(Object.entries(federation.sims).map(([k, s]) => [k, s.url])),
-    keys: { any: any.key, eu: eu.key, revoked: revoked.key, records: await memory.list() },
+    keys: { any: any.key, eu: eu.key, revoked: revoked.key, other: other.key, records: await memory.list() },
     redis: { url: bridge.url, token: bridge.token, key: redisKey.key },
   })}\n`,
 );

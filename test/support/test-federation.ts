@@ -28,9 +28,10 @@ const ENDPOINTS = {
   'eu-west-8b': { region: 'eu-west', model: 'llama-3.1-8b' },
   'apac-8b': { region: 'apac', model: 'llama-3.1-8b' },
   'us-east-hf': { region: 'us-east', model: 'qwen-hf', pathStyle: 'openai' },
-  'us-east-failing': { region: 'us-east', model: 'failover-model', faults: { errorRate: 1, errorStatus: 500 } },
+  // Endpoint failures (a model not ready, a broken ingress), not failures a request caused: they fail over.
+  'us-east-failing': { region: 'us-east', model: 'failover-model', faults: { errorRate: 1, errorStatus: 503 } },
   'eu-west-failover': { region: 'eu-west', model: 'failover-model' },
-  'us-east-broken': { region: 'us-east', model: 'broken-model', faults: { errorRate: 1, errorStatus: 500, errorShape: 'vllm-legacy' } },
+  'us-east-broken': { region: 'us-east', model: 'broken-model', faults: { errorRate: 1, errorStatus: 502, errorShape: 'vllm-legacy' } },
   'us-east-slow': { region: 'us-east', model: 'slow-model', faults: { hang: true } },
   'us-east-cut': { region: 'us-east', model: 'cut-model', faults: { cutAfterChunks: 2 } },
   'us-east-busy': { region: 'us-east', model: 'busy-model', faults: { errorRate: 1, errorStatus: 429, errorShape: 'kserve' } },

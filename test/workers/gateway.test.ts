@@ -142,13 +142,13 @@ describe('the Worker in workerd', () => {
     expect(((await response.json()) as { object: string }).object).toBe('text_completion');
   });
 
-  it('fails over to the next region before the first byte when an endpoint answers 500', async () => {
+  it('fails over to the next region before the first byte when an endpoint answers 503', async () => {
     const response = await call('/v1/chat/completions', { body: chat('failover-model'), cf: CALLERS['North America'].cf });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-switchyard-region')).toBe('eu-west');
   });
 
-  it('answers 502 in OpenAI shape when every endpoint fails (500 and connection refused)', async () => {
+  it('answers 502 in OpenAI shape when every endpoint fails (502 and connection refused)', async () => {
     const response = await call('/v1/chat/completions', { body: chat('broken-model') });
     expect(response.status).toBe(502);
     const error = await errorOf(response);

@@ -12,7 +12,8 @@ export interface Services {
   fleetYaml: string;
   secrets: Record<string, string>;
   simUrls: Record<string, string>;
-  keys: { any: string; eu: string; revoked: string; records: KeyRecord[] };
+  /** `other`: a key of another tenant (globex); the rest are acme's. */
+  keys: { any: string; eu: string; revoked: string; other: string; records: KeyRecord[] };
   redis: { url: string; token: string; key: string };
 }
 

@@ -23,6 +23,14 @@ export interface Faults {
   readonly unserved: readonly string[];
   /** A Retry-After header (seconds) on injected errors, as a pool's front (or vLLM behind a rate limiter) sends with 429 / 503; null = none. */
   readonly retryAfterSeconds: number | null;
+  /**
+   * A request body nested deeper than this fails with HTTP 500 and a Python traceback, as vLLM
+   * does when rendering it recurses past Python's limit: a failure that follows the request,
+   * while the server stays fine for every other one. null = never.
+   */
+  readonly nestingLimit: number | null;
+  /** Answer every inference request 307 with this Location (an ingress misconfigured, or taken over); null = never. */
+  readonly redirectTo: string | null;
 }
 
 export const NO_FAULTS: Faults = {
@@ -35,6 +43,8 @@ export const NO_FAULTS: Faults = {
   unhealthy: false,
   unserved: [],
   retryAfterSeconds: null,
+  nestingLimit: null,
+  redirectTo: null,
 };
 
 export type FaultPatch = { -readonly [K in keyof Faults]?: Faults[K] };
@@ -81,6 +91,14 @@ export function parseFaultPatch(input: unknown): Checked {
         if (value !== null && (!Number.isInteger(value) || (value as number) < 0)) return bad('retryAfterSeconds must be an integer >= 0, or null for none');
         patch.retryAfterSeconds = value as number | null;
         break;
+      case 'nestingLimit':
+        if (value !== null && (!Number.isInteger(value) || (value as number) < 1)) return bad('nestingLimit must be an integer >= 1, or null for none');
+        patch.nestingLimit = value as number | null;
+        break;
+      case 'redirectTo':
+        if (value !== null && (typeof value !== 'string' || !URL.canParse(value))) return bad('redirectTo must be an absolute URL, or null for none');
+        patch.redirectTo = value as string | null;
+        break;
       case 'unserved':
         if (!Array.isArray(value) || !value.every((m) => typeof m === 'string')) return bad('unserved must be an array of model names');
         patch.unserved = value as string[];
@@ -107,4 +125,19 @@ function bad(error: string): Checked {
  */
 export function drawsError(seed: number, n: number, rate: number): boolean {
   return rate > 0 && uniformAt(seed, n) < rate;
+}
+
+/** How deeply a JSON value nests (a scalar is 0, `[]` is 1), counted without recursion, stopping once past `limit`. */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue;
+    const here = depth + 1;
+    if (here > deepest) deepest = here;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, here]);
+  }
+  return deepest;
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { ErrorShape } from './error-shapes.ts';
-import { drawsError, servedNow, type Faults } from './faults.ts';
+import { drawsError, nestingDepth, servedNow, type Faults } from './faults.ts';
 import { sendError } from './http-io.ts';
 import { tokenDelayMs } from './latency-model.ts';
 import { type InferenceKind, type InferenceRequest, parseInferenceRequest } from './parse-request.ts';
@@ -17,6 +17,16 @@ import { type Pacing, paceTokens } from './token-pacer.ts';
 
 /** The request body as received: parsed JSON, or why it is not JSON. */
 export type ReceivedBody = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+
+/** What a Python server's unhandled RecursionError looks like, internal paths and all (a gateway must not pass them on). */
+const RECURSION_TRACEBACK = [
+  'Traceback (most recent call last):',
+  '  File "/usr/local/lib/python3.12/site-packages/vllm/entrypoints/openai/serving_chat.py", line 211, in create_chat_completion',
+  '    request_prompts, engine_prompts = await self._preprocess_chat(',
+  '  File "/usr/local/lib/python3.12/site-packages/vllm/entrypoints/chat_utils.py", line 1207, in apply_hf_chat_template',
+  '    return tokenizer.apply_chat_template(conversation=conversation, tools=tools)',
+  'RecursionError: maximum recursion depth exceeded while calling a Python object (worker vllm-0.vllm.inference.svc.cluster.local:8000)',
+].join('\n');
 
 export function handleInference(state: SimState, kind: InferenceKind, res: ServerResponse, body: ReceivedBody): void {
   // Faults are read once on arrival, so a change mid-request does not mix two configurations.
@@ -37,12 +47,21 @@ function serve(state: SimState, kind: InferenceKind, res: ServerResponse, body: 
   // Hang: leave the request open and unanswered; the client's timeout (or close()) ends it.
   if (faults.hang) return;
   const shape = faults.errorShape;
+  if (faults.redirectTo !== null) {
+    res.writeHead(307, { location: faults.redirectTo, 'content-length': '0' });
+    res.end();
+    return;
+  }
   if (drawsError(state.seed, position, faults.errorRate)) {
     sendError(res, shape, { status: faults.errorStatus, message: `Simulated failure: injected HTTP ${faults.errorStatus}.` }, faults.retryAfterSeconds);
     return;
   }
   if (!body.ok) {
     sendError(res, shape, { status: 400, message: `Invalid JSON body: ${body.error}` });
+    return;
+  }
+  if (faults.nestingLimit !== null && nestingDepth(body.value, faults.nestingLimit) > faults.nestingLimit) {
+    sendError(res, shape, { status: 500, message: RECURSION_TRACEBACK });
     return;
   }
   const parsed = parseInferenceRequest(kind, body.value);

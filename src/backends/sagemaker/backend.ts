@@ -1,3 +1,4 @@
+import type { RedactOptions } from '../../api/redact.ts';
 import type { Backend } from '../backend.ts';
 import type { BodyReader, UpstreamResponse } from '../transport.ts';
 import { UpstreamHttpError } from '../upstream-error.ts';
@@ -20,7 +21,7 @@ const encoder = new TextEncoder();
  * relay and the response cache take it like vLLM's. Credentials come from secrets by the
  * names the fleet gives (`deps.secret`, the same lookup the region bearer tokens use).
  */
-export function sageMakerBackend(deps: ClientDeps & { now?: () => number }): Backend {
+export function sageMakerBackend(deps: ClientDeps & { now?: () => number; redact?: RedactOptions }): Backend {
   const clientFor = sageMakerClients(deps);
   const now = deps.now ?? Date.now;
   return {
@@ -63,7 +64,7 @@ export function sageMakerBackend(deps: ClientDeps & { now?: () => number }): Bac
         const translator = target.outputStyle === 'json-lines' ? jsonLinesTranslator(request, meta) : openAISseTranslator(request, meta);
         return sseResponse(translatingReader(events, translator, abort));
       } catch (error) {
-        throw sageMakerError(error);
+        throw sageMakerError(error, deps.redact);
       }
     },
   };

@@ -1,19 +1,21 @@
 import { GatewayError } from '../../api/errors.ts';
 import { TransportError } from '../transport.ts';
+import type { RedactOptions } from '../../api/redact.ts';
 import { parseUpstreamError, UpstreamHttpError, type NormalizedUpstreamError } from '../upstream-error.ts';
 
 /**
  * SageMaker's errors in the forwarder's terms, so routing treats a SageMaker endpoint like a
  * vLLM one: a client mistake ends the walk with its 4xx; throttling is a 429 (saturation:
- * the forwarder fails over and keeps away until Retry-After); everything the client cannot
- * fix is a retryable 5xx. Errors are known by name, not class, so this module never loads
+ * the forwarder fails over and keeps away until Retry-After); a failure of SageMaker or of the
+ * endpoint is a retryable 5xx, and the container's own answer is judged as vLLM's would be (a
+ * 500 it gives this body follows the body: not retried, not counted against the endpoint). Errors are known by name, not class, so this module never loads
  * the SDK.
  *
  * | SageMaker (HTTP)                          | treated as  | client sees             | fails over |
  * |-------------------------------------------|-------------|-------------------------|------------|
  * | ValidationError (400)                     | 400         | 400 invalid_request     | no         |
  * | ValidationError "… not found" (400), 404 | 502         | 502 (fleet points at a missing endpoint) | yes |
- * | ModelError (424), container status N      | N           | as vLLM's N: 4xx kept, 429, 5xx → 502/503/504 | as vLLM |
+ * | ModelError (424), container status N      | N           | as vLLM's N: 4xx kept, 429, 5xx → 502/503/504 | as vLLM (502/503/504, 429: yes; 500: no) |
  * | ModelNotReadyException (429)              | 503         | 503                     | yes        |
  * | ThrottlingException (400) / any other 429 | 429         | 429 (saturation)        | yes        |
  * | ServiceUnavailable (503)                  | 503         | 503                     | yes        |
@@ -45,7 +47,7 @@ const CREDENTIALS = new Set([
 ]);
 
 /** AWS messages name the account (`… of account 123456789012 …`, ARNs): clients need not learn it. */
-const redact = (message: string): string => message.replace(/\b\d{12}\b/g, '<account>');
+const withoutAccount = (message: string): string => message.replace(/\b\d{12}\b/g, '<account>');
 
 const normalized = (name: string, message: string, code: string | null): NormalizedUpstreamError => ({
   message: `SageMaker ${name}: ${message}`,
@@ -55,39 +57,40 @@ const normalized = (name: string, message: string, code: string | null): Normali
 });
 
 /** An error from the SDK (or our handler under it) as the forwarder's error types; anything unknown is returned as is. */
-export function sageMakerError(error: unknown): unknown {
+export function sageMakerError(error: unknown, redact: RedactOptions = {}): unknown {
   if (error instanceof TransportError || error instanceof GatewayError || !(error instanceof Error)) return error;
   const e = error as AwsErrorLike;
   const status = e.$metadata?.httpStatusCode;
   const retryAfter = e.$response?.headers?.['retry-after'] ?? null;
-  const message = redact(e.message || 'no message');
+  const message = withoutAccount(e.message || 'no message');
   switch (e.name) {
     case 'ValidationError':
       // A missing endpoint, variant or inference component is the fleet's mistake, not the client's.
       return /\bnot found\b|could not find/i.test(message)
-        ? new UpstreamHttpError(502, normalized(e.name, message, 'sagemaker_endpoint_not_found'), null)
-        : new UpstreamHttpError(400, { message, type: null, param: null, code: null }, null);
+        ? new UpstreamHttpError(502, normalized(e.name, message, 'sagemaker_endpoint_not_found'), null, redact)
+        : new UpstreamHttpError(400, { message, type: null, param: null, code: null }, null, redact);
     case 'ModelError': {
       // The container's own answer, wrapped: judge it as vLLM's would be judged.
       const original = typeof e.OriginalStatusCode === 'number' && e.OriginalStatusCode >= 400 && e.OriginalStatusCode <= 599 ? e.OriginalStatusCode : 502;
       const body = typeof e.OriginalMessage === 'string' ? e.OriginalMessage : message;
-      return new UpstreamHttpError(original, parseUpstreamError(original, body), retryAfter);
+      return new UpstreamHttpError(original, parseUpstreamError(original, body), retryAfter, redact);
     }
     case 'ModelNotReadyException':
-      return new UpstreamHttpError(503, normalized(e.name, message, 'sagemaker_model_not_ready'), retryAfter);
+      return new UpstreamHttpError(503, normalized(e.name, message, 'sagemaker_model_not_ready'), retryAfter, redact);
     case 'ServiceUnavailable':
-      return new UpstreamHttpError(503, normalized(e.name, message, 'sagemaker_unavailable'), retryAfter);
+      return new UpstreamHttpError(503, normalized(e.name, message, 'sagemaker_unavailable'), retryAfter, redact);
     case 'InternalFailure':
     case 'InternalDependencyException':
-      return new UpstreamHttpError(status !== undefined && status >= 500 ? status : 500, normalized(e.name, message, 'sagemaker_internal_failure'), null);
+      // SageMaker's own service failing, not the container answering this body: the endpoint's.
+      return new UpstreamHttpError(status !== undefined && status >= 500 ? status : 500, normalized(e.name, message, 'sagemaker_internal_failure'), null, { ...redact, fault: 'endpoint' });
     case 'ModelStreamError':
     case 'InternalStreamFailure':
-      return new UpstreamHttpError(502, normalized(e.name, `${message}${typeof e.ErrorCode === 'string' ? ` (${e.ErrorCode})` : ''}`, 'sagemaker_stream_error'), null);
+      return new UpstreamHttpError(502, normalized(e.name, `${message}${typeof e.ErrorCode === 'string' ? ` (${e.ErrorCode})` : ''}`, 'sagemaker_stream_error'), null, redact);
   }
-  if (THROTTLING.has(e.name) || status === 429) return new UpstreamHttpError(429, normalized(e.name, message, 'sagemaker_throttled'), retryAfter);
-  if (CREDENTIALS.has(e.name)) return new UpstreamHttpError(403, normalized(e.name, message, 'sagemaker_auth_failed'), null);
+  if (THROTTLING.has(e.name) || status === 429) return new UpstreamHttpError(429, normalized(e.name, message, 'sagemaker_throttled'), retryAfter, redact);
+  if (CREDENTIALS.has(e.name)) return new UpstreamHttpError(403, normalized(e.name, message, 'sagemaker_auth_failed'), null, redact);
   // A 404 from the runtime itself means a wrong URL in the fleet, never the client's model.
-  if (status === 404) return new UpstreamHttpError(502, normalized(e.name, message, 'sagemaker_endpoint_not_found'), null);
-  if (status !== undefined && status >= 400 && status <= 599) return new UpstreamHttpError(status, normalized(e.name, message, null), retryAfter);
+  if (status === 404) return new UpstreamHttpError(502, normalized(e.name, message, 'sagemaker_endpoint_not_found'), null, redact);
+  if (status !== undefined && status >= 400 && status <= 599) return new UpstreamHttpError(status, normalized(e.name, message, null), retryAfter, redact);
   return error;
 }

@@ -251,6 +251,46 @@ describe('ApiKeys memo', () => {
     expect(await gateway.verify(key)).not.toBeNull();
   });
 
+  it('remembers keys the store does not know, for a while and up to a bound, so a client retrying a wrong key costs no reads', async () => {
+    let now = 0;
+    const store = new CountingStore(new MemoryStore());
+    const gateway = new ApiKeys(store, { unknownTtlMs: 5_000, unknownMaxEntries: 3, now: () => now });
+    const unknown = (c: string) => `sy-${c.repeat(40)}`;
+    for (const c of ['a', 'b', 'c']) expect(await gateway.verify(unknown(c))).toBeNull();
+    let reads = store.reads;
+    for (const c of ['a', 'b', 'c']) expect(await gateway.verify(unknown(c))).toBeNull();
+    expect(store.reads).toBe(reads);
+    // A fourth pushes out the least recently seen (a): bounded, whatever a flood of guesses does.
+    expect(await gateway.verify(unknown('d'))).toBeNull();
+    reads = store.reads;
+    expect(await gateway.verify(unknown('a'))).toBeNull();
+    expect(store.reads).toBe(reads + 1);
+    // And each is forgotten after its TTL.
+    now = 5_000;
+    reads = store.reads;
+    expect(await gateway.verify(unknown('c'))).toBeNull();
+    expect(store.reads).toBeGreaterThan(reads);
+  });
+
+  it('forgets its unknown keys when a key is created anywhere (the policy version moves)', async () => {
+    let now = 0;
+    const store = new MemoryStore();
+    const gateway = new ApiKeys(store, { now: () => now });
+    const admin = new ApiKeys(store, { now: () => now });
+    const { key, record } = await admin.create({ tenant: 'acme' });
+    await admin.revoke(record.id);
+    // Seen unknown, then made known under the same hash (a record restored by an operator).
+    const restored = { ...record };
+    delete (restored as { revokedAt?: string }).revokedAt;
+    await store.hdel('switchyard:keys', record.hash);
+    expect(await gateway.verify(key)).toBeNull();
+    await store.hset('switchyard:keys', record.hash, JSON.stringify(restored));
+    expect(await gateway.verify(key)).toBeNull(); // remembered as unknown
+    await admin.create({ tenant: 'other' });
+    now = 1_000; // the next policy check sees the stamp the creation moved
+    expect(await gateway.verify(key)).toMatchObject({ id: record.id });
+  });
+
   it('sees a key revoked through another instance once it next checks the policy version (every second)', async () => {
     let now = 0;
     const store = new CountingStore(new MemoryStore());

@@ -142,11 +142,39 @@ describe('forward', () => {
     expect(calls).toHaveLength(1);
   });
 
-  it.each([429, 500, 502, 503, 504, 401])('retries an upstream %i on the next candidate', async (status) => {
+  // Failures of the endpoint (unreachable, overloaded, broken gateway, our credentials, a redirect) move on.
+  it.each([429, 502, 503, 504, 408, 401, 403, 307])('retries an upstream %i on the next candidate', async (status) => {
     const { promise, calls } = run([httpError(status), upstreamResponse(200, '{}')]);
     const result = await promise;
     expect(result.attempts.map((a) => a.outcome)).toEqual([status, 200]);
     expect(calls).toHaveLength(2);
+  });
+
+  describe('a failure that follows the request, not the endpoint', () => {
+    // A 500 from vLLM answers this body (a template that recursed, a tokenizer that choked):
+    // another endpoint runs the same code on the same body. Retrying it spreads one tenant's
+    // bad request over the fleet, and counting it would open every breaker of the model.
+    it.each([500, 501, 505, 405, 409])('does not retry an upstream %i', async (status) => {
+      const error = httpError(status);
+      const { promise, calls } = run([error, upstreamResponse(200, '{}')]);
+      expect(await rejection(promise)).toBe(error);
+      expect(calls).toHaveLength(1);
+    });
+
+    it('never opens the breaker, however many such answers in a row', async () => {
+      const live = freshLive();
+      const endpoint = 'us-east/llama-3.1-8b/pod-a';
+      for (let i = 0; i < 20; i++) await rejection(run([httpError(500)], {}, live).promise);
+      expect(live.view(1_100).endpoint(endpoint).breaker).toBe('closed');
+      expect(live.admit(endpoint, 1_100)).toBe(true);
+    });
+
+    it('while the same number of endpoint failures (503) opens it', async () => {
+      const live = freshLive();
+      const endpoint = 'us-east/llama-3.1-8b/pod-a';
+      for (let i = 0; i < 5; i++) await rejection(run([httpError(503)], { maxAttempts: 1 }, live).promise);
+      expect(live.view(1_100).endpoint(endpoint).breaker).toBe('open');
+    });
   });
 
   it('stops after maxAttempts and throws the last upstream error, Retry-After included', async () => {
@@ -184,7 +212,7 @@ describe('forward', () => {
   it('answers 503 upstream_unreachable when every attempt failed to connect', async () => {
     const { promise } = run([new TransportError('network', 'ECONNREFUSED'), new TransportError('network', 'ECONNREFUSED'), new TransportError('connect', 'ECONNREFUSED')]);
     const error = (await rejection(promise)) as GatewayError;
-    expect([error.status, error.code, error.message]).toEqual([503, 'upstream_unreachable', 'The upstream could not be reached: ECONNREFUSED']);
+    expect([error.status, error.code, error.message, error.detail]).toEqual([503, 'upstream_unreachable', 'The upstream could not be reached.', 'ECONNREFUSED']);
   });
 
   it('stops walking the candidates once the deadline passes, answering 504 upstream_total_timeout', async () => {
@@ -286,7 +314,7 @@ describe('forward', () => {
     });
 
     it('does not defer a region for an HTTP error (the server is up)', async () => {
-      const { promise, calls } = run([httpError(500), upstreamResponse(200, '{}')]);
+      const { promise, calls } = run([httpError(503), upstreamResponse(200, '{}')]);
       await promise;
       expect(calls.map((c) => c.endpoint.id)).toEqual(['us-east/llama-3.1-8b/pod-a', 'us-east/llama-3.1-8b/pod-b']);
     });

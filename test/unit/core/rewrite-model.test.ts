@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rewriteModel } from '../../../src/api/rewrite-model.ts';
 
@@ -31,5 +32,33 @@ describe('rewriteModel', () => {
   it('falls back when the literal is written with escapes', () => {
     const text = '{"model":"\\u0061uto","prompt":"p"}';
     expect(JSON.parse(rewrite(text))).toEqual({ model: 'llama-3.1-8b', prompt: 'p' });
+  });
+
+  it('splices the top-level member when nested ones look the same, keeping every other byte', () => {
+    const text = '{ "tools":[{"model":"auto","s":"}{\\"model\\":\\"auto\\""}] ,"model" : "auto" ,"n":[1,{"model":"auto"}]}';
+    expect(rewrite(text)).toBe('{ "tools":[{"model":"auto","s":"}{\\"model\\":\\"auto\\""}] ,"model" : "llama-3.1-8b" ,"n":[1,{"model":"auto"}]}');
+  });
+
+  it('rewrites the last of duplicate top-level keys, the one JSON.parse (and vLLM) reads', () => {
+    const text = '{"model":"other","prompt":"p","model":"auto"}';
+    expect(rewrite(text)).toBe('{"model":"other","prompt":"p","model":"llama-3.1-8b"}');
+  });
+
+  it('always yields the body with only its top-level model changed (property)', () => {
+    const key = fc.constantFrom('model', 'prompt', 'm', 'mod\\u0065l', '"x"');
+    const leaf = fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.constant('auto'));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(key, tie('node'), { maxKeys: 3 })),
+    })).node;
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), value, { maxKeys: 4 }), fc.nat(4), fc.constantFrom('', ' ', '\n  '), (rest, at, space) => {
+        const entries = Object.entries(rest).filter(([k]) => k !== 'model');
+        entries.splice(Math.min(at, entries.length), 0, ['model', 'auto']);
+        const text = `{${entries.map(([k, v]) => `${space}${JSON.stringify(k)}${space}:${space}${JSON.stringify(v)}`).join(',')}${space}}`;
+        const json = JSON.parse(text) as Record<string, unknown>;
+        expect(JSON.parse(rewriteModel(text, json, 'auto', 'llama-3.1-8b'))).toEqual({ ...json, model: 'llama-3.1-8b' });
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/api/errors.ts';
-import { clientStatusFor, parseUpstreamError, UpstreamHttpError, type NormalizedUpstreamError } from '../../../src/backends/upstream-error.ts';
+import { clientStatusFor, parseUpstreamError, upstreamFault, UpstreamHttpError, type NormalizedUpstreamError } from '../../../src/backends/upstream-error.ts';
 
 describe('parseUpstreamError', () => {
   it.each<[string, number, string, NormalizedUpstreamError]>([
@@ -47,11 +47,11 @@ describe('parseUpstreamError', () => {
     });
   });
 
-  it('keeps at most 200 characters of a long text body', () => {
-    const text = `upstream connect error or disconnect/reset before headers. ${'x'.repeat(500)}`;
+  it('keeps at most 2,000 characters of a long text body (for the log; clients never see it)', () => {
+    const text = `upstream connect error or disconnect/reset before headers. ${'x'.repeat(5000)}`;
     const { message } = parseUpstreamError(503, `  ${text}  `);
-    expect(message).toHaveLength(200);
-    expect(message).toBe(text.slice(0, 200));
+    expect(message).toHaveLength(2000);
+    expect(message).toBe(text.slice(0, 2000));
   });
 
   it.each([
@@ -95,16 +95,33 @@ describe('UpstreamHttpError', () => {
     // What an upstream says when it refuses our credentials may echo them: not repeated.
     [401, 502, true, "the upstream rejected the gateway's credentials (HTTP 401)", 'upstream_error', 'server_error'],
     [403, 502, true, "the upstream rejected the gateway's credentials (HTTP 403)", 'upstream_error', 'server_error'],
-    [408, 504, true, 'upstream error (HTTP 408): bad max_tokens', 'upstream_error', 'server_error'],
-    [504, 504, true, 'upstream error (HTTP 504): bad max_tokens', 'upstream_error', 'server_error'],
-    [429, 429, true, 'upstream error (HTTP 429): bad max_tokens', 'upstream_error', 'rate_limit_error'],
-    [503, 503, true, 'upstream error (HTTP 503): bad max_tokens', 'upstream_error', 'service_unavailable_error'],
-    [500, 502, true, 'upstream error (HTTP 500): bad max_tokens', 'upstream_error', 'server_error'],
+    // Failures that are not the client's reach it as a status and a fixed summary: none of the upstream's words.
+    [408, 504, true, 'upstream error (HTTP 408)', 'upstream_error', 'server_error'],
+    [504, 504, true, 'upstream error (HTTP 504)', 'upstream_error', 'server_error'],
+    [429, 429, true, 'the upstream is at capacity (HTTP 429); retry after the time in Retry-After', 'upstream_error', 'rate_limit_error'],
+    [503, 503, true, 'upstream error (HTTP 503)', 'upstream_error', 'service_unavailable_error'],
+    [307, 502, true, 'the upstream answered with a redirect (HTTP 307), which the gateway never follows', 'upstream_error', 'server_error'],
+    // A 500 follows the body that caused it: another endpoint would fail it the same way.
+    [500, 502, false, 'the upstream failed on this request (HTTP 500); it was not sent to another endpoint, which would fail it the same way', 'upstream_error', 'server_error'],
   ])('answers upstream %i as %i (retryable: %s)', (upstream, status, retryable, message, code, type) => {
     const error = new UpstreamHttpError(upstream, vllm('bad max_tokens', upstream), null);
     expect(error).toBeInstanceOf(GatewayError);
     expect([error.status, error.upstreamStatus, error.retryable]).toEqual([status, upstream, retryable]);
     expect(error.toBody()).toEqual({ error: { message, type, param: 'max_tokens', code } });
+  });
+
+  it.each<[number, string]>([
+    [502, 'endpoint'], [503, 'endpoint'], [504, 'endpoint'], [408, 'endpoint'], [401, 'endpoint'], [403, 'endpoint'], [301, 'endpoint'], [307, 'endpoint'],
+    [429, 'saturated'],
+    [400, 'request'], [404, 'request'], [405, 'request'], [413, 'request'], [422, 'request'], [500, 'request'], [501, 'request'], [505, 'request'], [599, 'request'],
+  ])('says an upstream %i is the fault of the %s', (status, fault) => {
+    expect(upstreamFault(status)).toBe(fault);
+    expect(new UpstreamHttpError(status, vllm('x', status), null).fault).toBe(fault);
+  });
+
+  it('takes the fault from the caller when the status alone cannot tell (SageMaker failing itself with a 500)', () => {
+    const error = new UpstreamHttpError(500, vllm('InternalFailure', 500), null, { fault: 'endpoint' });
+    expect([error.fault, error.retryable]).toEqual(['endpoint', true]);
   });
 
   it('keeps a string error code from the upstream', () => {
@@ -122,8 +139,10 @@ describe('UpstreamHttpError', () => {
     expect(response.status).toBe(status);
     expect(response.headers.get('retry-after')).toBe(retryAfter);
     expect(await response.json()).toEqual({
-      error: { message: `upstream error (HTTP ${status}): busy`, type: status === 429 ? 'rate_limit_error' : 'service_unavailable_error', param: null, code: 'upstream_error' },
+      error: { message: error.message, type: status === 429 ? 'rate_limit_error' : 'service_unavailable_error', param: null, code: 'upstream_error' },
     });
+    expect(error.message).not.toContain('busy');
+    expect(error.detail).toBe('busy');
   });
 
   it.each<[string, string, string]>([
@@ -132,10 +151,27 @@ describe('UpstreamHttpError', () => {
     ['a cluster hostname', 'pod llama-prefill-7d9.llm.svc.cluster.local is gone', 'pod [host] is gone'],
     ['a file path and traceback', 'Engine died: File "/opt/vllm/engine.py", line 3\nTraceback (most recent call last):\n  raise X', 'Engine died: File "[path]", line 3'],
     ['a bearer token', 'Authorization: Bearer sk-upstream-123 was refused', 'Authorization: Bearer [redacted] was refused'],
-  ])('keeps the upstream message without %s', (_what, said, shown) => {
-    const error = new UpstreamHttpError(500, parseUpstreamError(500, JSON.stringify({ error: { message: said } })), null);
-    expect(error.message).toBe(`upstream error (HTTP 500): ${shown}`);
+  ])('keeps a client error’s message without %s', (_what, said, shown) => {
+    const error = new UpstreamHttpError(400, parseUpstreamError(400, JSON.stringify({ error: { message: said } })), null);
+    expect(error.message).toBe(shown);
     expect(error.detail).toBe(said.replace('sk-upstream-123', '[redacted]'));
+  });
+
+  it.each<[string, string, string]>([
+    ['a bare IPv6 address', 'refused by fe80::1ff:fe23:4567:890a on eth0', 'refused by [address] on eth0'],
+    ['a public host name', 'model served by gpu-17.us-east.acme.cloud is busy', 'model served by [host] is busy'],
+    ['an OpenAI-style key', 'key sk-live-51Habcdef0123456789abcdef is invalid', 'key [redacted] is invalid'],
+    ['an AWS access key id', 'signed with AKIAIOSFODNN7EXAMPLE', 'signed with [redacted]'],
+    ['a key=value secret', 'config api_key=hunter2hunter2 rejected', 'config api_key=[redacted] rejected'],
+    ['a Node stack', 'bad input\n    at parse (/srv/app/parse.js:10:3)\n    at main (/srv/app/index.js:1:1)', 'bad input'],
+    ['a Go panic', 'bad input goroutine 7 [running]:\nmain.parse()', 'bad input'],
+  ])('removes %s from a client error', (_what, said, shown) => {
+    expect(new UpstreamHttpError(400, { message: said, type: null, param: null, code: null }, null).message).toBe(shown);
+  });
+
+  it('removes the fleet’s own upstream hosts given to it, and passes on only identifier-like codes and params', () => {
+    const error = new UpstreamHttpError(400, { message: 'see llama-8b:8000 and llama-8b.inference for details', type: null, param: '../../etc/passwd', code: 'see http://x' }, null, { internal: ['llama-8b:8000', 'llama-8b.inference'] });
+    expect(error.toBody().error).toEqual({ message: 'see [host] and [host] for details', type: 'invalid_request_error', param: null, code: 'invalid_request' });
   });
 
   it('removes the region credential the call carried, from the client message and from the operator detail', () => {

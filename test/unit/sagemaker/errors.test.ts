@@ -17,7 +17,8 @@ describe('SageMaker errors → the forwarder’s errors', () => {
     ['ValidationError', 400, { message: 'Endpoint sm of account 123456789012 not found.' }, 502, 502, true, 'sagemaker_endpoint_not_found'],
     ['ModelError', 424, { OriginalStatusCode: 400, OriginalMessage: vllmBody(400, 'max_tokens too large') }, 400, 400, false, 'invalid_request'],
     ['ModelError', 424, { OriginalStatusCode: 429, OriginalMessage: vllmBody(429, 'queue full') }, 429, 429, true, 'upstream_error'],
-    ['ModelError', 424, { OriginalStatusCode: 500, OriginalMessage: 'Traceback (most recent call last): …' }, 502, 500, true, 'upstream_error'],
+    // The container's 500 to this body follows the body (as vLLM's would): not retried elsewhere.
+    ['ModelError', 424, { OriginalStatusCode: 500, OriginalMessage: 'Traceback (most recent call last): …' }, 502, 500, false, 'upstream_error'],
     ['ModelError', 424, {}, 502, 502, true, 'upstream_error'],
     ['ModelNotReadyException', 429, {}, 503, 503, true, 'sagemaker_model_not_ready'],
     ['ThrottlingException', 400, {}, 429, 429, true, 'sagemaker_throttled'],
@@ -45,10 +46,13 @@ describe('SageMaker errors → the forwarder’s errors', () => {
     expect(container.message).toBe('max_tokens too large');
     expect(container.type).toBe('invalid_request_error');
     const throttled = sageMakerError(sdkError('ThrottlingException', 'Rate exceeded', 400, { $response: { headers: { 'retry-after': '3' } } })) as UpstreamHttpError;
-    expect(throttled.message).toBe('upstream error (HTTP 429): SageMaker ThrottlingException: Rate exceeded');
+    // SageMaker's own failures reach the client as a status and a summary; the log says which exception.
+    expect(throttled.message).toBe('the upstream is at capacity (HTTP 429); retry after the time in Retry-After');
+    expect(throttled.detail).toBe('SageMaker ThrottlingException: Rate exceeded');
     expect(throttled.headers).toEqual({ 'retry-after': '3' });
     const missing = sageMakerError(sdkError('ValidationError', 'Endpoint sm of account 123456789012 not found.', 400)) as UpstreamHttpError;
-    expect(missing.message).toBe('upstream error (HTTP 502): SageMaker ValidationError: Endpoint sm of account <account> not found.');
+    expect(missing.message).toBe('upstream error (HTTP 502)');
+    expect(missing.detail).toBe('SageMaker ValidationError: Endpoint sm of account <account> not found.');
   });
 
   it('leaves transport failures, gateway errors and unknown failures as they are', () => {

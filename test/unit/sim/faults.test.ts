@@ -49,6 +49,8 @@ describe('fault patches', () => {
     expect(parseFaultPatch({ cutAfterChunks: -1 }).ok).toBe(false);
     expect(parseFaultPatch({ errorrate: 1 })).toMatchObject({ ok: false, error: expect.stringMatching(/unknown fault "errorrate"/) });
     expect(parseFaultPatch([]).ok).toBe(false);
+    expect(parseFaultPatch({ redirectTo: 'http://elsewhere.example/v1' })).toEqual({ ok: true, patch: { redirectTo: 'http://elsewhere.example/v1' } });
+    expect(parseFaultPatch({ redirectTo: 'not a url' }).ok).toBe(false);
   });
 });
 
@@ -141,6 +143,24 @@ describe('sim faults over HTTP', () => {
     const { events, error } = await readSse(res);
     expect(events).toHaveLength(5); // role + 4 tokens
     expect(error).toBeInstanceOf(Error);
+  });
+
+  it('fails a request nested past nestingLimit with a 500 and a traceback, and serves every other request', async () => {
+    const s = await sim({ profile: 'zero', faults: { nestingLimit: 16 } });
+    const nested = (depth: number): unknown => {
+      let v: unknown = { type: 'string' };
+      for (let i = 0; i < depth; i++) v = { type: 'object', properties: { x: v } };
+      return v;
+    };
+    const tools = (depth: number) => [{ type: 'function', function: { name: 'f', parameters: nested(depth) } }];
+    const deep = await post(`${s.url}/v1/chat/completions`, { ...chat, tools: tools(10) });
+    expect(deep.status).toBe(500);
+    const { error } = (await deep.json()) as { error: { message: string; type: string } };
+    expect(error.type).toBe('InternalServerError');
+    expect(error.message).toMatch(/^Traceback \(most recent call last\):[\s\S]*RecursionError/);
+    expect((await post(`${s.url}/v1/chat/completions`, { ...chat, tools: tools(2) })).status).toBe(200);
+    expect((await post(`${s.url}/v1/chat/completions`, chat)).status).toBe(200);
+    expect(parseFaultPatch({ nestingLimit: 0 }).ok).toBe(false);
   });
 
   it('hangs: the request is recorded and never answered, and the server stays usable', async () => {
