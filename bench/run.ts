@@ -28,6 +28,10 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
     summary: 'two switchyard serve gateways sharing Redis (and one on the key file): how long a revocation or a limit change takes to reach each',
     load: async () => (await import('./propagation.ts')).benchmark,
   },
+  scale: {
+    summary: 'the Node gateway as the fleet grows: CPU per request (model id and auto) and idle CPU for one model on 3, 30 and 300 endpoints, one run, side by side',
+    load: async () => (await import('./scale.ts')).benchmark,
+  },
   prefix: {
     summary: 'prefix-affinity routing in a discrete-event simulation: 8 simulated vLLM engines, 150 tenants; hit rate, TTFT p50/p90, throughput per policy',
     load: async () => (await import('./prefix.ts')).benchmark,
