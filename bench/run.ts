@@ -32,6 +32,10 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
     summary: 'Worker bundle (wrangler deploy --dry-run, minified): raw and gzip sizes, top contributors from the metafile; fails over 150 KiB gzip',
     load: async () => (await import('./bundle.ts')).benchmark,
   },
+  scale: {
+    summary: 'the Node gateway as the fleet grows: CPU per request (model id and auto) and idle CPU for one model on 3, 30 and 300 endpoints, one run, side by side',
+    load: async () => (await import('./scale.ts')).benchmark,
+  },
   prefix: {
     summary: 'prefix-affinity routing in a discrete-event simulation: 8 simulated vLLM engines, 150 tenants; hit rate, TTFT p50/p90, throughput per policy',
     load: async () => (await import('./prefix.ts')).benchmark,

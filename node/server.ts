@@ -13,6 +13,7 @@ import { runHealthProbe } from '../src/health/run-probe.ts';
 import { limitCountersFromEnv } from '../src/limits/counters-from-env.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import type { Store } from '../src/store/store.ts';
+import type { Transport } from '../src/backends/transport.ts';
 import { undiciTransport } from './undici-transport.ts';
 
 export interface NodeGatewayOptions {
@@ -98,10 +99,14 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     ...(options.breaker ? { breaker: options.breaker } : {}),
     metrics: options.metrics ?? (env['SWITCHYARD_METERING'] === 'false' ? false : { flushMs: Number(env['SWITCHYARD_METRICS_FLUSH_MS'] ?? 1_000) }),
   });
-  // The same prober the Worker's cron runs, on an interval: one round at a time.
+  // The same prober the Worker's cron runs, on an interval: one round at a time. Its requests
+  // close their connections once answered: rounds are further apart than servers (and undici)
+  // keep an idle connection, so a kept one would only be closed seconds later, by a timer that
+  // wakes an idle gateway for nothing.
+  const probeTransport: Transport = (request) => transport({ ...request, headers: { ...request.headers, connection: 'close' } });
   let probing: Promise<unknown> = Promise.resolve();
   const probe = () => {
-    probing = runHealthProbe({ fleet: options.fleet, transport, store, secret }).catch((error: unknown) => console.error('health probe failed', error));
+    probing = runHealthProbe({ fleet: options.fleet, transport: probeTransport, store, secret }).catch((error: unknown) => console.error('health probe failed', error));
   };
   const timer = interval > 0 ? setInterval(probe, interval) : undefined;
   timer?.unref();

@@ -166,6 +166,12 @@ export async function stopAll(): Promise<string[]> {
   return all.filter((c) => c.proc.pid !== undefined && groupAlive(c.proc.pid)).map((c) => c.label);
 }
 
+/** stopAll at the end of a benchmark (its `finally`), saying which process groups survived. */
+export async function stopAllAndReport(): Promise<void> {
+  const leftovers = await stopAll();
+  if (leftovers.length > 0) console.error(`could not stop: ${leftovers.join(', ')}`);
+}
+
 /** Cleanup hooks run on first use: Ctrl-C / SIGTERM stop the children, `exit` SIGKILLs stragglers. */
 const cleanupHooks: (() => void)[] = [];
 export function onCleanup(hook: () => void): void {

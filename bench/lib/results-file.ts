@@ -39,3 +39,18 @@ export function writeSection(name: string, body: string, options: { after?: stri
   }
   writeFileSync(file, next);
 }
+
+/**
+ * The end of a benchmark run: prints its section, keeps a copy in bench/out when `copy` names
+ * one, and writes it into bench/RESULTS.md unless the run was a quick one.
+ */
+export function publishSection(name: string, markdown: string, options: { quick: boolean; after?: string; copy?: string }): void {
+  console.log(`\n${markdown}\n`);
+  if (options.copy !== undefined) writeFileSync(options.copy, markdown + '\n');
+  if (options.quick) {
+    console.log('(quick run: bench/RESULTS.md not updated)');
+    return;
+  }
+  writeSection(name, markdown, options.after === undefined ? {} : { after: options.after });
+  console.log(`wrote the ${name} section of bench/RESULTS.md`);
+}

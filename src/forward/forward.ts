@@ -18,7 +18,8 @@ export interface Attempt {
 }
 
 export interface ForwardInput {
-  ranked: readonly Scored[];
+  /** Best first; read only as far as the walk goes. */
+  ranked: Iterable<Scored>;
   route: UpstreamPath;
   /** The client's JSON bytes, or a streamed body that can be sent once (a multipart upload). */
   body: string | OneShotBody;
@@ -95,12 +96,11 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
   // spent inside one dead region.
   const suspect = new Set<string>();
   const deferred: Scored[] = [];
-  let position = 0;
+  const walk = input.ranked[Symbol.iterator]();
   const nextCandidate = (): Scored | undefined => {
-    while (position < input.ranked.length) {
-      const s = input.ranked[position++] as Scored;
-      if (!suspect.has(s.candidate.region.id)) return s;
-      deferred.push(s);
+    for (let r = walk.next(); r.done !== true; r = walk.next()) {
+      if (!suspect.has(r.value.candidate.region.id)) return r.value;
+      deferred.push(r.value);
     }
     return deferred.shift();
   };

@@ -10,7 +10,7 @@ import { NOT_SATURATED } from '../route/filters/not-saturated.ts';
 import { FAIR_SHARE } from '../route/filters/fair-share.ts';
 import { planRoute } from '../route/pipeline.ts';
 import type { PrefixInfo } from '../route/prefix/prefix-info.ts';
-import type { Scored } from '../route/types.ts';
+import type { Ranking } from '../route/types.ts';
 import type { UpstreamPath } from '../api/openai-endpoints.ts';
 import type { OneShotBody } from '../api/one-shot-body.ts';
 import { relaySse, type RelayOptions, type StreamOutcome } from '../api/sse-relay.ts';
@@ -28,7 +28,8 @@ import { defer } from './defer.ts';
  */
 
 export interface RoutePick {
-  ranked: readonly Scored[];
+  /** The pick and the fallbacks, ordered as the forwarder walks them (a fallback region's pool only if it gets there). */
+  ranking: Ranking;
   reason: string;
 }
 
@@ -139,7 +140,7 @@ export async function forwardPlanned(c: Context<AppEnv>, gw: Gateway, pick: Rout
   try {
     forwarded = await forward(
       {
-        ranked: pick.ranked,
+        ranked: pick.ranking,
         route: x.route,
         body: x.body,
         ...(x.contentType ? { contentType: x.contentType } : {}),

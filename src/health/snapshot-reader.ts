@@ -38,6 +38,8 @@ export class HealthSnapshotReader {
   readonly #onError: ((error: unknown) => void) | undefined;
 
   #snapshot: HealthSnapshot | undefined;
+  /** The stored text #snapshot was decoded from: the same text again is not decoded again. */
+  #text: string | null | undefined;
   /** When the last read started; undefined before the first. */
   #lastReadAt: number | undefined;
   #pending: Promise<void> | undefined;
@@ -96,6 +98,10 @@ export class HealthSnapshotReader {
         // Deferred a tick: a store that throws synchronously still settles after #pending is set.
         const text = await Promise.resolve().then(() => this.#store.get(this.#key));
         if (generation !== this.#generation) return;
+        // Unchanged since the last read (the prober writes once a round; readers read more often):
+        // keep the decoded snapshot, the same object, so routing keeps what it derived from it.
+        if (text === this.#text) return;
+        this.#text = text;
         if (text === null) {
           this.#snapshot = undefined;
           return;

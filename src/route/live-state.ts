@@ -26,6 +26,16 @@ export class LiveState {
 
   readonly #probeIntervalMs: number;
 
+  // The routing generation (RouteState.generation): a new token whenever what stable filters
+  // read may have changed. Cut lazily by view(), so quiet traffic pays one comparison.
+  #generation: { readonly since: number } = { since: Number.NEGATIVE_INFINITY };
+  /** The snapshot the generation was cut for (null before the first cut: a snapshot may be undefined). */
+  #cutFor: HealthSnapshot | undefined | null = null;
+  /** A breaker or a saturation mark changed since the cut. */
+  #changed = false;
+  /** When a breaker or a mark next changes state by the clock alone (a cooldown or a mark ends, a probe lease runs out). */
+  #wakeAt = Number.POSITIVE_INFINITY;
+
   constructor(endpointIds: Iterable<string>, options: { breaker?: Partial<BreakerOptions>; probeIntervalMs?: number } = {}) {
     const ids = [...endpointIds];
     this.#probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
@@ -60,12 +70,24 @@ export class LiveState {
 
   /** Whether the breaker lets a request through now; a half-open breaker admits one probe. */
   admit(endpointId: string, now: number): boolean {
-    return this.#breakers.allow(endpointId, now);
+    const before = this.#breakers.retryAt(endpointId, now);
+    // A closed breaker always admits and stays closed: only an open one can change here.
+    if (before === 0) return this.#breakers.allow(endpointId, now);
+    const allowed = this.#breakers.allow(endpointId, now);
+    if (this.#breakers.retryAt(endpointId, now) !== before) this.#changed = true;
+    return allowed;
+  }
+
+  /** Records an outcome; a breaker opening, closing or taking its probe's answer changes the generation. */
+  #record(endpointId: string, outcome: 'success' | 'failure', now: number): void {
+    const before = this.#breakers.retryAt(endpointId, now);
+    this.#breakers.record(endpointId, outcome, now);
+    if (this.#breakers.retryAt(endpointId, now) !== before) this.#changed = true;
   }
 
   /** The endpoint answered 2xx; `latencyMs` is the time to response headers. */
   succeeded(endpointId: string, latencyMs: number, now: number): void {
-    this.#breakers.record(endpointId, 'success', now);
+    this.#record(endpointId, 'success', now);
     if (!this.#known.has(endpointId)) return;
     const next = observePeakEwma(this.#latency.get(endpointId), latencyMs, now);
     if (next) this.#latency.set(endpointId, next);
@@ -73,12 +95,13 @@ export class LiveState {
 
   /** Unreachable, 5xx or timed out: counts towards opening the breaker. */
   failed(endpointId: string, now: number): void {
-    this.#breakers.record(endpointId, 'failure', now);
+    this.#record(endpointId, 'failure', now);
   }
 
   /** 429 / queue full: avoid the endpoint until its Retry-After (spill over meanwhile). */
   saturated(endpointId: string, now: number, retryAfter: string | null): void {
     this.#saturation.mark(endpointId, now, retryAfter);
+    if (this.#known.has(endpointId)) this.#changed = true;
   }
 
   /** When an open breaker lets the endpoint be tried again (epoch ms; 0 when closed). */
@@ -90,10 +113,37 @@ export class LiveState {
     return this.#inflight.get(endpointId) ?? 0;
   }
 
+  /**
+   * The generation for a view at `now` over `snapshot`: the same token until something it covers
+   * changes, from its `since` until the clock reaches #wakeAt.
+   */
+  #generationAt(now: number, snapshot: HealthSnapshot | undefined): { readonly since: number } {
+    if (this.#changed || snapshot !== this.#cutFor || now >= this.#wakeAt) {
+      this.#generation = { since: now };
+      this.#cutFor = snapshot;
+      this.#changed = false;
+      this.#wakeAt = this.#nextWake(now);
+    }
+    return this.#generation;
+  }
+
+  /** The soonest moment after `now` a breaker or a saturation mark changes state on its own. */
+  #nextWake(now: number): number {
+    let wake = Number.POSITIVE_INFINITY;
+    for (const id of this.#known) {
+      const retryAt = this.#breakers.retryAt(id, now);
+      if (retryAt > now && retryAt < wake) wake = retryAt;
+      const until = this.#saturation.saturatedUntil(id);
+      if (until > now && until < wake) wake = until;
+    }
+    return wake;
+  }
+
   view(now: number, snapshot?: HealthSnapshot): RouteState {
     return {
       now,
       probeIntervalMs: this.#probeIntervalMs,
+      generation: this.#generationAt(now, snapshot),
       endpoint: (id): EndpointView => {
         if (!this.#known.has(id)) return UNKNOWN_ENDPOINT;
         return {

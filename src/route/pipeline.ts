@@ -5,9 +5,12 @@ import { notSaturated } from './filters/not-saturated.ts';
 import { placement } from './filters/placement.ts';
 import { fairShare, type FairShareOptions } from './filters/fair-share.ts';
 import { geoScorer } from './scorers/geo.ts';
+import { passFilters } from './filter-pass.ts';
+import { arrayRanking } from './ranking.ts';
+import { groupScored, type RegionGroup } from './region-groups.ts';
 import { regionPoolPicker } from './region-pool-picker.ts';
 import { isScorerType, SCORERS } from './registry.ts';
-import type { Candidate, Filter, Picker, RoutePlan, RouteRequest, RouteState, Scored, WeightedScorer } from './types.ts';
+import type { Candidate, Filter, Picker, Ranking, RoutePlan, RouteRequest, RouteState, Scored, ScoredRegion, WeightedScorer } from './types.ts';
 
 export interface Pipeline {
   readonly filters: readonly Filter[];
@@ -40,39 +43,96 @@ export function pipelineFromWeights(weights: Readonly<Record<string, number>>, p
   return { filters, scorers, nearest: [{ scorer: geoScorer(), weight: 1 }], picker };
 }
 
-const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
-
 /**
- * Runs filters in order (stopping at the first that leaves nothing), sums each scorer's
- * clamped score times its weight, and lets the picker order the result: the first entry is
- * the pick, the rest are the fallbacks in order.
+ * Sums each scorer's clamped score times its weight, and keeps each score by scorer type, for
+ * `items` scored as a list (aligned with it).
  */
-export function planRoute(pipeline: Pipeline, request: RouteRequest, all: readonly Candidate[], state: RouteState): RoutePlan {
-  let candidates = all;
-  for (const filter of pipeline.filters) {
-    const before = candidates;
-    candidates = filter.filter(request, candidates, state);
-    if (candidates.length === 0) {
-      const retryAfterMs = before.length > 0 ? filter.retryAfterMs?.(request, before, state) : undefined;
-      return { ok: false, droppedBy: filter, reason: filter.reason, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
-    }
-  }
-
-  const totals = new Array<number>(candidates.length).fill(0);
-  const parts = candidates.map((): Record<string, number> => ({}));
-  for (const { scorer, weight } of profileFor(pipeline, request)) {
-    const scores = scorer.score(request, candidates, state);
-    for (let i = 0; i < candidates.length; i++) {
+function weigh(profile: readonly WeightedScorer[], request: RouteRequest, items: readonly Candidate[], state: RouteState): { totals: number[]; parts: Record<string, number>[] } {
+  const totals = new Array<number>(items.length).fill(0);
+  const parts = items.map((): Record<string, number> => ({}));
+  for (const { scorer, weight } of profile) {
+    const scores = scorer.score(request, items, state);
+    for (let i = 0; i < items.length; i++) {
       const s = clamp01(scores[i] ?? 0);
       totals[i] = (totals[i] ?? 0) + s * weight;
       (parts[i] as Record<string, number>)[scorer.type] = s;
     }
   }
-  const scored: Scored[] = candidates.map((candidate, i) => ({ candidate, total: totals[i] ?? 0, parts: parts[i] ?? {} }));
-  const ranked = pipeline.picker.pick(scored, state, request);
-  const best = ranked[0];
+  return { totals, parts };
+}
+
+/** Region-scoped scorers only: each region scored through one of its candidates, every member sharing the result. */
+function scoreRegions(profile: readonly WeightedScorer[], request: RouteRequest, groups: readonly RegionGroup[], state: RouteState): ScoredRegion[] {
+  const { totals, parts } = weigh(profile, request, groups.map((g) => g.members[0] as Candidate), state);
+  return groups.map((g, i) => ({ region: g.region, members: g.members, best: totals[i] ?? 0, parts: parts[i] ?? {} }));
+}
+
+/** Every candidate scored on its own, in input order. */
+function scoreEndpoints(profile: readonly WeightedScorer[], request: RouteRequest, candidates: readonly Candidate[], state: RouteState): Scored[] {
+  const { totals, parts } = weigh(profile, request, candidates, state);
+  return candidates.map((candidate, i) => ({ candidate, total: totals[i] ?? 0, parts: parts[i] ?? {} }));
+}
+
+/** The region scores as a flat list in candidate order, for a picker that takes one. */
+function flatten(candidates: readonly Candidate[], regions: readonly ScoredRegion[]): Scored[] {
+  const byId = new Map(regions.map((r) => [r.region.id, r]));
+  return candidates.map((candidate) => {
+    const r = byId.get(candidate.region.id) as ScoredRegion;
+    return { candidate, total: r.best, parts: r.parts };
+  });
+}
+
+const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
+
+/** A route: the ranking the forwarder walks, whole in `ranked` for whoever wants it as a list. */
+class Planned {
+  readonly ok = true as const;
+  readonly ranking: Ranking;
+  readonly reason: string;
+  constructor(ranking: Ranking, reason: string) {
+    this.ranking = ranking;
+    this.reason = reason;
+  }
+  get ranked(): readonly Scored[] {
+    return this.ranking.toArray();
+  }
+}
+
+/**
+ * Runs filters in order (stopping at the first that leaves nothing), sums each scorer's
+ * clamped score times its weight, and lets the picker order the result: the first entry is
+ * the pick, the rest are the fallbacks in order.
+ *
+ * What a request costs does not grow with the fleet: the stable filters' pass is reused until
+ * the live state changes (src/route/filter-pass.ts); when every weighted scorer is
+ * region-scoped (geo, cost, session affinity: the default policy and the nearest-first profile)
+ * regions are scored, not endpoints; and the region-pool picker orders a fallback region's
+ * pool only if the forwarder walks that far. Per-endpoint scorers (load, latency, kv-cache,
+ * prefix affinity) score every candidate that passed the filters.
+ */
+export function planRoute(pipeline: Pipeline, request: RouteRequest, all: readonly Candidate[], state: RouteState): RoutePlan {
+  const pass = passFilters(pipeline.filters, request, all, state);
+  if (!pass.ok) {
+    const { droppedBy, before } = pass;
+    const retryAfterMs = before.length > 0 ? droppedBy.retryAfterMs?.(request, before, state) : undefined;
+    return { ok: false, droppedBy, reason: droppedBy.reason, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  }
+
+  const profile = profileFor(pipeline, request);
+  const { picker } = pipeline;
+  let ranking: Ranking;
+  let regionScoped = true;
+  for (const s of profile) if (s.scorer.scope !== 'region') regionScoped = false;
+  if (regionScoped) {
+    const regions = scoreRegions(profile, request, pass.regions, state);
+    ranking = picker.rank ? picker.rank(regions, state, request) : arrayRanking(picker.pick(flatten(pass.candidates, regions), state, request));
+  } else {
+    const scored = scoreEndpoints(profile, request, pass.candidates, state);
+    ranking = picker.rank ? picker.rank(groupScored(scored), state, request) : arrayRanking(picker.pick(scored, state, request));
+  }
+  const best = ranking.first();
   const why = best ? Object.entries(best.parts).map(([k, v]) => `${k}=${fmt(v)}`) : [];
   const placed = request.model.placement ? [`placement=${request.model.placement}`] : [];
-  const reason = [`region=${best?.candidate.region.id}`, ...placed, ...why, `fallbacks=${ranked.length - 1}`].join(' ');
-  return { ok: true, ranked, reason };
+  const reason = [`region=${best?.candidate.region.id}`, ...placed, ...why, `fallbacks=${ranking.size - 1}`].join(' ');
+  return new Planned(ranking, reason);
 }

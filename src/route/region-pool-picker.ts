@@ -1,7 +1,8 @@
-import { BALANCERS, type Balancer } from './balancers/balancer.ts';
+import { BALANCERS, type BalanceContext, type Balancer } from './balancers/balancer.ts';
 import { sortByKeyDesc } from './balancers/pool-order.ts';
+import { groupScored } from './region-groups.ts';
 import { PREFIX_AFFINITY } from './scorers/prefix-affinity.ts';
-import type { Picker, RouteRequest, RouteState, Scored } from './types.ts';
+import type { Candidate, Picker, Ranking, RouteRequest, RouteState, Scored, ScoredRegion } from './types.ts';
 
 export const REGION_POOL = 'region-pool';
 
@@ -9,6 +10,51 @@ export const REGION_POOL = 'region-pool';
 function prefixScoresDiffer(pool: readonly Scored[]): boolean {
   const first = pool[0]?.parts[PREFIX_AFFINITY];
   return pool.some((m) => m.parts[PREFIX_AFFINITY] !== first);
+}
+
+/**
+ * The ranking of the region-pool picker: regions in rank order, each region's pool ordered by
+ * its balancer only when the walk reaches it (most requests never leave the first region, so
+ * the fallbacks' pools are never ordered, nor their scores materialized).
+ */
+class PoolRanking implements Ranking {
+  readonly size: number;
+  readonly #regions: readonly ScoredRegion[];
+  readonly #pools: (readonly Scored[] | undefined)[];
+  readonly #order: (region: ScoredRegion) => readonly Scored[];
+  #whole: readonly Scored[] | undefined;
+
+  constructor(regions: readonly ScoredRegion[], order: (region: ScoredRegion) => readonly Scored[]) {
+    this.#regions = regions;
+    this.#pools = new Array<readonly Scored[] | undefined>(regions.length);
+    this.#order = order;
+    let size = 0;
+    for (const r of regions) size += r.members.length;
+    this.size = size;
+  }
+
+  #pool(i: number): readonly Scored[] {
+    let pool = this.#pools[i];
+    if (pool === undefined) this.#pools[i] = pool = this.#order(this.#regions[i] as ScoredRegion);
+    return pool;
+  }
+
+  first(): Scored | undefined {
+    return this.#regions.length > 0 ? this.#pool(0)[0] : undefined;
+  }
+
+  toArray(): readonly Scored[] {
+    if (this.#whole === undefined) {
+      const whole: Scored[] = [];
+      for (let i = 0; i < this.#regions.length; i++) for (const s of this.#pool(i)) whole.push(s);
+      this.#whole = whole;
+    }
+    return this.#whole;
+  }
+
+  *[Symbol.iterator](): Iterator<Scored> {
+    for (let i = 0; i < this.#regions.length; i++) yield* this.#pool(i);
+  }
 }
 
 /**
@@ -21,6 +67,9 @@ function prefixScoresDiffer(pool: readonly Scored[]): boolean {
  * which endpoint holds the request's prompt prefix and the balancer cannot, so the pool is
  * ordered by total score, highest first, the balancer's order breaking ties. Without a prefix
  * (equal scores) the balancer alone orders the pool, as before.
+ *
+ * A pool is ordered when the ranking is read that far (`rank`): its balancer moves on only for
+ * requests that reach it.
  */
 export function regionPoolPicker(random: () => number = Math.random): Picker & { readonly pools: number } {
   // One balancer per (model, region) pool, for the isolate's life: bounded by the fleet.
@@ -35,41 +84,44 @@ export function regionPoolPicker(random: () => number = Math.random): Picker & {
     return balancer;
   };
 
+  const orderPool = (group: ScoredRegion, request: RouteRequest, ctx: BalanceContext): readonly Scored[] => {
+    const { members, each } = group;
+    if (members.length === 1) return [each?.[0] ?? { candidate: members[0] as Candidate, total: group.best, parts: group.parts }];
+    const ordered = balancerFor(request, group.region.id).order(members, ctx);
+    if (each === undefined) return ordered.map((candidate) => ({ candidate, total: group.best, parts: group.parts }));
+    const byEndpoint = new Map(each.map((m) => [m.candidate.endpoint.id, m]));
+    const pool: Scored[] = [];
+    for (const candidate of ordered) {
+      const member = byEndpoint.get(candidate.endpoint.id);
+      if (member) pool.push(member);
+    }
+    if (prefixScoresDiffer(pool)) sortByKeyDesc(pool, pool.map((m) => m.total));
+    return pool;
+  };
+
+  const rank = (regions: readonly ScoredRegion[], state: RouteState, request: RouteRequest): Ranking => {
+    const ties = regions.map(() => random());
+    // Best total first, ties by their draw; an insertion sort, stable: regions are a handful.
+    const ordered: ScoredRegion[] = [];
+    const drawn: number[] = [];
+    for (let i = 0; i < regions.length; i++) {
+      const region = regions[i] as ScoredRegion;
+      const tie = ties[i] as number;
+      let j = ordered.length;
+      while (j > 0 && (region.best > (ordered[j - 1] as ScoredRegion).best || (region.best === (ordered[j - 1] as ScoredRegion).best && tie < (drawn[j - 1] as number)))) j--;
+      ordered.splice(j, 0, region);
+      drawn.splice(j, 0, tie);
+    }
+    const ctx: BalanceContext = { state, sessionKey: request.sessionKey, random };
+    return new PoolRanking(ordered, (group) => orderPool(group, request, ctx));
+  };
+
   return {
     type: REGION_POOL,
     get pools() {
       return balancers.size;
     },
-    pick(scored: readonly Scored[], state: RouteState, request: RouteRequest): readonly Scored[] {
-      const regions = new Map<string, { best: number; tie: number; members: Scored[] }>();
-      for (const s of scored) {
-        const id = s.candidate.region.id;
-        const group = regions.get(id);
-        if (group) {
-          group.members.push(s);
-          if (s.total > group.best) group.best = s.total;
-        } else {
-          regions.set(id, { best: s.total, tie: random(), members: [s] });
-        }
-      }
-      const ordered = [...regions.entries()].sort(([, a], [, b]) => b.best - a.best || a.tie - b.tie);
-      const ranked: Scored[] = [];
-      const ctx = { state, sessionKey: request.sessionKey, random };
-      for (const [region, group] of ordered) {
-        if (group.members.length === 1) {
-          ranked.push(group.members[0] as Scored);
-          continue;
-        }
-        const byEndpoint = new Map(group.members.map((m) => [m.candidate.endpoint.id, m]));
-        const pool: Scored[] = [];
-        for (const candidate of balancerFor(request, region).order(group.members.map((m) => m.candidate), ctx)) {
-          const member = byEndpoint.get(candidate.endpoint.id);
-          if (member) pool.push(member);
-        }
-        if (prefixScoresDiffer(pool)) sortByKeyDesc(pool, pool.map((m) => m.total));
-        ranked.push(...pool);
-      }
-      return ranked;
-    },
+    rank,
+    pick: (scored, state, request) => rank(groupScored(scored), state, request).toArray(),
   };
 }

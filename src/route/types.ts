@@ -44,6 +44,13 @@ export interface RouteState {
   /** How often the prober checks endpoints: a verdict of its lasts until the next round at most. */
   readonly probeIntervalMs: number;
   endpoint(id: string): EndpointView;
+  /**
+   * A token that changes whenever something a stable filter reads may have changed: the health
+   * snapshot, a circuit breaker or a saturation mark (set, cleared, or run out with time). What
+   * it covers holds from `since` until the token changes, so a stable filter pass is reused by
+   * every view with the same token and `now >= since` (src/route/filter-pass.ts); absent = never.
+   */
+  readonly generation?: { readonly since: number };
 }
 
 export interface Plugin {
@@ -53,6 +60,13 @@ export interface Plugin {
 export interface Filter extends Plugin {
   /** Why a candidate was dropped, for the error a client gets when nothing is left. */
   readonly reason: string;
+  /**
+   * The filter's verdict on a candidate depends only on the request's model (id, placement),
+   * capability and key scope, and on what the state's `generation` covers (health snapshot,
+   * breakers, saturation marks): never on in-flight counts, latency or anything else of the
+   * request. Its pass is then computed once per generation and request class, not per request.
+   */
+  readonly stable?: boolean;
   filter(request: RouteRequest, candidates: readonly Candidate[], state: RouteState): readonly Candidate[];
   /**
    * When this filter dropped every candidate: how long until one of them should pass again
@@ -64,6 +78,13 @@ export interface Filter extends Plugin {
 /** Scores each candidate in [0, 1], aligned with the input order. */
 export interface Scorer extends Plugin {
   readonly category: 'affinity' | 'distribution' | 'balance';
+  /**
+   * 'region': a candidate's score depends only on its region and the request, and on which
+   * regions are among the candidates (not on how many endpoints each has), so scoring one
+   * candidate per region gives every endpoint of it its score. Routing then scores regions,
+   * not endpoints. Absent: scored per endpoint.
+   */
+  readonly scope?: 'region';
   score(request: RouteRequest, candidates: readonly Candidate[], state: RouteState): readonly number[];
 }
 
@@ -74,9 +95,35 @@ export interface Scored {
   readonly parts: Readonly<Record<string, number>>;
 }
 
+/** The candidates of one region that passed the filters, with their scores. */
+export interface ScoredRegion {
+  readonly region: CompiledRegion;
+  /** In input order. */
+  readonly members: readonly Candidate[];
+  /** The best member's total: what the region is ranked by. */
+  readonly best: number;
+  /** Each member's scores, aligned with `members`; absent when every member scored `best` with these `parts`. */
+  readonly each?: readonly Scored[];
+  readonly parts: Readonly<Record<string, number>>;
+}
+
+/**
+ * The pick followed by every fallback, best first. Produced as far as it is read: a picker
+ * may order a fallback region's pool only when the walk gets there.
+ */
+export interface Ranking extends Iterable<Scored> {
+  /** How many candidates it holds: the pick and every fallback. */
+  readonly size: number;
+  first(): Scored | undefined;
+  /** The whole order (whatever was not produced yet is produced now). */
+  toArray(): readonly Scored[];
+}
+
 export interface Picker extends Plugin {
   /** Orders scored candidates: the first is the pick, the rest the fallbacks in order. */
   pick(scored: readonly Scored[], state: RouteState, request: RouteRequest): readonly Scored[];
+  /** The same order from the candidates grouped by region (as `pick` would give for their flat list), produced lazily. */
+  rank?(regions: readonly ScoredRegion[], state: RouteState, request: RouteRequest): Ranking;
 }
 
 export interface WeightedScorer {
@@ -85,5 +132,5 @@ export interface WeightedScorer {
 }
 
 export type RoutePlan =
-  | { ok: true; ranked: readonly Scored[]; reason: string }
+  | { readonly ok: true; readonly ranking: Ranking; readonly reason: string; /** `ranking`, whole. */ readonly ranked: readonly Scored[] }
   | { ok: false; droppedBy: Filter; reason: string; retryAfterMs?: number };

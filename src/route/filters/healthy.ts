@@ -9,6 +9,7 @@ export const HEALTHY = 'healthy';
  */
 export const healthy = (): Filter => ({
   type: HEALTHY,
+  stable: true,
   reason: 'every endpoint for this model is down (failed health checks or an open circuit breaker)',
   filter: (_request, candidates, state) =>
     candidates.filter((c) => {

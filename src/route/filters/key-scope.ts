@@ -9,6 +9,7 @@ export const KEY_SCOPE = 'key-scope';
  */
 export const keyScope = (): Filter => ({
   type: KEY_SCOPE,
+  stable: true,
   reason: "no endpoint for this model is in a region or residency zone your API key allows",
   filter: (request, candidates) => {
     const { regions, residency } = request.key;

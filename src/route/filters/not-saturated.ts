@@ -12,6 +12,7 @@ export const SATURATION = { waiting: 32, kvCacheUsage: 0.98 } as const;
  */
 export const notSaturated = (limits: { waiting: number; kvCacheUsage: number } = SATURATION): Filter => ({
   type: NOT_SATURATED,
+  stable: true,
   reason: 'every endpoint for this model is saturated (queue full)',
   filter: (_request, candidates, state) =>
     candidates.filter((c) => {

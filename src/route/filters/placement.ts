@@ -9,6 +9,7 @@ export const PLACEMENT = 'placement';
  */
 export const placement = (): Filter => ({
   type: PLACEMENT,
+  stable: true,
   reason: "no region hosting this model's tier placement serves it",
   filter: (request, candidates) => {
     const wanted = request.model.placement;

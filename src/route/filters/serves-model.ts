@@ -9,6 +9,7 @@ export const SERVES_MODEL = 'serves-model';
  */
 export const servesModel = (): Filter => ({
   type: SERVES_MODEL,
+  stable: true,
   reason: 'no endpoint serves this model (declared in the fleet and listed by the server)',
   filter: (request, candidates, state) =>
     candidates.filter((c) => {

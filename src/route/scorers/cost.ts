@@ -12,6 +12,7 @@ const price = (c: Candidate) => c.region.pricing.inputPerMillionTokensUsd + c.re
 export const costScorer = (): Scorer => ({
   type: COST,
   category: 'balance',
+  scope: 'region',
   score: (_request, candidates) => {
     let min = Infinity;
     let max = -Infinity;

@@ -32,5 +32,6 @@ const score = (caller: CallerGeo | undefined, c: Candidate): number => {
 export const geoScorer = (): Scorer => ({
   type: GEO,
   category: 'affinity',
+  scope: 'region',
   score: (request, candidates) => candidates.map((c) => score(request.caller, c)),
 });

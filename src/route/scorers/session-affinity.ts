@@ -11,6 +11,7 @@ export const SESSION_AFFINITY = 'session-affinity';
 export const sessionAffinityScorer = (): Scorer => ({
   type: SESSION_AFFINITY,
   category: 'affinity',
+  scope: 'region',
   score: (request, candidates) => {
     const key = request.sessionKey;
     if (!key) return candidates.map(() => 1);
