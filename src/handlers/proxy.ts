@@ -114,11 +114,13 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
 
     try {
       const bytes = forwarded.body ?? (await response.bytes());
+      forwarded.bodyEnded(true);
       record.bytesOut = bytes.length;
       if (/^application\/json/i.test(upstreamType ?? 'application/json')) record.answer = bytes;
       c.header('content-type', safeContentType(upstreamType));
       return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
     } catch (error) {
+      forwarded.bodyEnded(false);
       throw errors.upstreamBroken(`the response body was cut (${error instanceof Error ? error.message : String(error)})`);
     } finally {
       scope.release();
