@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { errors, type GatewayError } from '../api/errors.ts';
 import { OPENAI_ENDPOINTS } from '../api/openai-endpoints.ts';
+import { checkKvTransfer } from '../api/kv-transfer.ts';
 import { readJsonBody } from '../api/read-body.ts';
 import { rewriteModel } from '../api/rewrite-model.ts';
 import { REQUEST_SCHEMAS, type ChatCompletionRequest, type CompletionRequest, type Endpoint } from '../api/schemas.ts';
@@ -56,6 +57,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const parsed = REQUEST_SCHEMAS[kind].safeParse(json);
     if (!parsed.success) throw invalid(parsed.error);
     const request = parsed.data;
+    checkKvTransfer(json, gw.kvTransferHosts);
     const stream = request.stream === true;
     record.stream = stream;
 

@@ -4,6 +4,7 @@ import { errors, GatewayError } from '../api/errors.ts';
 import { sniffUpload } from '../api/multipart-model.ts';
 import { oneShotBody, type OneShotBody } from '../api/one-shot-body.ts';
 import { OPENAI_ENDPOINTS, type EndpointName, type OpenAIEndpoint } from '../api/openai-endpoints.ts';
+import { checkKvTransfer } from '../api/kv-transfer.ts';
 import { readJsonBody } from '../api/read-body.ts';
 import { rewriteModel } from '../api/rewrite-model.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -49,6 +50,7 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
       const { text, json } = await readJsonBody(c.req.raw, routing.limits.maxBodyBytes);
       const parsed = ProxyRequestSchema.safeParse(json);
       if (!parsed.success) throw invalid(parsed.error);
+      checkKvTransfer(json, gw.kvTransferHosts);
       stream = parsed.data.stream === true;
       requestedModel = parsed.data.model;
       const maxOutput = (json as { max_output_tokens?: unknown }).max_output_tokens;
