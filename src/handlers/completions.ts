@@ -73,7 +73,8 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const decision = cache?.decide(request, () => c.req.header('cache-control'));
     let cacheKey: CacheKey | undefined;
     if (cache && decision?.use) {
-      cacheKey = await cache.key({ tenant: key.tenant, kind, model: model.id, request }, c.req.url);
+      // Keyed by the body as parsed, exactly what is forwarded (the validated copy may lack members).
+      cacheKey = await cache.key({ tenant: key.tenant, kind, model: model.id, request: json as Record<string, unknown> }, c.req.url);
       const includeUsage = request.stream_options?.include_usage === true || request.stream_options?.['continuous_usage_stats'] === true;
       const hit = decision.lookup
         ? await cache.lookup(cacheKey, { usage: !stream || includeUsage, region: servedInScope(key, gw.regions) }, (work) => defer(c, work))
