@@ -1,3 +1,4 @@
+import { kvTransferHosts } from './api/kv-transfer.ts';
 import type { RedactOptions } from './api/redact.ts';
 import type { Backend } from './backends/backend.ts';
 import { DEFAULT_EDGE_CACHE } from './cache/policy.ts';
@@ -76,6 +77,8 @@ export interface Gateway {
   readonly log: ((line: RequestLog) => void) | undefined;
   /** Per-endpoint load and health as this isolate sees it. */
   readonly live: LiveState;
+  /** Hosts a client's `kv_transfer_params` may name; undefined when the routing policy does not accept them from clients. */
+  readonly kvTransferHosts: ReadonlySet<string> | undefined;
   /** The prober's last snapshot, read stale-while-revalidate; absent without a store. */
   readonly health: HealthSnapshotReader | undefined;
   /** The edge response cache; absent when the fleet's CachePolicy turns it off. */
@@ -141,6 +144,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     credentialMissing: (c) => missingRegions.has(c.region.id) || missingEndpoints.has(c.endpoint.id),
     missingCredentials,
     log: deps.log,
+    kvTransferHosts: kvTransferHosts(fleet.routing.kvTransfer, fleet.endpoints.map((e) => e.baseUrl)),
     live: new LiveState(fleet.endpoints.map((e) => e.id), {
       ...(deps.breaker ? { breaker: deps.breaker } : {}),
       ...(deps.probeIntervalMs === undefined ? {} : { probeIntervalMs: deps.probeIntervalMs }),

@@ -24,8 +24,10 @@ export function rewriteModel(text: string, json: Record<string, unknown>, reques
     count++;
     if (text.startsWith(literal, after)) valueAt = after;
   }
-  // Exactly one `"model"` member anywhere, holding the literal as written: splice it.
-  if (count === 1 && valueAt >= 0) return text.slice(0, valueAt) + JSON.stringify(model) + text.slice(valueAt + literal.length);
+  // Exactly one `"model"` member anywhere, holding the literal as written: splice it. Unless a
+  // key may spell `model` with escapes (`"mod\u0065l"`): then that one may be the top-level
+  // member JSON.parse read, and the literal one a nested look-alike.
+  if (count === 1 && valueAt >= 0 && !text.includes(ESCAPED_KEY_LETTER)) return text.slice(0, valueAt) + JSON.stringify(model) + text.slice(valueAt + literal.length);
   const member = lastTopLevelMember(text, 'model');
   if (member) return text.slice(0, member.start) + JSON.stringify(model) + text.slice(member.end);
   // Not reachable for a body that parsed with a string `model`; kept so the result is always right.
@@ -33,6 +35,8 @@ export function rewriteModel(text: string, json: Record<string, unknown>, reques
 }
 
 const KEY = '"model"';
+/** The JSON escapes of d, e, l, m and o (\u0064 … \u006f) all start so; other escapes (é is \u00e9) do not. */
+const ESCAPED_KEY_LETTER = '\\u006';
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 function skipSpace(text: string, at: number): number {

@@ -41,11 +41,14 @@ export function canonicalJson(value: unknown, depth = 0): string {
 }
 
 /**
- * The request as the key sees it: top-level fields minus the ignored ones, and minus explicit
- * nulls (OpenAI reads `"temperature": null` as "use the default", the same as leaving it out).
+ * The request as the key sees it: the body as parsed (not as validated: a validator may drop
+ * members, `__proto__` among them, that are still forwarded), top-level fields minus the ignored
+ * ones, and minus explicit nulls (OpenAI reads `"temperature": null` as "use the default", the same as leaving it out).
  */
 export function keyedRequest(request: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const kept: Record<string, unknown> = {};
+  // No prototype: a `__proto__` member (JSON.parse makes it an own property, and it is forwarded)
+  // stays a member here too instead of becoming this object's prototype and leaving the key.
+  const kept = Object.create(null) as Record<string, unknown>;
   for (const [field, value] of Object.entries(request)) {
     if (value === null || IGNORED_FIELDS.has(field)) continue;
     kept[field] = value;

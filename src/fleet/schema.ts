@@ -213,6 +213,19 @@ export const RoutingPolicySpecSchema = z.strictObject({
    * continues what the edge started.
    */
   fairness: FairnessSchema.optional(),
+  /**
+   * vLLM's `kv_transfer_params` (disaggregated prefill/decode: which engine, host and port hold a
+   * request's KV blocks) from clients. Off by default: a client could steer KV transfers to hosts
+   * of its choosing, so a body carrying it is refused with 400. With `fromClients: true` it passes,
+   * as long as every host it names is one of the fleet's endpoints or listed in `remoteHosts`
+   * (the pods of the P/D pools, which the fleet file does not name).
+   */
+  kvTransfer: z
+    .strictObject({
+      fromClients: z.boolean().default(false),
+      remoteHosts: z.array(z.string().min(1)).default([]),
+    })
+    .default({ fromClients: false, remoteHosts: [] }),
 });
 
 // ---------------------------------------------------------------- Reference resources

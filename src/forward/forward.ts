@@ -57,6 +57,11 @@ export interface Forwarded {
   attempts: Attempt[];
   /** Call once the response body has been relayed (or abandoned): the request stops counting as in flight. */
   done(): void;
+  /**
+   * For a body not read inside the attempt (a stream, an upload's answer): how it ended, which
+   * is what the endpoint's breaker learns, not the headers alone. `false`: cut or stalled midway.
+   */
+  bodyEnded(ok: boolean): void;
   /** The whole body, when `readBody` was asked. */
   body?: Uint8Array;
 }
@@ -138,9 +143,21 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
       const headersAt = deps.now();
       const body = input.readBody ? await readWhole(response) : undefined;
       const now = body === undefined ? headersAt : deps.now();
-      deps.live.succeeded(id, headersAt - started, now);
       attempts.push({ endpoint: id, outcome: response.status, ms: now - started });
-      return body === undefined ? { response, candidate, attempts, done } : { response, candidate, attempts, done, body };
+      if (body !== undefined) {
+        deps.live.succeeded(id, headersAt - started, now);
+        return { response, candidate, attempts, done, bodyEnded: () => {}, body };
+      }
+      // Headers alone do not make a success: a stream cut after them is the endpoint's failure too.
+      deps.live.answered(id, headersAt - started, now);
+      let ended = false;
+      const bodyEnded = (ok: boolean) => {
+        if (ended) return;
+        ended = true;
+        if (ok) deps.live.succeeded(id, Number.NaN, deps.now());
+        else deps.live.failed(id, deps.now());
+      };
+      return { response, candidate, attempts, done, bodyEnded };
     } catch (error) {
       done();
       const now = deps.now();

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type * as z from '../zod-mini.ts';
 import { errors, type GatewayError } from '../api/errors.ts';
 import { OPENAI_ENDPOINTS } from '../api/openai-endpoints.ts';
+import { checkKvTransfer } from '../api/kv-transfer.ts';
 import { readJsonBody } from '../api/read-body.ts';
 import { rewriteModel } from '../api/rewrite-model.ts';
 import { REQUEST_SCHEMAS, type ChatCompletionRequest, type CompletionRequest, type Endpoint } from '../api/schemas.ts';
@@ -56,6 +57,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const parsed = REQUEST_SCHEMAS[kind].safeParse(json);
     if (!parsed.success) throw invalid(parsed.error);
     const request = parsed.data;
+    checkKvTransfer(json, gw.kvTransferHosts);
     const stream = request.stream === true;
     record.stream = stream;
 
@@ -71,7 +73,8 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const decision = cache?.decide(request, () => c.req.header('cache-control'));
     let cacheKey: CacheKey | undefined;
     if (cache && decision?.use) {
-      cacheKey = await cache.key({ tenant: key.tenant, kind, model: model.id, request }, c.req.url);
+      // Keyed by the body as parsed, exactly what is forwarded (the validated copy may lack members).
+      cacheKey = await cache.key({ tenant: key.tenant, kind, model: model.id, request: json as Record<string, unknown> }, c.req.url);
       const includeUsage = request.stream_options?.include_usage === true || request.stream_options?.['continuous_usage_stats'] === true;
       const hit = decision.lookup
         ? await cache.lookup(cacheKey, { usage: !stream || includeUsage, region: servedInScope(key, gw.regions) }, (work) => defer(c, work))

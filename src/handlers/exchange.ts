@@ -174,8 +174,8 @@ export async function forwardPlanned(c: Context<AppEnv>, gw: Gateway, pick: Rout
 }
 
 /**
- * Relays an upstream SSE answer chunk for chunk, ending it as `end` says; the request's record
- * learns how it ended (its log line waits for that), its usage and its time to first bytes.
+ * Relays an upstream SSE answer chunk for chunk, ending it as `end` says (a stream cut or stalled
+ * midway counts against its endpoint's breaker); the request's record learns how it ended (its log line waits for that), its usage and its time to first bytes.
  * `tap` sees the upstream reader first (the cache's copy of a cacheable stream, which keeps the
  * usage chunk); `stripUsage` then removes the usage-only chunk the client did not ask for.
  */
@@ -208,6 +208,9 @@ export function streamBack(
     onEnd: (outcome) => {
       scope.release();
       forwarded.done();
+      // Cut or stalled after its first bytes: the endpoint failed, as if before them (its breaker
+      // counts it). The client leaving, or the request outliving its total time, is no fault of it.
+      forwarded.bodyEnded(outcome.error !== 'stream_truncated' && outcome.error !== 'stream_idle_timeout');
       settle(outcome);
     },
   });

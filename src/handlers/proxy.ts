@@ -3,6 +3,7 @@ import { errors, GatewayError } from '../api/errors.ts';
 import { sniffUpload } from '../api/multipart-model.ts';
 import { oneShotBody, type OneShotBody } from '../api/one-shot-body.ts';
 import { OPENAI_ENDPOINTS, type EndpointName, type OpenAIEndpoint } from '../api/openai-endpoints.ts';
+import { checkKvTransfer } from '../api/kv-transfer.ts';
 import { readJsonBody } from '../api/read-body.ts';
 import { rewriteModel } from '../api/rewrite-model.ts';
 import { ProxyRequestSchema } from '../api/schemas.ts';
@@ -42,6 +43,7 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
       const { text, json } = await readJsonBody(c.req.raw, routing.limits.maxBodyBytes);
       const parsed = ProxyRequestSchema.safeParse(json);
       if (!parsed.success) throw invalid(parsed.error);
+      checkKvTransfer(json, gw.kvTransferHosts);
       stream = parsed.data.stream === true;
       requestedModel = parsed.data.model;
       const maxOutput = (json as { max_output_tokens?: unknown }).max_output_tokens;
@@ -107,11 +109,13 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
 
     try {
       const bytes = forwarded.body ?? (await response.bytes());
+      forwarded.bodyEnded(true);
       record.bytesOut = bytes.length;
       if (/^application\/json/i.test(upstreamType ?? 'application/json')) record.answer = bytes;
       c.header('content-type', safeContentType(upstreamType));
       return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
     } catch (error) {
+      forwarded.bodyEnded(false);
       throw errors.upstreamBroken(`the response body was cut (${error instanceof Error ? error.message : String(error)})`);
     } finally {
       scope.release();

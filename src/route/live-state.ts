@@ -85,9 +85,14 @@ export class LiveState {
     if (this.#breakers.retryAt(endpointId, now) !== before) this.#changed = true;
   }
 
-  /** The endpoint answered 2xx; `latencyMs` is the time to response headers. */
+  /** The endpoint answered 2xx and its body arrived whole; `latencyMs` is the time to response headers (NaN: already observed). */
   succeeded(endpointId: string, latencyMs: number, now: number): void {
     this.#record(endpointId, 'success', now);
+    this.answered(endpointId, latencyMs, now);
+  }
+
+  /** Response headers arrived after `latencyMs`; whether the body makes it a success is told later. */
+  answered(endpointId: string, latencyMs: number, now: number): void {
     if (!this.#known.has(endpointId)) return;
     const next = observePeakEwma(this.#latency.get(endpointId), latencyMs, now);
     if (next) this.#latency.set(endpointId, next);

@@ -104,3 +104,25 @@ describe('what the client is told when an upstream fails', () => {
     expect(text).not.toMatch(/127\.0\.0\.1|ECONNRESET|socket|other side closed/i);
   });
 });
+
+describe('a stream cut midway', () => {
+  it('counts against its endpoint: one that cuts every stream after 3 chunks leaves rotation', async () => {
+    const cutting = `${stack.info.simUrls['us-east-8b']}/sim/faults`;
+    expect((await fetch(cutting, { method: 'POST', body: JSON.stringify({ cutAfterChunks: 3 }) })).status).toBe(200);
+    try {
+      const cut: boolean[] = [];
+      for (let i = 0; i < 30; i++) {
+        const response = await chat(stack.info.keys.other, { stream: true, max_tokens: 8 });
+        expect(response.status).toBe(200);
+        const text = await response.text();
+        cut.push(text.includes('"code":"stream_truncated"'));
+        if (!cut.at(-1)) expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      }
+      // At most the 5 failures in a row that open its breaker; then the other regions serve.
+      expect(cut.filter(Boolean).length).toBeLessThanOrEqual(5);
+      expect(cut.slice(-15)).toEqual(Array(15).fill(false));
+    } finally {
+      await fetch(cutting, { method: 'POST', body: JSON.stringify({ cutAfterChunks: null }) });
+    }
+  });
+});

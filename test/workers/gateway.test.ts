@@ -100,7 +100,7 @@ describe('the Worker in workerd', () => {
         chat_template_kwargs: { enable_thinking: false },
         priority: 3,
         cache_salt: 'tenant-salt',
-        kv_transfer_params: { do_remote_decode: false },
+        // (kv_transfer_params only where the routing policy accepts them: test/unit/core/kv-transfer.test.ts)
         max_completion_tokens: 6,
         stream_options: null,
         some_future_field: { nested: [1, 2] },

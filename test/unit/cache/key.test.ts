@@ -11,6 +11,18 @@ const parts = (request: Record<string, unknown>, over: Partial<KeyParts> = {}): 
 const key = (request: Record<string, unknown>, over: Partial<KeyParts> = {}) => keyMaterial(parts(request, over));
 
 describe('cache keys', () => {
+  it('keep a __proto__ or constructor member as JSON.parse gives it: it reaches vLLM, so it is part of the request', () => {
+    const withProto = (v: number) => JSON.parse(`{"model":"llama-3.1-8b","messages":[{"role":"user","content":"Hi"}],"temperature":0,"max_tokens":16,"__proto__":{"n":${v}}}`) as Record<string, unknown>;
+    const nested = (v: number) => JSON.parse(`{"model":"llama-3.1-8b","messages":[{"role":"user","content":"Hi","__proto__":{"n":${v}}}],"temperature":0}`) as Record<string, unknown>;
+    expect(key(nested(1))).not.toBe(key(nested(2)));
+    expect(key(withProto(1))).not.toBe(key(withProto(2)));
+    expect(key(withProto(1))).not.toBe(key(base));
+    expect(key(withProto(1))).toBe(key(withProto(1)));
+    expect(keyMaterial(parts(withProto(1)))).toContain('"__proto__":{"n":1}');
+    const ctor = (v: number) => JSON.parse(`{"model":"m","temperature":0,"constructor":{"n":${v}}}`) as Record<string, unknown>;
+    expect(key(ctor(1))).not.toBe(key(ctor(2)));
+  });
+
   it('do not depend on key order or whitespace in the request', () => {
     const reordered = JSON.parse('{ "max_tokens": 16, "temperature": 0, "messages": [ {"content": "Hi", "role": "user"} ], "model": "llama-3.1-8b" }') as Record<string, unknown>;
     expect(key(reordered)).toBe(key(base));

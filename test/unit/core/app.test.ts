@@ -159,7 +159,8 @@ describe('POST /v1/chat/completions', () => {
   });
 
   it('forwards the client body byte for byte, unknown and vLLM fields included', async () => {
-    const { app, seen } = gateway();
+    // kv_transfer_params from clients only where the routing policy accepts them (test/unit/core/kv-transfer.test.ts).
+    const { app, seen } = gateway(undefined, { ...FLEET, routing: { ...FLEET.routing, kvTransfer: { fromClients: true, remoteHosts: [] } } });
     const body =
       '{ "model" : "llama-3.1-8b",\n  "messages":[{"role":"user","content":"Hi \\u00e9","cache_control":{"type":"ephemeral"}}],\n' +
       '  "top_k":40, "min_p":0.05, "repetition_penalty":1.1, "guided_json":{"type":"object"}, "chat_template_kwargs":{"enable_thinking":false},\n' +

@@ -89,3 +89,19 @@ describe('no unbounded recursion on deep nesting', () => {
     expect(out).toBe(`{"model":"llama-3.1-8b","a":{"model":"small"},"x":${nestedArrays(100_000)}}`);
   });
 });
+
+describe('__proto__ in a body', () => {
+  it('is part of the cache key as it is part of what is forwarded: two bodies that differ only there never share an answer', async () => {
+    const { app, sent } = gateway();
+    const body = (v: number) => `{"model":"llama-3.1-8b","temperature":0,"messages":[{"role":"user","content":"x"}],"__proto__":{"system":"${v}"}}`;
+    const first = await post(app, '/v1/chat/completions', body(1));
+    expect(first.headers.get('x-switchyard-cache')).toBe('miss');
+    await first.text();
+    await new Promise((r) => setTimeout(r, 10)); // the fill is deferred
+    const second = await post(app, '/v1/chat/completions', body(2));
+    expect(second.headers.get('x-switchyard-cache')).toBe('miss');
+    expect(sent.map((r) => r.body)).toEqual([body(1), body(2)]);
+    await new Promise((r) => setTimeout(r, 10));
+    expect((await post(app, '/v1/chat/completions', body(1))).headers.get('x-switchyard-cache')).toBe('hit-l1');
+  });
+});

@@ -134,6 +134,7 @@ describe('the real fleet files', () => {
         limits: { maxBodyBytes: 4194304, maxUploadBytes: 25 * 1024 * 1024 },
         cors: { allowedOrigins: [], maxAgeSeconds: 600 },
         environment: 'production',
+        kvTransfer: { fromClients: false, remoteHosts: [] },
       });
     });
 

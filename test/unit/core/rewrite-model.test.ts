@@ -61,4 +61,14 @@ describe('rewriteModel', () => {
       { numRuns: 500 },
     );
   });
+
+  it.each([
+    ['an escaped top-level key and a nested model', '{"mod\\u0065l":"auto","meta":{"model":"auto"},"prompt":"p"}', '{"mod\\u0065l":"llama-3.1-8b","meta":{"model":"auto"},"prompt":"p"}'],
+    ['a plain key followed by an escaped duplicate (the last one counts)', '{"model":"auto","mod\\u0065l":"auto","prompt":"p"}', '{"model":"auto","mod\\u0065l":"llama-3.1-8b","prompt":"p"}'],
+    ['every letter escaped', '{"\\u006d\\u006f\\u0064\\u0065\\u006c":"auto","x":{"model":"auto"}}', '{"\\u006d\\u006f\\u0064\\u0065\\u006c":"llama-3.1-8b","x":{"model":"auto"}}'],
+  ])('changes the member JSON.parse reads, not a look-alike: %s', (_what, text, expected) => {
+    expect(rewrite(text)).toBe(expected);
+    const parsed = JSON.parse(expected) as { model: string };
+    expect(parsed.model).toBe('llama-3.1-8b');
+  });
 });

@@ -72,7 +72,7 @@ const fleetArb = fc
       tiers: [],
       models: compiledModels,
       endpoints,
-      routing: { weights, loadBalancing: 'round-robin', timeouts: TimeoutsSchema.parse({}), limits: { maxBodyBytes: 1, maxUploadBytes: 1 }, cors: { allowedOrigins: [], maxAgeSeconds: 0 }, environment: 'production', tierRules: TierRulesSchema.parse({ tiers: ['small'], scoreThresholds: [], latencyBudgets: [], qualityFloors: [] }) },
+      routing: { weights, loadBalancing: 'round-robin', timeouts: TimeoutsSchema.parse({}), limits: { maxBodyBytes: 1, maxUploadBytes: 1 }, cors: { allowedOrigins: [], maxAgeSeconds: 0 }, environment: 'production', kvTransfer: { fromClients: false, remoteHosts: [] }, tierRules: TierRulesSchema.parse({ tiers: ['small'], scoreThresholds: [], latencyBudgets: [], qualityFloors: [] }) },
     };
     return fleet;
   });
