@@ -12,29 +12,10 @@ import {
   type KeyRecord,
 } from '../../../src/auth/api-keys.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
-import type { HashIncrements, SetOptions, Store } from '../../../src/store/store.ts';
+import type { SetOptions, Store } from '../../../src/store/store.ts';
+import { CountingStore } from '../../support/counting-store.ts';
 import { UpstashStore } from '../../../src/store/upstash-store.ts';
 import { startRealRedis, type RealRedis } from '../store/real-redis.ts';
-
-/** Counts reads, so tests can see whether `verify` went to the store. */
-class CountingStore implements Store {
-  readonly kind: Store['kind'];
-  reads = 0;
-  readonly #inner: Store;
-  constructor(inner: Store) {
-    this.#inner = inner;
-    this.kind = inner.kind;
-  }
-  get(key: string) { this.reads += 1; return this.#inner.get(key); }
-  set(key: string, value: string, options?: SetOptions) { return this.#inner.set(key, value, options); }
-  del(key: string) { return this.#inner.del(key); }
-  hget(key: string, field: string) { this.reads += 1; return this.#inner.hget(key, field); }
-  hset(key: string, field: string, value: string) { return this.#inner.hset(key, field, value); }
-  hdel(key: string, field: string) { return this.#inner.hdel(key, field); }
-  hgetall(key: string) { this.reads += 1; return this.#inner.hgetall(key); }
-  incrementHashes(writes: readonly HashIncrements[]) { return this.#inner.incrementHashes(writes); }
-  hgetallMany(keys: readonly string[]) { this.reads += keys.length; return this.#inner.hgetallMany(keys); }
-}
 
 /** Remembers every key written, so everything the store holds can be read back and scanned. */
 class WrittenKeysStore extends CountingStore {
