@@ -30,10 +30,14 @@ let skipped = 0;
 try {
   const result = JSON.parse(readFileSync(report, 'utf8')) as {
     numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number;
-    numFailedTestSuites: number;
+    testResults: { status: string; assertionResults: { status: string }[] }[];
   };
+  // A file that failed with none of its tests failing (it did not load, or a hook threw) is one more failure.
+  const brokenFiles = result.testResults.filter(
+    (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
+  ).length;
   passed = result.numPassedTests;
-  failed = result.numFailedTests + result.numFailedTestSuites;
+  failed = result.numFailedTests + brokenFiles;
   skipped = result.numPendingTests + result.numTodoTests;
 } catch {
   console.error('vitest wrote no JSON report: counting the whole run as one failure');
