@@ -21,6 +21,7 @@ import { publishSection } from './lib/results-file.ts';
 import { codeVersion, loadAverage, machine } from './lib/run-info.ts';
 import { fmt, median, signed } from './lib/stats.ts';
 import { fleetYaml } from './overhead.ts';
+import { measureRouting, type RoutingPolicy, type RoutingRow } from './scale-routing.ts';
 
 const MODEL = 'llama-3.1-8b';
 const PATH = '/v1/chat/completions';
@@ -38,6 +39,18 @@ const IDLE_SETTLE_S = 15;
 
 /** The issue's targets: CPU per request grows at most 10 % from the smallest fleet to the largest; idle under 2 ms/s. */
 const TARGETS = { growthPct: 10, idleMsPerSecond: 2 } as const;
+
+/**
+ * Policies for the in-process routing rows: the default (region-scoped geo, round robin), the
+ * production fleet's (infra/fleet.yaml: geo, least connections, which reads every member of the
+ * pick's pool), and one weighting a per-endpoint scorer (load), which scores every candidate.
+ */
+const routingBatches = (s: Settings) => (s.quick ? 2 : 5);
+const ROUTING_POLICIES: readonly RoutingPolicy[] = [
+  { weights: { geo: 1 }, loadBalancing: 'round-robin' },
+  { weights: { geo: 2 }, loadBalancing: 'least-connections' },
+  { weights: { geo: 1, load: 1 }, loadBalancing: 'round-robin' },
+];
 
 /** Regions around the world; a fleet of n endpoints uses the first min(n, REGIONS.length), round robin. */
 const REGIONS = [
@@ -292,7 +305,9 @@ async function runComparison(s: Settings): Promise<number> {
       }
     }
 
-    const markdown = report({ s, configs, results, idle, idleSpread, idleSeconds, routedTo, commands, startedAt, loadAtStart, code });
+    console.log('routing alone, in this process…');
+    const routing = measureRouting(new Map(s.sizes.map((size) => [size, scaleFleetYaml(sims.map((x) => x.url), size)])), ROUTING_POLICIES, routingBatches(s));
+    const markdown = report({ s, configs, results, idle, idleSpread, idleSeconds, routing, routedTo, commands, startedAt, loadAtStart, code });
     publishSection('scale', markdown.text, { quick: s.quick, after: 'limits' });
     return 0;
   } finally {
@@ -307,6 +322,7 @@ interface ReportInput {
   idle: readonly number[];
   /** The largest fleet with one server per endpoint. */
   idleSpread: number;
+  routing: readonly RoutingRow[];
   idleSeconds: number;
   routedTo: ReadonlyMap<number, Set<string>>;
   commands: readonly string[];
@@ -349,6 +365,13 @@ function report(input: ReportInput): { text: string } {
       return { what: `idle CPU at ${largest} endpoints < ${TARGETS.idleMsPerSecond} ms per second`, shown: `${fmt(v, 2)} ms/s`, pass: Number.isFinite(v) && v < TARGETS.idleMsPerSecond };
     })(),
   ];
+  const base = cpu(`${smallest}/${MODEL}`);
+  const routingRows = ROUTING_POLICIES.map((policy) => {
+    const us = (size: number) => input.routing.find((r) => r.size === size && r.policy === policy)?.us ?? Number.NaN;
+    const grew = us(largest) - us(smallest);
+    const what = `${Object.entries(policy.weights).map(([k, v]) => `${k} ${v}`).join(', ')}; ${policy.loadBalancing}`;
+    return `| ${what} | ${s.sizes.map((size) => fmt(us(size), 2)).join(' | ')} | ${signed(grew, 2)} | ${fmt((100 * grew) / base, 1)}% |`;
+  });
   const seconds = Math.round((Date.now() - input.startedAt.getTime()) / 1000);
   const routed = s.sizes.map((size) => `${size}: ${[...(input.routedTo.get(size) ?? [])].sort().join(', ')}`).join('; ');
   const text = `## Scale: CPU per request and idle CPU as the fleet grows
@@ -369,16 +392,22 @@ Bare Node proxy (node:http + undici Pool, no logic) in the same run: ${fmt(cpu('
 |---|---:|:---:|
 ${targets.map((t) => `| ${t.what} | ${t.shown} | ${t.pass ? 'PASS' : '**FAIL**'} |`).join('\n')}
 
-Per round (order rotated each round):
+**Routing alone**, in this process (bench/scale-routing.ts: the gateway's own candidates, pipeline and live state from \`buildGateway\` over the same fleets, a snapshot listing every endpoint up; per request a live view, \`planRoute\` and the pick, as \`routeOrRefuse\` and the forwarder do), µs per request, medians of ${routingBatches(s)} interleaved batches of 20,000:
+
+| Routing policy | ${s.sizes.map((size) => `${size} endpoints`).join(' | ')} | ${smallest} → ${largest} | as % of the gateway's CPU per request at ${smallest} |
+|---|${s.sizes.map(() => '---:').join('|')}|---:|---:|
+${routingRows.join('\n')}
+
+Per round (slices taken in turn, the order rotated every slice):
 
 | Configuration | CPU µs/req by round | req/s by round |
 |---|---|---|
 ${perRound.join('\n')}
 
 Notes
-- The machine (${os.cpus().length} cores) is shared with other engineers' work, and the load generator runs in the benchmark's own process: req/s moves with whatever else runs. CPU µs per request of the gateway's own process (the scheduler's run time of its threads, /proc/<pid>/task/*/schedstat, summed over its slices) does not depend on how busy the machine is, so it is the steadiest figure here and the one the targets use.
+- The machine (${os.cpus().length} cores) is shared with other engineers' work, and the load generator runs in the benchmark's own process: req/s moves with whatever else runs. CPU µs per request of the gateway's own process (the scheduler's run time of its threads, /proc/<pid>/task/*/schedstat, summed over its slices) moves far less with the machine's load than req/s does (contention still inflates it: compare figures within one run, and the rounds with each other), so it is the steadiest figure here and the one the targets use.
 - Idle: ${fmt(input.idleSeconds, 1)} s with no requests to any gateway, all measured over the same window, ${IDLE_SETTLE_S} s after the warm-up's last request (V8 shrinks the heap the load grew in those first seconds: a tail of the traffic, not idle work); the prober runs at its default interval (10 s on Node), so the window holds about ${Math.floor(input.idleSeconds / 10)} probe rounds. The endpoints share ${s.sims} servers, which the prober checks once each per round (/health, /metrics, /v1/models), so the column is what the gateway does per endpoint (snapshot building, checking and storing, live state, timers).
-- The same ${largest} endpoints each on a server of its own (a port of bench/port-fanout.ts each, all piped to one simulator), measured in the same window: **${fmt(input.idleSpread, 2)} ms/s**. That is the prober's HTTP work: three requests per server per round over fresh connections (servers close idle ones within seconds, vLLM's after 5 s), about ${fmt((input.idleSpread * 10) / largest, 2)} ms per server per round. It grows with the servers probed, not with routing, and the target is not met in that setup (see bench/RESULTS.md's scale notes).
+- The same ${largest} endpoints each on a server of its own (a port of bench/port-fanout.ts each, all piped to one simulator), measured in the same window: **${fmt(input.idleSpread, 2)} ms/s**. That is the prober's HTTP work: three requests per server per round over fresh connections (servers close idle ones within seconds, vLLM's after 5 s), about ${fmt((input.idleSpread * 10) / largest, 2)} ms per server per round. It grows with the servers probed, not with routing, and the target is not met in that setup (see the scale notes below).
 - Regions each size's probe requests were routed to: ${routed}.
 
 Commands (ports picked free at run time; paths relative to the repository):
