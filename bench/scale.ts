@@ -21,6 +21,7 @@ import { publishSection } from './lib/results-file.ts';
 import { codeVersion, loadAverage, machine } from './lib/run-info.ts';
 import { fmt, median, signed } from './lib/stats.ts';
 import { fleetYaml } from './overhead.ts';
+import { measureRouting, type RoutingPolicy, type RoutingRow } from './scale-routing.ts';
 
 const MODEL = 'llama-3.1-8b';
 const PATH = '/v1/chat/completions';
@@ -32,10 +33,24 @@ const OUT = resolve(ROOT, 'bench', 'out');
 const PROFILE_DIR = resolve(OUT, 'cpu-prof-scale');
 const NO_KEYS_FILE = resolve(OUT, 'scale-no-keys.json');
 const rel = (path: string) => relative(ROOT, path);
-const fleetFile = (size: number) => resolve(OUT, `scale-fleet-${size}.yaml`);
+const fleetFile = (size: number, servers = '') => resolve(OUT, `scale-fleet-${size}${servers}.yaml`);
+/** Seconds between the last load and the idle window: V8 shrinks the heap the load grew (GCs) in the first of them. */
+const IDLE_SETTLE_S = 15;
 
 /** The issue's targets: CPU per request grows at most 10 % from the smallest fleet to the largest; idle under 2 ms/s. */
 const TARGETS = { growthPct: 10, idleMsPerSecond: 2 } as const;
+
+/**
+ * Policies for the in-process routing rows: the default (region-scoped geo, round robin), the
+ * production fleet's (infra/fleet.yaml: geo, least connections, which reads every member of the
+ * pick's pool), and one weighting a per-endpoint scorer (load), which scores every candidate.
+ */
+const routingBatches = (s: Settings) => (s.quick ? 2 : 5);
+const ROUTING_POLICIES: readonly RoutingPolicy[] = [
+  { weights: { geo: 1 }, loadBalancing: 'round-robin' },
+  { weights: { geo: 2 }, loadBalancing: 'least-connections' },
+  { weights: { geo: 1, load: 1 }, loadBalancing: 'round-robin' },
+];
 
 /** Regions around the world; a fleet of n endpoints uses the first min(n, REGIONS.length), round robin. */
 const REGIONS = [
@@ -138,20 +153,20 @@ async function startSimulator(n: number): Promise<{ child: Child; url: string }>
   return { child, url: m[1] ?? '' };
 }
 
-async function startGateway(size: number, record: unknown, cpuProf: boolean): Promise<{ child: Child; url: string }> {
+async function startGateway(size: number, record: unknown, cpuProf: boolean, file = fleetFile(size), label = `gateway (${size} endpoints)`): Promise<{ child: Child; url: string }> {
   const args = [
     ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', rel(PROFILE_DIR), '--cpu-prof-name', `scale-${size}.cpuprofile`] : []),
     'cli/main.ts',
     'serve',
     '--fleet',
-    rel(fleetFile(size)),
+    rel(file),
     '--port',
     '0',
     '--no-log',
     '--keys-file',
     rel(NO_KEYS_FILE),
   ];
-  const child = start(`gateway (${size} endpoints)`, NODE, args, childEnv({ SWITCHYARD_KEYS: JSON.stringify([record]) }));
+  const child = start(label, NODE, args, childEnv({ SWITCHYARD_KEYS: JSON.stringify([record]) }));
   const m = await child.waitForLine(/gateway on (http:\/\/[\d.]+:\d+)/, 60_000);
   return { child, url: m[1] ?? '' };
 }
@@ -217,6 +232,15 @@ async function runComparison(s: Settings): Promise<number> {
     commands.push(bare.child.command);
     for (const g of gateways) commands.push(`SWITCHYARD_KEYS='[<one key record>]' ${g.child.command}`);
 
+    // For idle only: the largest fleet with one server per endpoint (each a port of the fan-out, all one simulator).
+    const largest = s.sizes[s.sizes.length - 1] as number;
+    const fanout = start('port fan-out', NODE, ['bench/port-fanout.ts', '--upstream', sims[0]?.url ?? '', '--count', String(largest)]);
+    const ports = ((await fanout.waitForLine(/port fan-out ports ([\d,]+)/, 60_000))[1] ?? '').split(',');
+    writeFileSync(fleetFile(largest, '-servers'), scaleFleetYaml(ports.map((port) => `http://127.0.0.1:${port}`), largest));
+    const spread = await startGateway(largest, record, false, fleetFile(largest, '-servers'), `gateway (${largest} endpoints on ${largest} servers)`);
+    await probe(largest, spread.url, key);
+    commands.push(fanout.command, `SWITCHYARD_KEYS='[<one key record>]' ${spread.child.command}`);
+
     const routedTo = new Map<number, Set<string>>();
     for (const [i, size] of s.sizes.entries()) routedTo.set(size, await probe(size, gateways[i]?.url ?? '', key));
 
@@ -232,18 +256,24 @@ async function runComparison(s: Settings): Promise<number> {
     for (const c of configs) assertClean(`${c.label} (warm-up)`, await load(c.target, CONNECTIONS, s.warmup));
 
     // Idle: no traffic anywhere, every gateway measured over the same window (probe rounds included).
-    console.log(`idle CPU: ${s.idle} s with no traffic…`);
-    await new Promise((r) => setTimeout(r, 2_000));
-    const idleBefore = gateways.map((g) => groupCpuPreciseMs(g.child.proc.pid ?? -1));
+    console.log(`idle CPU: ${IDLE_SETTLE_S} s to settle, then ${s.idle} s with no traffic…`);
+    await new Promise((r) => setTimeout(r, IDLE_SETTLE_S * 1000));
+    const idling = [...gateways, spread];
+    const idleBefore = idling.map((g) => groupCpuPreciseMs(g.child.proc.pid ?? -1));
     const idleStarted = performance.now();
     await new Promise((r) => setTimeout(r, s.idle * 1000));
     const idleSeconds = (performance.now() - idleStarted) / 1000;
-    const idle = gateways.map((g, i) => {
+    const idleAll = idling.map((g, i) => {
       const before = idleBefore[i];
       const after = groupCpuPreciseMs(g.child.proc.pid ?? -1);
       return before === undefined || after === undefined ? Number.NaN : (after - before) / idleSeconds;
     });
+    const idle = idleAll.slice(0, gateways.length);
+    const idleSpread = idleAll[gateways.length] ?? Number.NaN;
     s.sizes.forEach((size, i) => console.log(`  ${String(size).padStart(4)} endpoints: ${fmt(idle[i] ?? Number.NaN, 2)} ms CPU per second`));
+    console.log(`  ${largest} endpoints on ${largest} servers: ${fmt(idleSpread, 2)} ms CPU per second`);
+    await stop(spread.child);
+    await stop(fanout);
 
     const results = new Map<string, Round[]>(configs.map((c) => [c.id, []]));
     for (let round = 0; round < s.rounds; round++) {
@@ -275,7 +305,9 @@ async function runComparison(s: Settings): Promise<number> {
       }
     }
 
-    const markdown = report({ s, configs, results, idle, idleSeconds, routedTo, commands, startedAt, loadAtStart, code });
+    console.log('routing alone, in this process…');
+    const routing = measureRouting(new Map(s.sizes.map((size) => [size, scaleFleetYaml(sims.map((x) => x.url), size)])), ROUTING_POLICIES, routingBatches(s));
+    const markdown = report({ s, configs, results, idle, idleSpread, idleSeconds, routing, routedTo, commands, startedAt, loadAtStart, code });
     publishSection('scale', markdown.text, { quick: s.quick, after: 'limits' });
     return 0;
   } finally {
@@ -288,6 +320,9 @@ interface ReportInput {
   configs: readonly Config[];
   results: ReadonlyMap<string, Round[]>;
   idle: readonly number[];
+  /** The largest fleet with one server per endpoint. */
+  idleSpread: number;
+  routing: readonly RoutingRow[];
   idleSeconds: number;
   routedTo: ReadonlyMap<number, Set<string>>;
   commands: readonly string[];
@@ -330,6 +365,13 @@ function report(input: ReportInput): { text: string } {
       return { what: `idle CPU at ${largest} endpoints < ${TARGETS.idleMsPerSecond} ms per second`, shown: `${fmt(v, 2)} ms/s`, pass: Number.isFinite(v) && v < TARGETS.idleMsPerSecond };
     })(),
   ];
+  const base = cpu(`${smallest}/${MODEL}`);
+  const routingRows = ROUTING_POLICIES.map((policy) => {
+    const us = (size: number) => input.routing.find((r) => r.size === size && r.policy === policy)?.us ?? Number.NaN;
+    const grew = us(largest) - us(smallest);
+    const what = `${Object.entries(policy.weights).map(([k, v]) => `${k} ${v}`).join(', ')}; ${policy.loadBalancing}`;
+    return `| ${what} | ${s.sizes.map((size) => fmt(us(size), 2)).join(' | ')} | ${signed(grew, 2)} | ${fmt((100 * grew) / base, 1)}% |`;
+  });
   const seconds = Math.round((Date.now() - input.startedAt.getTime()) / 1000);
   const routed = s.sizes.map((size) => `${size}: ${[...(input.routedTo.get(size) ?? [])].sort().join(', ')}`).join('; ');
   const text = `## Scale: CPU per request and idle CPU as the fleet grows
@@ -350,15 +392,22 @@ Bare Node proxy (node:http + undici Pool, no logic) in the same run: ${fmt(cpu('
 |---|---:|:---:|
 ${targets.map((t) => `| ${t.what} | ${t.shown} | ${t.pass ? 'PASS' : '**FAIL**'} |`).join('\n')}
 
-Per round (order rotated each round):
+**Routing alone**, in this process (bench/scale-routing.ts: the gateway's own candidates, pipeline and live state from \`buildGateway\` over the same fleets, a snapshot listing every endpoint up; per request a live view, \`planRoute\` and the pick, as \`routeOrRefuse\` and the forwarder do), µs per request, medians of ${routingBatches(s)} interleaved batches of 20,000:
+
+| Routing policy | ${s.sizes.map((size) => `${size} endpoints`).join(' | ')} | ${smallest} → ${largest} | as % of the gateway's CPU per request at ${smallest} |
+|---|${s.sizes.map(() => '---:').join('|')}|---:|---:|
+${routingRows.join('\n')}
+
+Per round (slices taken in turn, the order rotated every slice):
 
 | Configuration | CPU µs/req by round | req/s by round |
 |---|---|---|
 ${perRound.join('\n')}
 
 Notes
-- The machine (${os.cpus().length} cores) is shared with other engineers' work, and the load generator runs in the benchmark's own process: req/s moves with whatever else runs. CPU µs per request of the gateway's own process (the scheduler's run time of its threads, /proc/<pid>/task/*/schedstat, summed over its slices) does not depend on how busy the machine is, so it is the steadiest figure here and the one the targets use.
-- Idle: ${fmt(input.idleSeconds, 1)} s with no requests to any gateway, all measured over the same window after the warm-up; the prober runs at its default interval (10 s on Node), so the window holds about ${Math.floor(input.idleSeconds / 10)} probe rounds. The endpoints share ${s.sims} servers, which the prober checks once each per round (/health, /metrics, /v1/models): idle CPU here is what the gateway does per endpoint (snapshot building, validation and storage, timers), not ${largest} servers' worth of HTTP probes.
+- The machine (${os.cpus().length} cores) is shared with other engineers' work, and the load generator runs in the benchmark's own process: req/s moves with whatever else runs. CPU µs per request of the gateway's own process (the scheduler's run time of its threads, /proc/<pid>/task/*/schedstat, summed over its slices) moves far less with the machine's load than req/s does (contention still inflates it: compare figures within one run, and the rounds with each other), so it is the steadiest figure here and the one the targets use.
+- Idle: ${fmt(input.idleSeconds, 1)} s with no requests to any gateway, all measured over the same window, ${IDLE_SETTLE_S} s after the warm-up's last request (V8 shrinks the heap the load grew in those first seconds: a tail of the traffic, not idle work); the prober runs at its default interval (10 s on Node), so the window holds about ${Math.floor(input.idleSeconds / 10)} probe rounds. The endpoints share ${s.sims} servers, which the prober checks once each per round (/health, /metrics, /v1/models), so the column is what the gateway does per endpoint (snapshot building, checking and storing, live state, timers).
+- The same ${largest} endpoints each on a server of its own (a port of bench/port-fanout.ts each, all piped to one simulator), measured in the same window: **${fmt(input.idleSpread, 2)} ms/s**. That is the prober's HTTP work: three requests per server per round over fresh connections (servers close idle ones within seconds, vLLM's after 5 s), about ${fmt((input.idleSpread * 10) / largest, 2)} ms per server per round. It grows with the servers probed, not with routing, and the target is not met in that setup (see “Scale: before and after” below).
 - Regions each size's probe requests were routed to: ${routed}.
 
 Commands (ports picked free at run time; paths relative to the repository):

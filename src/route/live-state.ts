@@ -8,21 +8,34 @@ import type { RouteState } from './types.ts';
 /** The Worker's cron probes once a minute; Node's prober says its own interval. */
 export const DEFAULT_PROBE_INTERVAL_MS = 60_000;
 
+/** One endpoint's traffic as this isolate sees it. */
+interface Traffic {
+  inflight: number;
+  /** In flight by tenant; created on the first request that names one. */
+  tenants: Map<string, number> | undefined;
+  latency: PeakEwma | undefined;
+}
+
+const NO_TENANTS: ReadonlyMap<string, number> = new Map();
+
 /**
  * What this isolate knows about each endpoint right now: in-flight counts, peak-EWMA latency,
  * circuit breakers (passive outlier detection on live traffic) and 429 saturation marks. The
  * forwarder writes it; routing reads it through a per-request view that also carries the
  * prober's last health snapshot. Bounded: one entry per endpoint of the fleet.
+ *
+ * A view of an endpoint is one lookup while nothing is wrong with it: breakers and marks are
+ * looked up only for the endpoints that have had one (balancers and per-endpoint scorers build a
+ * view per candidate, so this is what they pay per endpoint).
  */
-const NO_TENANTS: ReadonlyMap<string, number> = new Map();
-
 export class LiveState {
-  readonly #inflight = new Map<string, number>();
-  readonly #byTenant = new Map<string, Map<string, number>>();
-  readonly #latency = new Map<string, PeakEwma>();
+  readonly #traffic = new Map<string, Traffic>();
   readonly #breakers: CircuitBreakers;
   readonly #saturation: SaturationMarks;
-  readonly #known: ReadonlySet<string>;
+  /** Endpoints whose breaker may not be closed (every open one is in; a closed one may linger). */
+  readonly #unsettled = new Set<string>();
+  /** Endpoints that have been marked saturated at least once (marks are looked up for these only). */
+  readonly #marked = new Set<string>();
 
   readonly #probeIntervalMs: number;
 
@@ -39,26 +52,26 @@ export class LiveState {
   constructor(endpointIds: Iterable<string>, options: { breaker?: Partial<BreakerOptions>; probeIntervalMs?: number } = {}) {
     const ids = [...endpointIds];
     this.#probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
-    this.#known = new Set(ids);
+    for (const id of ids) this.#traffic.set(id, { inflight: 0, tenants: undefined, latency: undefined });
     this.#breakers = new CircuitBreakers(ids, options.breaker);
     this.#saturation = new SaturationMarks(ids);
   }
 
   /** A request to the endpoint started (for `tenant`); call the returned function exactly once when it ends. */
   begin(endpointId: string, tenant?: string): () => void {
-    if (!this.#known.has(endpointId)) return () => {};
-    this.#inflight.set(endpointId, (this.#inflight.get(endpointId) ?? 0) + 1);
+    const traffic = this.#traffic.get(endpointId);
+    if (traffic === undefined) return () => {};
+    traffic.inflight++;
     let tenants: Map<string, number> | undefined;
     if (tenant !== undefined) {
-      tenants = this.#byTenant.get(endpointId);
-      if (!tenants) this.#byTenant.set(endpointId, (tenants = new Map()));
+      tenants = traffic.tenants ??= new Map();
       tenants.set(tenant, (tenants.get(tenant) ?? 0) + 1);
     }
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
-      this.#inflight.set(endpointId, Math.max(0, (this.#inflight.get(endpointId) ?? 1) - 1));
+      traffic.inflight = Math.max(0, traffic.inflight - 1);
       if (tenants && tenant !== undefined) {
         const left = (tenants.get(tenant) ?? 1) - 1;
         // Only tenants with requests in flight stay: the map never outgrows the traffic.
@@ -70,9 +83,9 @@ export class LiveState {
 
   /** Whether the breaker lets a request through now; a half-open breaker admits one probe. */
   admit(endpointId: string, now: number): boolean {
-    const before = this.#breakers.retryAt(endpointId, now);
     // A closed breaker always admits and stays closed: only an open one can change here.
-    if (before === 0) return this.#breakers.allow(endpointId, now);
+    if (!this.#unsettled.has(endpointId)) return this.#breakers.allow(endpointId, now);
+    const before = this.#breakers.retryAt(endpointId, now);
     const allowed = this.#breakers.allow(endpointId, now);
     if (this.#breakers.retryAt(endpointId, now) !== before) this.#changed = true;
     return allowed;
@@ -82,7 +95,10 @@ export class LiveState {
   #record(endpointId: string, outcome: 'success' | 'failure', now: number): void {
     const before = this.#breakers.retryAt(endpointId, now);
     this.#breakers.record(endpointId, outcome, now);
-    if (this.#breakers.retryAt(endpointId, now) !== before) this.#changed = true;
+    if (this.#breakers.retryAt(endpointId, now) === before) return;
+    this.#changed = true;
+    if (this.#breakers.state(endpointId, now) === 'closed') this.#unsettled.delete(endpointId);
+    else this.#unsettled.add(endpointId);
   }
 
   /** The endpoint answered 2xx and its body arrived whole; `latencyMs` is the time to response headers (NaN: already observed). */
@@ -93,9 +109,10 @@ export class LiveState {
 
   /** Response headers arrived after `latencyMs`; whether the body makes it a success is told later. */
   answered(endpointId: string, latencyMs: number, now: number): void {
-    if (!this.#known.has(endpointId)) return;
-    const next = observePeakEwma(this.#latency.get(endpointId), latencyMs, now);
-    if (next) this.#latency.set(endpointId, next);
+    const traffic = this.#traffic.get(endpointId);
+    if (traffic === undefined) return;
+    const next = observePeakEwma(traffic.latency, latencyMs, now);
+    if (next) traffic.latency = next;
   }
 
   /** Unreachable, 5xx or timed out: counts towards opening the breaker. */
@@ -105,8 +122,10 @@ export class LiveState {
 
   /** 429 / queue full: avoid the endpoint until its Retry-After (spill over meanwhile). */
   saturated(endpointId: string, now: number, retryAfter: string | null): void {
+    if (!this.#traffic.has(endpointId)) return;
     this.#saturation.mark(endpointId, now, retryAfter);
-    if (this.#known.has(endpointId)) this.#changed = true;
+    this.#marked.add(endpointId);
+    this.#changed = true;
   }
 
   /** When an open breaker lets the endpoint be tried again (epoch ms; 0 when closed). */
@@ -115,7 +134,7 @@ export class LiveState {
   }
 
   inflight(endpointId: string): number {
-    return this.#inflight.get(endpointId) ?? 0;
+    return this.#traffic.get(endpointId)?.inflight ?? 0;
   }
 
   /**
@@ -135,9 +154,11 @@ export class LiveState {
   /** The soonest moment after `now` a breaker or a saturation mark changes state on its own. */
   #nextWake(now: number): number {
     let wake = Number.POSITIVE_INFINITY;
-    for (const id of this.#known) {
+    for (const id of this.#unsettled) {
       const retryAt = this.#breakers.retryAt(id, now);
       if (retryAt > now && retryAt < wake) wake = retryAt;
+    }
+    for (const id of this.#marked) {
       const until = this.#saturation.saturatedUntil(id);
       if (until > now && until < wake) wake = until;
     }
@@ -150,15 +171,17 @@ export class LiveState {
       probeIntervalMs: this.#probeIntervalMs,
       generation: this.#generationAt(now, snapshot),
       endpoint: (id): EndpointView => {
-        if (!this.#known.has(id)) return UNKNOWN_ENDPOINT;
+        const traffic = this.#traffic.get(id);
+        if (traffic === undefined) return UNKNOWN_ENDPOINT;
+        const unsettled = this.#unsettled.size > 0 && this.#unsettled.has(id);
         return {
-          inflight: this.#inflight.get(id) ?? 0,
-          tenants: this.#byTenant.get(id) ?? NO_TENANTS,
-          latencyMs: this.#latency.get(id)?.value,
+          inflight: traffic.inflight,
+          tenants: traffic.tenants ?? NO_TENANTS,
+          latencyMs: traffic.latency?.value,
           health: snapshot?.endpoints[id],
-          breaker: this.#breakers.state(id, now),
-          breakerRetryAt: this.#breakers.retryAt(id, now),
-          saturatedUntil: this.#saturation.saturatedUntil(id),
+          breaker: unsettled ? this.#breakers.state(id, now) : 'closed',
+          breakerRetryAt: unsettled ? this.#breakers.retryAt(id, now) : 0,
+          saturatedUntil: this.#marked.size > 0 && this.#marked.has(id) ? this.#saturation.saturatedUntil(id) : 0,
         };
       },
     };

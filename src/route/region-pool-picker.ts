@@ -12,48 +12,81 @@ function prefixScoresDiffer(pool: readonly Scored[]): boolean {
   return pool.some((m) => m.parts[PREFIX_AFFINITY] !== first);
 }
 
+/** One region's pool in its order; entries are made as they are read. */
+interface OrderedPool {
+  readonly length: number;
+  at(j: number): Scored;
+}
+
+/** A pool whose members all scored the same (region-scoped scorers only): one shared score, entries made on demand. */
+class UniformPool implements OrderedPool {
+  readonly #order: readonly Candidate[];
+  readonly #total: number;
+  readonly #parts: Readonly<Record<string, number>>;
+  readonly #made: Scored[] = [];
+
+  constructor(order: readonly Candidate[], total: number, parts: Readonly<Record<string, number>>) {
+    this.#order = order;
+    this.#total = total;
+    this.#parts = parts;
+  }
+
+  get length(): number {
+    return this.#order.length;
+  }
+
+  at(j: number): Scored {
+    return (this.#made[j] ??= { candidate: this.#order[j] as Candidate, total: this.#total, parts: this.#parts });
+  }
+}
+
+const listPool = (list: readonly Scored[]): OrderedPool => ({ length: list.length, at: (j) => list[j] as Scored });
+
 /**
  * The ranking of the region-pool picker: regions in rank order, each region's pool ordered by
  * its balancer only when the walk reaches it (most requests never leave the first region, so
- * the fallbacks' pools are never ordered, nor their scores materialized).
+ * the fallbacks' pools are never ordered, nor their entries made).
  */
 class PoolRanking implements Ranking {
   readonly size: number;
   readonly #regions: readonly ScoredRegion[];
-  readonly #pools: (readonly Scored[] | undefined)[];
-  readonly #order: (region: ScoredRegion) => readonly Scored[];
+  readonly #pools: (OrderedPool | undefined)[];
+  readonly #order: (region: ScoredRegion) => OrderedPool;
   #whole: readonly Scored[] | undefined;
 
-  constructor(regions: readonly ScoredRegion[], order: (region: ScoredRegion) => readonly Scored[]) {
+  constructor(regions: readonly ScoredRegion[], order: (region: ScoredRegion) => OrderedPool) {
     this.#regions = regions;
-    this.#pools = new Array<readonly Scored[] | undefined>(regions.length);
+    this.#pools = new Array<OrderedPool | undefined>(regions.length);
     this.#order = order;
     let size = 0;
     for (const r of regions) size += r.members.length;
     this.size = size;
   }
 
-  #pool(i: number): readonly Scored[] {
+  #pool(i: number): OrderedPool {
     let pool = this.#pools[i];
     if (pool === undefined) this.#pools[i] = pool = this.#order(this.#regions[i] as ScoredRegion);
     return pool;
   }
 
   first(): Scored | undefined {
-    return this.#regions.length > 0 ? this.#pool(0)[0] : undefined;
+    return this.#regions.length > 0 ? this.#pool(0).at(0) : undefined;
   }
 
   toArray(): readonly Scored[] {
     if (this.#whole === undefined) {
       const whole: Scored[] = [];
-      for (let i = 0; i < this.#regions.length; i++) for (const s of this.#pool(i)) whole.push(s);
+      for (const s of this) whole.push(s);
       this.#whole = whole;
     }
     return this.#whole;
   }
 
   *[Symbol.iterator](): Iterator<Scored> {
-    for (let i = 0; i < this.#regions.length; i++) yield* this.#pool(i);
+    for (let i = 0; i < this.#regions.length; i++) {
+      const pool = this.#pool(i);
+      for (let j = 0; j < pool.length; j++) yield pool.at(j);
+    }
   }
 }
 
@@ -84,11 +117,11 @@ export function regionPoolPicker(random: () => number = Math.random): Picker & {
     return balancer;
   };
 
-  const orderPool = (group: ScoredRegion, request: RouteRequest, ctx: BalanceContext): readonly Scored[] => {
+  const orderPool = (group: ScoredRegion, request: RouteRequest, ctx: BalanceContext): OrderedPool => {
     const { members, each } = group;
-    if (members.length === 1) return [each?.[0] ?? { candidate: members[0] as Candidate, total: group.best, parts: group.parts }];
+    if (members.length === 1) return each === undefined ? new UniformPool(members, group.best, group.parts) : listPool(each);
     const ordered = balancerFor(request, group.region.id).order(members, ctx);
-    if (each === undefined) return ordered.map((candidate) => ({ candidate, total: group.best, parts: group.parts }));
+    if (each === undefined) return new UniformPool(ordered, group.best, group.parts);
     const byEndpoint = new Map(each.map((m) => [m.candidate.endpoint.id, m]));
     const pool: Scored[] = [];
     for (const candidate of ordered) {
@@ -96,7 +129,7 @@ export function regionPoolPicker(random: () => number = Math.random): Picker & {
       if (member) pool.push(member);
     }
     if (prefixScoresDiffer(pool)) sortByKeyDesc(pool, pool.map((m) => m.total));
-    return pool;
+    return listPool(pool);
   };
 
   const rank = (regions: readonly ScoredRegion[], state: RouteState, request: RouteRequest): Ranking => {

@@ -13,6 +13,7 @@ import { passFilters } from '../../../src/route/filter-pass.ts';
 import { LiveState } from '../../../src/route/live-state.ts';
 import { pipelineFromWeights, planRoute, type Pipeline } from '../../../src/route/pipeline.ts';
 import { regionPoolPicker } from '../../../src/route/region-pool-picker.ts';
+import { LiveDriver, liveEventArb } from './live-events.ts';
 import type { Candidate, KeyScope, RoutePlan, RouteRequest, RouteState } from '../../../src/route/types.ts';
 
 const ZONES = ['us', 'eu', 'apac'] as const;
@@ -29,13 +30,7 @@ const fleetArb = fc.record({
 });
 
 const eventArb = fc.oneof(
-  fc.record({ kind: fc.constant('fail' as const), at: fc.nat(), times: fc.integer({ min: 1, max: 3 }) }),
-  fc.record({ kind: fc.constant('succeed' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('admit' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('saturate' as const), at: fc.nat(), retryAfter: fc.constantFrom(null, '0', '1', '2', 'x') }),
-  fc.record({ kind: fc.constant('begin' as const), at: fc.nat(), tenant: fc.constantFrom('t1', 't2') }),
-  fc.record({ kind: fc.constant('end' as const) }),
-  fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 4_000 }) }),
+  liveEventArb(4_000),
   fc.record({
     kind: fc.constant('snapshot' as const),
     samples: fc.option(fc.array(fc.record({ healthy: fc.boolean(), waiting: fc.constantFrom(0, 5, 40), kv: fc.constantFrom(0.1, 0.99), serves: fc.boolean() }), { maxLength: 20 }), { nil: undefined }),
@@ -92,34 +87,12 @@ describe('the reused filter pass', () => {
         const reusing: Pipeline = pipelineFromWeights(spec.weights, regionPoolPicker(seededRandom(seed)), fairness);
         const afresh: Pipeline = pipelineFromWeights(spec.weights, regionPoolPicker(seededRandom(seed)), fairness);
         const live = new LiveState(endpoints.map((e) => e.id), { breaker: { consecutiveFailures: 2, cooldownMs: 1_000, maxCooldownMs: 4_000, probeLeaseMs: 3_000 }, probeIntervalMs: 10_000 });
-        let t = 1_000_000;
+        const driver = new LiveDriver(live, (at) => endpoints[at % Math.max(1, endpoints.length)]?.id ?? 'none', 1_000_000);
         let snapshot: HealthSnapshot | undefined;
-        const open: (() => void)[] = [];
-        const pick = (at: number) => endpoints[at % Math.max(1, endpoints.length)]?.id ?? 'none';
 
         for (const event of events) {
+          const t = driver.now;
           switch (event.kind) {
-            case 'fail':
-              for (let i = 0; i < event.times; i++) live.failed(pick(event.at), t);
-              break;
-            case 'succeed':
-              live.succeeded(pick(event.at), 5, t);
-              break;
-            case 'admit':
-              live.admit(pick(event.at), t);
-              break;
-            case 'saturate':
-              live.saturated(pick(event.at), t, event.retryAfter);
-              break;
-            case 'begin':
-              open.push(live.begin(pick(event.at), event.tenant));
-              break;
-            case 'end':
-              open.shift()?.();
-              break;
-            case 'tick':
-              t += event.ms;
-              break;
             case 'snapshot':
               snapshot =
                 event.samples === undefined
@@ -149,6 +122,8 @@ describe('the reused filter pass', () => {
               expect(summary(planRoute(reusing, request, candidates, view))).toEqual(summary(planRoute(afresh, request, candidates, bare)));
               break;
             }
+            default:
+              driver.play(event);
           }
         }
       }),
