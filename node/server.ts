@@ -13,6 +13,7 @@ import { runHealthProbe } from '../src/health/run-probe.ts';
 import { limitCountersFromEnv } from '../src/limits/counters-from-env.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import type { Store } from '../src/store/store.ts';
+import { answerClientError } from './client-error.ts';
 import { undiciTransport } from './undici-transport.ts';
 
 export interface NodeGatewayOptions {
@@ -112,6 +113,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     // on Node; a detached promise is all Node needs to finish it.
     const s = serve({ fetch: (request) => app.fetch(request, undefined, NODE_EXECUTION_CONTEXT), port: options.port ?? 0, hostname: host }, () => resolve(s));
   });
+  // Requests Node's parser refuses get OpenAI's error shape too, not a bare status line.
+  server.on('clientError', answerClientError);
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${port}`,

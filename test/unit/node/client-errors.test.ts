@@ -60,3 +60,20 @@ describe('a client that leaves in the middle of its upload', () => {
     }
   });
 });
+
+describe("requests Node's HTTP parser refuses", () => {
+  const errorBody = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { error: { message: string; type: string; param: null; code: string } };
+
+  it.each<[string, string, number, string]>([
+    ['a malformed request line', 'GARBAGE\r\n\r\n', 400, 'bad_request'],
+    ['an invalid header', 'POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nBad Header: x\r\n\r\n', 400, 'bad_request'],
+    ['headers larger than the limit', `GET /v1/models HTTP/1.1\r\nHost: gw\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'request_header_fields_too_large'],
+    ['a bad chunk size', 'POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, 'bad_request'],
+  ])('answers %s in OpenAI shape', async (_what, bytes, status, code) => {
+    const answer = await raw(bytes);
+    expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(answer).toMatch(/\r\ncontent-type: application\/json\r\n/i);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(errorBody(answer)).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code } });
+  });
+});
