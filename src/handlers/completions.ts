@@ -108,7 +108,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
       const { response: relayed, ended } = streamBack(c, gw, forwarded, scope, { stripUsage: !clientAsked, ...(collector ? { tap: (reader: BodyReader) => collecting(reader, collector) } : {}) });
       if (cache && cacheKey && collector) {
         const filled = cacheKey;
-        defer(c, async () => (await ended).completed && cache.fillFromStream(filled, collector, kind, candidate.region.id));
+        defer(c, async () => ((await ended).completed ? cache.fillFromStream(filled, collector, kind, candidate.region.id) : collector.discard()));
       }
       return relayed;
     }
