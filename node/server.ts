@@ -14,6 +14,7 @@ import { limitCountersFromEnv } from '../src/limits/counters-from-env.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import type { Store } from '../src/store/store.ts';
 import type { Transport } from '../src/backends/transport.ts';
+import { answerClientError } from './client-error.ts';
 import { undiciTransport } from './undici-transport.ts';
 
 export interface NodeGatewayOptions {
@@ -117,6 +118,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     // on Node; a detached promise is all Node needs to finish it.
     const s = serve({ fetch: (request) => app.fetch(request, undefined, NODE_EXECUTION_CONTEXT), port: options.port ?? 0, hostname: host }, () => resolve(s));
   });
+  // Requests Node's parser refuses get OpenAI's error shape too, not a bare status line.
+  server.on('clientError', answerClientError);
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${port}`,

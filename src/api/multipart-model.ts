@@ -1,3 +1,4 @@
+import { bodyReadFailed } from './read-body.ts';
 import { errors, GatewayError } from './errors.ts';
 
 /**
@@ -68,7 +69,9 @@ export async function sniffUpload(request: Request, limitBytes: number, options:
   for (;;) {
     const found = parse();
     if (found !== 'more') return { model: found.model, head: buf.length > 0 ? [buf] : [], rest: found.done ? undefined : reader, bytes: buf.length };
-    const { done, value } = await reader.read();
+    const { done, value } = await reader.read().catch((error: unknown) => {
+      throw bodyReadFailed(error);
+    });
     if (done) return { model: undefined, head: buf.length > 0 ? [buf] : [], rest: undefined, bytes: buf.length };
     if (buf.length + value.byteLength > limitBytes) {
       await reader.cancel().catch(() => {});

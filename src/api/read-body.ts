@@ -1,4 +1,4 @@
-import { errors } from './errors.ts';
+import { errors, GatewayError } from './errors.ts';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts';
 
 /**
@@ -11,12 +11,12 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
   if (type !== null && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) throw errors.unsupportedMediaType();
 
   const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > limitBytes) throw errors.bodyTooLarge(limitBytes);
   let text: string;
-  if (declared !== null) {
-    if (Number(declared) > limitBytes) throw errors.bodyTooLarge(limitBytes);
-    text = await request.text();
-  } else {
-    text = await readCounted(request, limitBytes);
+  try {
+    text = declared !== null ? await request.text() : await readCounted(request, limitBytes);
+  } catch (error) {
+    throw bodyReadFailed(error);
   }
   if (text.length === 0) throw errors.invalidJson('the body is empty');
   let json: unknown;
@@ -46,4 +46,18 @@ async function readCounted(request: Request, limitBytes: number): Promise<string
     text += decoder.decode(value, { stream: true });
   }
   return text + decoder.decode();
+}
+
+/**
+ * A request body that failed to arrive: the client's connection broke or closed mid-upload
+ * (the runtime's own limits and framing errors are answered before the request is dispatched).
+ * The client left; it is logged as such (499), with what broke, not as the gateway's error.
+ */
+export function bodyReadFailed(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const closed = errors.clientClosed();
+  return new GatewayError(closed.status, 'The client closed the connection before its request body arrived.', {
+    code: closed.code,
+    detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+  });
 }

@@ -1,34 +1,64 @@
 import type { BodyReader } from '../backends/transport.ts';
 
 /**
+ * Bytes every stream copy of one isolate may hold together. Each copy is bounded on its own too,
+ * but many long streams at once would still add up: past this budget a stream is relayed as
+ * always, just not kept for the cache.
+ */
+export class CopyBudget {
+  readonly #max: number;
+  #used = 0;
+
+  constructor(maxBytes: number) {
+    this.#max = maxBytes;
+  }
+
+  get used(): number {
+    return this.#used;
+  }
+
+  take(bytes: number): boolean {
+    if (this.#used + bytes > this.#max) return false;
+    this.#used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.#used = Math.max(0, this.#used - bytes);
+  }
+}
+
+/**
  * Keeps a copy of every chunk of a stream as it passes, for the fill after a completed miss.
  * Nothing is parsed here: the chunk goes on to the client untouched and at once, and the
- * parsing happens after the stream, off the response path. Past `limit` bytes the copy is
- * dropped (the answer would be too large to store anyway).
+ * parsing happens after the stream, off the response path. Past `limit` bytes, or when the
+ * isolate's budget is spent, the copy is dropped (the stream is then simply not stored). The
+ * bytes held go back to the budget when the copy is read (`text`) or dropped (`discard`).
  */
 export class StreamCollector {
   readonly #limit: number;
+  readonly #budget: CopyBudget | undefined;
   #chunks: Uint8Array[] = [];
   #bytes = 0;
   #overflow = false;
 
-  constructor(limit: number) {
+  constructor(limit: number, budget?: CopyBudget) {
     this.#limit = limit;
+    this.#budget = budget;
   }
 
   add(chunk: Uint8Array): void {
     if (this.#overflow) return;
-    this.#bytes += chunk.length;
-    if (this.#bytes > this.#limit) {
-      this.#overflow = true;
-      this.#chunks = [];
+    if (this.#bytes + chunk.length > this.#limit || (this.#budget && !this.#budget.take(chunk.length))) {
+      this.discard();
       return;
     }
+    this.#bytes += chunk.length;
     // A copy: the runtime owns the buffer once it is handed on (it may be reused or transferred).
     this.#chunks.push(chunk.slice());
   }
 
-  /** The stream's text, or undefined when it outgrew the limit. */
+  /** The stream's text, or undefined when it outgrew its bound or the budget; the bytes held are released. */
   text(): string | undefined {
     if (this.#overflow) return undefined;
     const all = new Uint8Array(this.#bytes);
@@ -37,8 +67,16 @@ export class StreamCollector {
       all.set(chunk, at);
       at += chunk.length;
     }
-    this.#chunks = [];
+    this.discard();
     return new TextDecoder().decode(all);
+  }
+
+  /** Drops the copy (a stream cut, or left by its client: nothing will be stored) and gives its bytes back. */
+  discard(): void {
+    this.#budget?.give(this.#bytes);
+    this.#overflow = true;
+    this.#chunks = [];
+    this.#bytes = 0;
   }
 }
 

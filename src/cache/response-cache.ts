@@ -2,7 +2,7 @@ import type { Endpoint } from '../api/schemas.ts';
 import type { Store } from '../store/store.ts';
 import { assembleJson, assembleSse } from './assemble.ts';
 import { decide, type CacheDecision } from './cacheable.ts';
-import { StreamCollector } from './collect.ts';
+import { CopyBudget, StreamCollector } from './collect.ts';
 import { coloTier, type ColoCache } from './colo-tier.ts';
 import type { CacheEntry, CacheKey, RemoteTier, TierName } from './entry.ts';
 import { keyMaterial, webCryptoSha256, type KeyParts, type Sha256 } from './key.ts';
@@ -22,7 +22,12 @@ export interface ResponseCacheDeps {
   now?: () => number;
   /** A tier failed (the request went on as a miss). */
   onError?: (tier: TierName, operation: 'get' | 'put', error: unknown) => void;
+  /** What all cacheable streams in flight may hold in copies at once (default STREAM_COPY_BUDGET_BYTES). */
+  streamCopyBudgetBytes?: number;
 }
+
+/** Copies of cacheable streams in flight, all together: an eighth of a Worker isolate's 128 MB. */
+export const STREAM_COPY_BUDGET_BYTES = 16 * 1024 * 1024;
 
 export interface Wanted {
   /** The reply needs usage (non-streamed, or `stream_options.include_usage`). */
@@ -41,12 +46,14 @@ export class ResponseCache {
   readonly tiers: TieredCache;
   readonly #sha256: Sha256;
   readonly #now: () => number;
+  readonly #copies: CopyBudget;
 
   constructor(deps: ResponseCacheDeps) {
     const { policy } = deps;
     const now = deps.now ?? Date.now;
     this.policy = policy;
     this.#sha256 = deps.sha256 ?? webCryptoSha256;
+    this.#copies = new CopyBudget(deps.streamCopyBudgetBytes ?? STREAM_COPY_BUDGET_BYTES);
     this.#now = now;
     const remote: RemoteTier[] = [];
     if (deps.colo && policy.l2.enabled) remote.push(coloTier(deps.colo, policy.l2.ttlSeconds, now));
@@ -72,9 +79,18 @@ export class ResponseCache {
     return this.tiers.lookup(key, (entry) => (!wanted.usage || entry.usage) && wanted.region(entry.region), defer);
   }
 
-  /** Collects a stream for `fillFromStream`; capped well above maxEntryBytes (SSE framing is several times the text). */
+  /**
+   * Collects a stream for `fillFromStream`; capped well above maxEntryBytes (SSE framing is
+   * several times the text), and all collectors together within the isolate's copy budget. Call
+   * `discard()` on one whose stream will not be stored.
+   */
   collector(): StreamCollector {
-    return new StreamCollector(this.policy.maxEntryBytes * 4);
+    return new StreamCollector(this.policy.maxEntryBytes * 4, this.#copies);
+  }
+
+  /** Bytes the stream copies in flight hold now. */
+  get streamCopyBytes(): number {
+    return this.#copies.used;
   }
 
   /**

@@ -40,6 +40,11 @@ export interface ForwardInput {
    * headers is one more failure to move past, not a broken answer for the client.
    */
   readBody?: boolean;
+  /**
+   * Whether a 2xx's Content-Type is what the route answers (JSON, SSE, …). One that is not — an
+   * ingress's HTML sign-in page with 200 — is the endpoint's failure, never relayed.
+   */
+  accepts?: (contentType: string | null) => boolean;
 }
 
 export interface ForwardDeps {
@@ -141,6 +146,11 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
         cancel: input.cancel,
       });
       const headersAt = deps.now();
+      const contentType = response.header('content-type');
+      if (input.accepts && !input.accepts(contentType)) {
+        response.discard();
+        throw new TransportError('body', `answered ${response.status} with Content-Type ${contentType ?? '(none)'}, which this route does not answer with`);
+      }
       const body = input.readBody ? await readWhole(response) : undefined;
       const now = body === undefined ? headersAt : deps.now();
       attempts.push({ endpoint: id, outcome: response.status, ms: now - started });

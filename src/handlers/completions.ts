@@ -18,7 +18,7 @@ import type { CacheKey } from '../cache/entry.ts';
 import { servedInScope } from '../cache/scope.ts';
 import { cacheHitResponse } from './cache-hit.ts';
 import { defer } from './defer.ts';
-import { admitTokens, exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
+import { admitTokens, ANSWERS, exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
 import { estimateTokens } from '../limits/estimate.ts';
 import { readHints, resolveModel } from './resolve-model.ts';
 
@@ -97,7 +97,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const scope = exchangeScope(c, gw, routing.timeouts.totalMs);
     // A non-streaming body is read inside the attempt: an upstream dying after its headers is
     // then failed over like any other failure, before the client sees a byte.
-    const forwarded = await forwardPlanned(c, gw, plan, { model: model.id, tier, tierReason }, { route: endpoint.upstream, body, readBody: !stream }, scope);
+    const forwarded = await forwardPlanned(c, gw, plan, { model: model.id, tier, tierReason }, { route: endpoint.upstream, body, readBody: !stream, accepts: stream ? ANSWERS.sse : ANSWERS.json }, scope);
     const { response, candidate } = forwarded;
     c.header('x-switchyard-cache', cacheStatus);
 
@@ -108,7 +108,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
       const { response: relayed, ended } = streamBack(c, gw, forwarded, scope, { stripUsage: !clientAsked, ...(collector ? { tap: (reader: BodyReader) => collecting(reader, collector) } : {}) });
       if (cache && cacheKey && collector) {
         const filled = cacheKey;
-        defer(c, async () => (await ended).completed && cache.fillFromStream(filled, collector, kind, candidate.region.id));
+        defer(c, async () => ((await ended).completed ? cache.fillFromStream(filled, collector, kind, candidate.region.id) : collector.discard()));
       }
       return relayed;
     }

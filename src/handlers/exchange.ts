@@ -101,6 +101,14 @@ const SAFE_TYPES = /^(?:application\/json|text\/event-stream|text\/plain|text\/v
 export const safeContentType = (upstream: string | null, fallback = 'application/json'): string =>
   upstream !== null && SAFE_TYPES.test(upstream) ? upstream : fallback;
 
+/** What a 2xx of each kind of route must carry (ForwardInput.accepts); a missing type is taken as the route's own. */
+export const ANSWERS = {
+  json: (type: string | null) => type === null || /^application\/(?:[\w.+-]+\+)?json\b/i.test(type),
+  sse: (type: string | null) => type !== null && /^text\/event-stream\b/i.test(type),
+  /** Transcriptions: JSON, SSE, or their text formats. */
+  any: (type: string | null) => type === null || SAFE_TYPES.test(type),
+} as const;
+
 const MAX_ATTEMPTS = 3;
 
 /** llm-d / Gateway API Inference Extension: the flow-control fairness id, and the InferenceObjective (priority) to apply. */
@@ -126,6 +134,8 @@ export interface Exchange {
   contentType?: string;
   /** Read a whole (non-streamed) answer inside the attempt, so a body cut after the headers fails over too. */
   readBody: boolean;
+  /** The Content-Types a 2xx may carry (ANSWERS). */
+  accepts: (contentType: string | null) => boolean;
 }
 
 /**
@@ -152,6 +162,7 @@ export async function forwardPlanned(c: Context<AppEnv>, gw: Gateway, pick: Rout
         cancel: scope.cancel,
         maxAttempts: MAX_ATTEMPTS,
         readBody: x.readBody,
+        accepts: x.accepts,
       },
       gw,
     );

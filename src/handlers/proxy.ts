@@ -14,7 +14,7 @@ import type { Forwarded } from '../forward/forward.ts';
 import type { Gateway } from '../gateway.ts';
 import { assertModelAllowed } from '../auth/model-access.ts';
 import { invalid } from './completions.ts';
-import { admitTokens, exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
+import { admitTokens, ANSWERS, exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
 import { estimateTokens } from '../limits/estimate.ts';
 import { readHints, resolveModel, type Resolution } from './resolve-model.ts';
 
@@ -95,6 +95,7 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
         // A JSON answer is read inside the attempt (failover covers a body cut after the headers);
         // an upload answers as it likes (a stream, text, JSON) and cannot be re-sent anyway.
         readBody: !stream && endpoint.body === 'json',
+        accepts: endpoint.body !== 'json' ? ANSWERS.any : stream ? ANSWERS.sse : ANSWERS.json,
       }, scope);
     } catch (error) {
       if (uploadTooLarge) throw errors.bodyTooLarge(routing.limits.maxUploadBytes);

@@ -119,3 +119,39 @@ describe('upstream failures, as the client sees them', () => {
     expect(log?.error?.upstream).toContain('ECONNREFUSED 127.0.0.1:9104');
   });
 });
+
+describe("an upstream's 200 that is not what the route answers", () => {
+  const HTML = '<html><body>Sign in to corp SSO at https://sso.corp.example.com</body></html>';
+
+  it('is a failure of that endpoint: never relayed (as HTML, or as JSON it is not), the next endpoint serves', async () => {
+    let calls = 0;
+    const { status, text } = await ask(() =>
+      calls++ === 0
+        ? upstreamResponse(200, HTML, { 'content-type': 'text/html; charset=utf-8' })
+        : upstreamResponse(200, '{"id":"c","object":"chat.completion","choices":[]}', { 'content-type': 'application/json' }),
+    );
+    expect(status).toBe(200);
+    expect(JSON.parse(text)).toMatchObject({ object: 'chat.completion' });
+    expect(calls).toBe(2);
+  });
+
+  it('answers 502 when no endpoint answers with JSON, without the page', async () => {
+    const { status, text, log } = await ask(() => upstreamResponse(200, HTML, { 'content-type': 'text/html' }));
+    expect(status).toBe(502);
+    expect(text).not.toContain('<html>');
+    expect(JSON.parse(text)).toMatchObject({ error: { code: 'upstream_error' } });
+    expect(log?.error?.upstream).toMatch(/text\/html/);
+  });
+
+  it('is a failure too when a stream was asked for and JSON came back', async () => {
+    let calls = 0;
+    const sse = 'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"x"}}]}\n\ndata: [DONE]\n\n';
+    const { status, text } = await ask(
+      () => (calls++ === 0 ? upstreamResponse(200, '{"id":"c","object":"chat.completion","choices":[]}', { 'content-type': 'application/json' }) : upstreamResponse(200, [sse], { 'content-type': 'text/event-stream' })),
+      { stream: true },
+    );
+    expect(status).toBe(200);
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    expect(calls).toBe(2);
+  });
+});

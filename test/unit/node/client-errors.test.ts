@@ -1,0 +1,79 @@
+// `switchyard serve` (the Node gateway, in this process) meeting clients that misbehave on the
+// wire: one that leaves mid-upload is logged as a client that left (499), not as an internal
+// error with a stack; requests Node's own HTTP parser refuses get OpenAI's error shape.
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startNodeGateway, type NodeGateway } from '../../../node/server.ts';
+import { ApiKeys } from '../../../src/auth/api-keys.ts';
+import type { RequestLog } from '../../../src/observe/request-log.ts';
+import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { localFleet } from '../core/fixtures.ts';
+
+let gateway: NodeGateway;
+let key = '';
+const logs: RequestLog[] = [];
+
+beforeAll(async () => {
+  const created = await new ApiKeys(new MemoryStore()).create({ tenant: 'acme' });
+  key = created.key;
+  gateway = await startNodeGateway({ fleet: localFleet(), keys: [created.record], env: {}, probeIntervalMs: 0, metrics: false, log: (line) => logs.push(line) });
+});
+afterAll(async () => {
+  await gateway?.close();
+});
+
+/** Writes raw bytes to the gateway; resolves with everything it answered once it closes (or `afterMs`). */
+function raw(bytes: string, options: { destroyAfterWrite?: boolean; afterMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(gateway.port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('error', (error) => (options.destroyAfterWrite ? resolve(answer) : reject(error)));
+    socket.on('close', () => resolve(answer));
+    socket.write(bytes, () => {
+      if (options.destroyAfterWrite) setTimeout(() => socket.destroy(), 50);
+    });
+    setTimeout(() => socket.destroy(), options.afterMs ?? 3_000);
+  });
+}
+
+const until = async (check: () => boolean, ms = 3_000) => {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+};
+
+describe('a client that leaves in the middle of its upload', () => {
+  it.each([
+    ['with a Content-Length', (body: string) => `Content-Length: ${body.length * 20}\r\n\r\n${body}`],
+    ['chunked', (body: string) => `Transfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n`],
+  ])('is logged as a client that left (499), not an internal error with a stack (%s)', async (_how, framing) => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const before = logs.length;
+      const body = `{"model":"llama-3.1-8b","messages":[{"role":"user","content":"${'x'.repeat(2_000)}`;
+      await raw(`POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${framing(body)}`, { destroyAfterWrite: true });
+      await until(() => logs.length > before);
+      expect(logs.at(-1)).toMatchObject({ path: '/v1/chat/completions', status: 499, error: { code: 'client_closed_request' } });
+      expect(errors.mock.calls.flat().join('\n')).not.toMatch(/stack|internal_error/);
+    } finally {
+      errors.mockRestore();
+    }
+  });
+});
+
+describe("requests Node's HTTP parser refuses", () => {
+  const errorBody = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { error: { message: string; type: string; param: null; code: string } };
+
+  it.each<[string, string, number, string]>([
+    ['a malformed request line', 'GARBAGE\r\n\r\n', 400, 'bad_request'],
+    ['an invalid header', 'POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nBad Header: x\r\n\r\n', 400, 'bad_request'],
+    ['headers larger than the limit', `GET /v1/models HTTP/1.1\r\nHost: gw\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'request_header_fields_too_large'],
+    ['a bad chunk size', 'POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, 'bad_request'],
+  ])('answers %s in OpenAI shape', async (_what, bytes, status, code) => {
+    const answer = await raw(bytes);
+    expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(answer).toMatch(/\r\ncontent-type: application\/json\r\n/i);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(errorBody(answer)).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code } });
+  });
+});
