@@ -14,10 +14,11 @@ import { ROOT } from './children.ts';
 /** Issue 14's target: the Worker, SageMaker backend included, at most this many gzip bytes. */
 export const BUNDLE_GZIP_TARGET = 150 * 1024;
 /**
- * What `npm test` enforces until the target is met: the size reached (169.8 KiB gzip, December
- * 2026) plus a little room, so growth fails CI. Lower it whenever the bundle shrinks.
+ * What `npm test` enforces: the target itself, met since the SageMaker backend signs and
+ * decodes with smithy's packages instead of the whole AWS SDK client (130.0 KiB gzip, December
+ * 2026). Growing past it fails CI.
  */
-export const BUNDLE_GZIP_CEILING = 175 * 1024;
+export const BUNDLE_GZIP_CEILING = BUNDLE_GZIP_TARGET;
 
 export interface BundleFile {
   /** Relative to the output folder. */

@@ -6,6 +6,7 @@ import { isScorerType, SCORERS } from '../route/registry.ts';
 import { settlePrefixSharing } from '../route/prefix/settings.ts';
 import { FleetError, lineOfField, type Fleet, type FleetProblem } from './load.ts';
 import { gpusPerReplica } from './gpus.ts';
+import { sageMakerRuntimeUrl } from '../backends/sagemaker/runtime-url.ts';
 import {
   LABEL,
   LOAD_BALANCERS,
@@ -83,10 +84,6 @@ export function derivedServiceUrl(scheme: string, name: string, namespace: strin
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
 type SageMakerEntry = Extract<RegionDoc['spec']['endpoints'][number], { backend: 'sagemaker' }>;
-
-/** AWS's public runtime host for a region (China's partition has its own domain). */
-export const sageMakerRuntimeUrl = (awsRegion: string): string =>
-  `https://runtime.sagemaker.${awsRegion}.${awsRegion.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
 
 function sageMakerEndpoint(e: SageMakerEntry, id: string, model: string, region: string): CompiledEndpoint {
   const sagemaker: CompiledSageMaker = {

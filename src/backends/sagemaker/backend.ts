@@ -7,16 +7,18 @@ import { sageMakerError } from './errors.ts';
 import { metaFor } from './openai-shapes.ts';
 import { lmiRequest, readRequest } from './request.ts';
 import { openAIBody } from './response-body.ts';
-import { callOptions, type CallContext } from './sdk-handler.ts';
-import { translatingReader, type ResponseStreamEvent } from './stream-reader.ts';
+import type { ResponseStreamEvent } from './response-stream.ts';
+import type { CallBudget } from './runtime-client.ts';
+import { translatingReader } from './stream-reader.ts';
 import { jsonLinesTranslator, openAISseTranslator } from './stream-translate.ts';
 
 const encoder = new TextEncoder();
 
 /**
  * SageMaker real-time endpoints behind the Backend interface: InvokeEndpoint for whole
- * answers, InvokeEndpointWithResponseStream for streams, both through the AWS SDK (SigV4,
- * event-stream parsing) over the gateway's Transport. Whatever the container's output style,
+ * answers, InvokeEndpointWithResponseStream for streams, both built as the AWS SDK builds them,
+ * signed with smithy's SigV4 and read with smithy's event-stream codec, over the gateway's
+ * Transport (runtime-client.ts). Whatever the container's output style,
  * the response is OpenAI's: completion JSON, or `data: {chunk}` … `data: [DONE]`, so the
  * relay and the response cache take it like vLLM's. Credentials come from secrets by the
  * names the fleet gives (`deps.secret`, the same lookup the region bearer tokens use).
@@ -37,7 +39,7 @@ export function sageMakerBackend(deps: ClientDeps & { now?: () => number; redact
       const request = readRequest(route, call.body);
       const body = target.outputStyle === 'json-lines' ? lmiRequest(request) : call.body;
       const meta = metaFor(request.kind, call.requestId, call.endpoint.model, now());
-      const context: CallContext = { connectMs: call.connectMs, firstByteMs: call.firstByteMs, ...(call.cancel ? { cancel: call.cancel } : {}) };
+      const budget: CallBudget = { connectMs: call.connectMs, firstByteMs: call.firstByteMs, ...(call.cancel ? { cancel: call.cancel } : {}) };
       const input = {
         EndpointName: target.endpointName,
         Body: body,
@@ -46,23 +48,18 @@ export function sageMakerBackend(deps: ClientDeps & { now?: () => number; redact
         ...(target.targetVariant ? { TargetVariant: target.targetVariant } : {}),
       };
       try {
-        const { sdk, client } = await clientFor(call.endpoint.id, target);
+        const client = await clientFor(call.endpoint.id, target);
         if (!request.stream) {
-          const out = await client.send(new sdk.InvokeEndpointCommand({ ...input, Accept: 'application/json' }), callOptions(context));
-          return jsonResponse(openAIBody(target.outputStyle, request, meta, out.Body ?? new Uint8Array()));
+          const bytes = await client.invokeEndpoint({ ...input, Accept: 'application/json' }, budget);
+          return jsonResponse(openAIBody(target.outputStyle, request, meta, bytes));
         }
-        const out = await client.send(
-          new sdk.InvokeEndpointWithResponseStreamCommand({ ...input, Accept: target.outputStyle === 'json-lines' ? 'application/jsonlines' : 'text/event-stream' }),
-          callOptions(context),
-        );
-        if (!out.Body) throw new UpstreamHttpError(502, { message: 'SageMaker answered a stream without a body', type: null, param: null, code: null }, null);
-        // The SDK resolves `send` once the first event has arrived (within the first-byte
-        // budget, see sdk-handler.ts): an exception frame there was thrown above and can still
-        // fail over; from here on the client gets 200 and errors become SSE error events.
-        const events: AsyncIterator<ResponseStreamEvent> = out.Body[Symbol.asyncIterator]();
-        const abort = () => void context.reader?.cancel(new Error('stream abandoned')).catch(() => {});
+        // Resolved once the first event has arrived (within the first-byte budget): an exception
+        // frame there was thrown and can still fail over; from here on the client gets 200 and
+        // errors become SSE error events.
+        const stream = await client.invokeEndpointWithResponseStream({ ...input, Accept: target.outputStyle === 'json-lines' ? 'application/jsonlines' : 'text/event-stream' }, budget);
+        const events: AsyncIterator<ResponseStreamEvent> = stream.events;
         const translator = target.outputStyle === 'json-lines' ? jsonLinesTranslator(request, meta) : openAISseTranslator(request, meta);
-        return sseResponse(translatingReader(events, translator, abort));
+        return sseResponse(translatingReader(events, translator, stream.abort));
       } catch (error) {
         throw sageMakerError(error, deps.redact);
       }

@@ -1,18 +1,17 @@
-import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { CompiledSageMaker } from '../../fleet/compiled.ts';
 import type { Transport } from '../transport.ts';
 import { UpstreamHttpError } from '../upstream-error.ts';
-import { transportHandler } from './sdk-handler.ts';
+import type { RuntimeClient } from './runtime-client.ts';
+import { sageMakerRuntimeUrl } from './runtime-url.ts';
 
-export type Sdk = typeof import('./sdk.ts');
-
-let sdk: Promise<Sdk> | undefined;
+let runtime: Promise<typeof import('./runtime-client.ts')> | undefined;
 
 /**
- * The SDK is loaded on first use: a gateway without SageMaker endpoints (and `switchyard
- * serve` on Node until one is called) never evaluates it. The Worker bundle still carries it.
+ * The SigV4 signer and event-stream codec are loaded on first use: a gateway without SageMaker
+ * endpoints (and `switchyard serve` on Node until one is called) never evaluates them. The
+ * Worker bundle still carries them.
  */
-export const loadSdk = (): Promise<Sdk> => (sdk ??= import('./sdk.ts'));
+const loadRuntime = () => (runtime ??= import('./runtime-client.ts'));
 
 export interface ClientDeps {
   transport: Transport;
@@ -20,12 +19,11 @@ export interface ClientDeps {
 }
 
 /**
- * One SDK client per endpoint (region, keys and URL are the endpoint's), built on first use
+ * One runtime client per endpoint (region, keys and URL are the endpoint's), built on first use
  * and kept for the isolate's life, like the secrets it is built from.
  */
-export function sageMakerClients(deps: ClientDeps): (endpointId: string, target: CompiledSageMaker) => Promise<{ sdk: Sdk; client: SageMakerRuntimeClient }> {
-  const handler = transportHandler(deps.transport);
-  const clients = new Map<string, { sdk: Sdk; client: SageMakerRuntimeClient }>();
+export function sageMakerClients(deps: ClientDeps): (endpointId: string, target: CompiledSageMaker) => Promise<RuntimeClient> {
+  const clients = new Map<string, RuntimeClient>();
   return async (endpointId, target) => {
     const known = clients.get(endpointId);
     if (known) return known;
@@ -38,21 +36,14 @@ export function sageMakerClients(deps: ClientDeps): (endpointId: string, target:
       // 401: another region's endpoint may still serve the request; the message names what to set.
       throw new UpstreamHttpError(401, { message: `no AWS credentials for SageMaker endpoint ${target.endpointName}: secret ${missing.join(', ')} is not set`, type: null, param: null, code: 'sagemaker_credentials_missing' }, null);
     }
-    const loaded = await loadSdk();
-    const client = new loaded.SageMakerRuntimeClient({
-      region: target.awsRegion,
+    const { runtimeClient } = await loadRuntime();
+    const client = runtimeClient({
+      transport: deps.transport,
+      awsRegion: target.awsRegion,
       credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
-      ...(target.endpointUrl ? { endpoint: target.endpointUrl } : {}),
-      requestHandler: handler,
-      // Failover is the forwarder's job: SDK retries would hide throttling and multiply latency.
-      maxAttempts: 1,
-      retryMode: 'standard',
-      // Said explicitly so Node does not look for them in ~/.aws and the environment.
-      useFipsEndpoint: false,
-      useDualstackEndpoint: false,
+      runtimeUrl: target.endpointUrl ?? sageMakerRuntimeUrl(target.awsRegion),
     });
-    const entry = { sdk: loaded, client };
-    clients.set(endpointId, entry);
-    return entry;
+    clients.set(endpointId, client);
+    return client;
   };
 }

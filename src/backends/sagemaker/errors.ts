@@ -8,8 +8,9 @@ import { parseUpstreamError, UpstreamHttpError, type NormalizedUpstreamError } f
  * vLLM one: a client mistake ends the walk with its 4xx; throttling is a 429 (saturation:
  * the forwarder fails over and keeps away until Retry-After); a failure of SageMaker or of the
  * endpoint is a retryable 5xx, and the container's own answer is judged as vLLM's would be (a
- * 500 it gives this body follows the body: not retried, not counted against the endpoint). Errors are known by name, not class, so this module never loads
- * the SDK.
+ * 500 it gives this body follows the body: not retried, not counted against the endpoint).
+ * Errors are known by name, not class, as the AWS SDK names them (service-error.ts and
+ * response-stream.ts raise them in its shape), so this module loads neither the signer nor the codec.
  *
  * | SageMaker (HTTP)                          | treated as  | client sees             | fails over |
  * |-------------------------------------------|-------------|-------------------------|------------|
@@ -56,7 +57,7 @@ const normalized = (name: string, message: string, code: string | null): Normali
   code,
 });
 
-/** An error from the SDK (or our handler under it) as the forwarder's error types; anything unknown is returned as is. */
+/** An error of the runtime client (or the Transport under it) as the forwarder's error types; anything unknown is returned as is. */
 export function sageMakerError(error: unknown, redact: RedactOptions = {}): unknown {
   if (error instanceof TransportError || error instanceof GatewayError || !(error instanceof Error)) return error;
   const e = error as AwsErrorLike;

@@ -1,17 +1,13 @@
 import type { BodyReader } from '../transport.ts';
+import type { ResponseStreamEvent } from './response-stream.ts';
 import type { StreamTranslator } from './stream-translate.ts';
-
-/** One event of InvokeEndpointWithResponseStream's Body (exceptions arrive thrown, not as events). */
-export interface ResponseStreamEvent {
-  PayloadPart?: { Bytes?: Uint8Array };
-}
 
 const encoder = new TextEncoder();
 
 /**
- * The client-facing body of a SageMaker stream: OpenAI SSE bytes, translated from the SDK's
- * event iterator one read at a time (no read-ahead, like the relay). An exception frame, a
- * broken connection or an `error` line makes read() reject; the relay then ends the client's
+ * The client-facing body of a SageMaker stream: OpenAI SSE bytes, translated from the
+ * response-stream events one read at a time (no read-ahead, like the relay). An exception
+ * frame, a broken connection or an `error` line makes read() reject; the relay then ends the client's
  * stream with an SSE error event instead of [DONE].
  */
 export function translatingReader(
@@ -46,7 +42,7 @@ export function translatingReader(
     async cancel() {
       if (ended) return;
       ended = true;
-      // Ends the HTTP exchange under the SDK's parser; its pending read then settles.
+      // Ends the HTTP exchange under the event-stream decoder; its pending read then settles.
       abort();
       events.return?.().catch(() => {});
     },

@@ -1,5 +1,5 @@
-// The Worker as `wrangler deploy` builds it — minified, without keep_names, zod/mini, the AWS SDK
-// loaded on first use — runs in workerd (wrangler's Miniflare) and answers: the workers project
+// The Worker as `wrangler deploy` builds it — minified, without keep_names, zod/mini, the SageMaker
+// signer and event-stream codec loaded on first use — runs in workerd (wrangler's Miniflare) and answers: the workers project
 // tests the same code bundled by Vite, unminified, so this is what checks the deployed shape.
 // One vLLM simulator and one simulator speaking the SageMaker runtime API behind a small fleet.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -117,7 +117,7 @@ describe('the Worker as deployed (minified, in workerd)', () => {
     expect(((await response.json()) as { object: string }).object).toBe('chat.completion');
   });
 
-  it('calls a SageMaker endpoint through the lazily loaded AWS SDK, whole and streamed', async () => {
+  it('calls a SageMaker endpoint through the lazily loaded runtime client, whole and streamed', async () => {
     const whole = await post('/v1/chat/completions', { model: 'sm-chat', messages: [{ role: 'user', content: 'Hello there' }], max_tokens: 4 });
     expect(whole.status).toBe(200);
     expect(((await whole.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).not.toBe('');
