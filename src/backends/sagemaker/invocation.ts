@@ -59,12 +59,13 @@ export async function signedInvocation(signer: SignatureV4, runtimeUrl: string, 
 }
 
 /**
- * The SDK's clock-skew correction: when a response's Date is five minutes or more from our
- * clock (corrected by the offset so far), later signatures use the server's time.
+ * The SDK's clock correction (@aws-sdk/core's getUpdatedSystemClockOffset): later signatures
+ * use the time of the server's last `Date`, unless the answer came from a cache (`Age`), the
+ * date does not parse, or the exchange took over fifteen minutes.
  */
-export function updatedClockOffset(dateHeader: string | null, offsetMs: number, now = Date.now()): number {
-  if (dateHeader === null) return offsetMs;
-  const server = Date.parse(dateHeader);
-  if (Number.isNaN(server)) return offsetMs;
-  return Math.abs(now + offsetMs - server) >= 300_000 ? server - now : offsetMs;
+export function updatedClockOffset(response: { date: string | null; age: string | null }, offsetMs: number, requestSentAt: number, now = Date.now()): number {
+  if (response.date === null || response.age !== null) return offsetMs;
+  const server = Date.parse(response.date);
+  if (Number.isNaN(server) || now - requestSentAt > 900_000) return offsetMs;
+  return server - now;
 }

@@ -50,14 +50,15 @@ export function runtimeClient(options: RuntimeClientOptions): RuntimeClient {
   async function exchange(operation: Operation, input: InvocationInput, budget: CallBudget): Promise<{ reader: BodyReader; chunks: AsyncIterable<Uint8Array> }> {
     const request = await signedInvocation(signer, options.runtimeUrl, operation, input, new Date(Date.now() + clockOffsetMs));
     // The same budget the Transport gives the headers (fetch cannot tell connect from wait).
-    const firstByteDeadline = Date.now() + budget.connectMs + budget.firstByteMs;
+    const sentAt = Date.now();
+    const firstByteDeadline = sentAt + budget.connectMs + budget.firstByteMs;
     const response = await options.transport({
       ...request,
       connectMs: budget.connectMs,
       firstByteMs: budget.firstByteMs,
       ...(budget.cancel ? { cancel: budget.cancel } : {}),
     });
-    clockOffsetMs = updatedClockOffset(response.header('date'), clockOffsetMs);
+    clockOffsetMs = updatedClockOffset({ date: response.header('date'), age: response.header('age') }, clockOffsetMs, sentAt);
     const reader = response.reader();
     const chunks = bodyChunks(reader, firstByteDeadline, budget.firstByteMs);
     if (response.status >= 300) {
