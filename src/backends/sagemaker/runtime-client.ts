@@ -67,7 +67,9 @@ export function runtimeClient(options: RuntimeClientOptions): RuntimeClient {
         const value = response.header(name);
         if (value !== null) headers[name] = value;
       }
-      throw httpServiceError(response.status, headers, await collect(chunks));
+      const body = await collect(chunks, ERROR_BODY_LIMIT);
+      if (body.byteLength >= ERROR_BODY_LIMIT) await reader.cancel(new Error('error body too long')).catch(() => {});
+      throw httpServiceError(response.status, headers, body);
     }
     return { reader, chunks };
   }
@@ -91,6 +93,9 @@ export function runtimeClient(options: RuntimeClientOptions): RuntimeClient {
     },
   };
 }
+
+/** AWS error bodies are a few hundred bytes: more than this (a proxy's page, say) is cut, the rest left unread. */
+const ERROR_BODY_LIMIT = 64 * 1024;
 
 /** The body's chunks; the first read must come before the deadline. */
 async function* bodyChunks(reader: BodyReader, firstByteDeadline: number, firstByteMs: number): AsyncGenerator<Uint8Array, void, undefined> {
@@ -116,12 +121,15 @@ async function beforeDeadline(reader: BodyReader, deadline: number, firstByteMs:
   }
 }
 
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+/** The body's bytes, at most `limit` of them (the rest is not read). */
+async function collect(chunks: AsyncIterable<Uint8Array>, limit = Number.POSITIVE_INFINITY): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let length = 0;
   for await (const chunk of chunks) {
-    parts.push(chunk);
-    length += chunk.byteLength;
+    const kept = length + chunk.byteLength > limit ? chunk.subarray(0, limit - length) : chunk;
+    parts.push(kept);
+    length += kept.byteLength;
+    if (length >= limit) break;
   }
   if (parts.length === 1 && parts[0]) return parts[0];
   const all = new Uint8Array(length);

@@ -22,7 +22,7 @@ export class SageMakerServiceError extends Error {
 }
 
 /** Response headers an error answer is read with. */
-export const ERROR_HEADERS = ['x-amzn-errortype', 'retry-after', 'date', 'x-amzn-requestid', 'x-amzn-request-id', 'x-amz-request-id'] as const;
+export const ERROR_HEADERS = ['x-amzn-errortype', 'retry-after', 'x-amzn-requestid', 'x-amzn-request-id', 'x-amz-request-id'] as const;
 
 const decoder = new TextDecoder();
 /** How much of a body that is not JSON is kept as the error's message (a proxy's HTML page, say). */

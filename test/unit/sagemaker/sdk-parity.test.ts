@@ -264,6 +264,29 @@ describe('answers: the runtime client reads SageMaker the way the AWS SDK does',
     }
   });
 
+  it('beyond the SDK: an error body over 64 KiB is cut there and the rest left unread, the error still named by its type and status', async () => {
+    const page = bytes(`<html>${'x'.repeat(200 * 1024)}</html>`);
+    const chunks = [page.subarray(0, 50_000), page.subarray(50_000, 100_000), page.subarray(100_000)];
+    let served = 0;
+    let cancelled = false;
+    const transport: Transport = async () => ({
+      status: 503,
+      header: (name) => ({ 'x-amzn-errortype': 'ServiceUnavailable', 'content-type': 'text/html' })[name.toLowerCase()] ?? null,
+      bytes: async () => page,
+      reader: () => ({
+        read: async () => (served < chunks.length ? { done: false, value: chunks[served++] as Uint8Array } : { done: true }),
+        cancel: async () => void (cancelled = true),
+      }),
+      discard: () => {},
+    });
+    const input: InvocationInput = { EndpointName: 'ep', Body: '{}', ContentType: 'application/json', Accept: 'application/json' };
+    const error = await failureOf(() => ourClient('us-east-1', KEYS, undefined, transport).invokeEndpoint(input, BUDGET));
+    expect(errorFacts(error)).toMatchObject({ name: 'ServiceUnavailable', status: 503, mapped: { status: 503, code: 'sagemaker_unavailable', retryable: true } });
+    expect((error as Error).message.length).toBe(512);
+    // Two reads (100,000 bytes ≥ 64 KiB), then cancelled: the third chunk was never read.
+    expect([served, cancelled]).toEqual([2, true]);
+  });
+
   it('a whole answer: the same body bytes', async () => {
     const answer: Canned = { status: 200, headers: { 'content-type': 'application/json' }, chunks: [bytes('{"choices":[{"text":"naïve '), bytes('café"}]}')] };
     const input: InvocationInput = { EndpointName: 'ep', Body: '{}', ContentType: 'application/json', Accept: 'application/json' };
