@@ -7,7 +7,6 @@ import { sageMakerError } from './errors.ts';
 import { metaFor } from './openai-shapes.ts';
 import { lmiRequest, readRequest } from './request.ts';
 import { openAIBody } from './response-body.ts';
-import type { ResponseStreamEvent } from './response-stream.ts';
 import type { CallBudget } from './runtime-client.ts';
 import { translatingReader } from './stream-reader.ts';
 import { jsonLinesTranslator, openAISseTranslator } from './stream-translate.ts';
@@ -57,9 +56,8 @@ export function sageMakerBackend(deps: ClientDeps & { now?: () => number; redact
         // frame there was thrown and can still fail over; from here on the client gets 200 and
         // errors become SSE error events.
         const stream = await client.invokeEndpointWithResponseStream({ ...input, Accept: target.outputStyle === 'json-lines' ? 'application/jsonlines' : 'text/event-stream' }, budget);
-        const events: AsyncIterator<ResponseStreamEvent> = stream.events;
         const translator = target.outputStyle === 'json-lines' ? jsonLinesTranslator(request, meta) : openAISseTranslator(request, meta);
-        return sseResponse(translatingReader(events, translator, stream.abort));
+        return sseResponse(translatingReader(stream.events, translator, stream.abort));
       } catch (error) {
         throw sageMakerError(error, deps.redact);
       }
