@@ -86,7 +86,7 @@ export interface CompiledEndpoint {
   /**
    * Base URL up to and including the OpenAI prefix (`.../v1` or `.../openai/v1`). For SageMaker,
    * the endpoint's runtime URL (`{runtime}/endpoints/{name}`), for logs and tooling only: the
-   * AWS SDK builds its own request URLs from the `sagemaker` block.
+   * SageMaker runtime client builds its request URLs from the `sagemaker` block.
    */
   baseUrl: string;
   pathStyle: PathStyle;
@@ -96,7 +96,7 @@ export interface CompiledEndpoint {
   sagemaker?: CompiledSageMaker;
 }
 
-/** A SageMaker real-time endpoint: what the AWS SDK needs to invoke it. */
+/** A SageMaker real-time endpoint: what the runtime client needs to invoke it. */
 export interface CompiledSageMaker {
   endpointName: string;
   awsRegion: string;
@@ -106,6 +106,6 @@ export interface CompiledSageMaker {
   outputStyle: SageMakerOutputStyle;
   /** Secret / env var names holding the AWS keys; resolved by the backend, once per isolate. */
   credentials: { accessKeyIdSecret: string; secretAccessKeySecret: string; sessionTokenSecret?: string };
-  /** Runtime URL override (a local simulator, a VPC endpoint); absent = the SDK's regional default. */
+  /** Runtime URL override (a local simulator, a VPC endpoint); absent = AWS's regional URL (backends/sagemaker/runtime-url.ts). */
   endpointUrl?: string;
 }

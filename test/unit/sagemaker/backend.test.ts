@@ -1,4 +1,4 @@
-// The SageMaker backend in Node (what `switchyard serve` runs): the real AWS SDK over the
+// The SageMaker backend in Node (what `switchyard serve` runs): the runtime client over the
 // gateway's transports (undici Pool, fetch) against the simulator's SageMaker front.
 import { OPENAI_ENDPOINTS } from '../../../src/api/openai-endpoints.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 const endpoint = (style: SageMakerOutputStyle, url = sim.url): CompiledEndpoint => ({
-  // Unique per server: the backend keeps one SDK client per endpoint id.
+  // Unique per server: the backend keeps one runtime client per endpoint id.
   id: `us-east/m/${style}@${url}`,
   model: 'llama-3.1-8b',
   region: 'us-east',
