@@ -82,7 +82,7 @@ describe('sim: continuing a partial answer', () => {
     expect(rest.usage.prompt_tokens - 6).toBe(whole.usage.prompt_tokens);
     // Text that is not this model's own start is a new prompt like any other.
     const other = (await (await post(`${sim.url}/v1/completions`, { model: 'm', prompt: `${prompt} The model`, max_tokens: 10, ignore_eos: true })).json()) as Answer;
-    expect(other.choices[0]!.text.startsWith(' ')).toBe(false);
+    expect(other.choices[0]!.text!.startsWith(' ')).toBe(false);
     expect(other.usage.completion_tokens).toBe(10);
   });
 
