@@ -168,6 +168,9 @@ export function continuingStream(first: Forwarded, plan: StreamContinuation, can
       usage['prompt_tokens'] = input;
       usage['completion_tokens'] = completion + legStartTokens;
       usage['total_tokens'] = input + completion + legStartTokens;
+      // Cached prompt tokens may include the re-sent text: never more than the prompt they are part of.
+      const details = usage['prompt_tokens_details'];
+      if (isObject(details) && typeof details['cached_tokens'] === 'number') details['cached_tokens'] = Math.min(details['cached_tokens'], input);
     }
     return chunk;
   };
