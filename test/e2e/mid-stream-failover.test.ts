@@ -49,6 +49,7 @@ describe('mid-stream failover across regions with simulator processes', () => {
   let client: OpenAI;
   let adminKey: string;
   let us: Started;
+  let eu: Started;
   const logs: RequestLog[] = [];
   const ports = { us: 0, eu: 0 };
 
@@ -56,7 +57,7 @@ describe('mid-stream failover across regions with simulator processes', () => {
     ports.us = await unusedPort();
     ports.eu = await unusedPort();
     us = await sim(ports.us);
-    await sim(ports.eu);
+    eu = await sim(ports.eu);
     const fleet = compileFleet(
       parseFleet(
         [
@@ -142,5 +143,57 @@ spec: { predictor: { model: { modelFormat: { name: vLLM } } } }`,
     const metrics = new Scrape(await (await fetch(`${gateway!.url}/metrics`, { headers: { authorization: `Bearer ${adminKey}` } })).text());
     expect(metrics.sum('switchyard_stream_continuations_total', { outcome: 'continued' })).toBe(1);
     expect(metrics.sum('switchyard_streams_total', { outcome: 'completed' })).toBe(2);
+  });
+
+  it('continues a text completion the same way (the prompt extended by the text so far)', async () => {
+    us = await sim(ports.us); // us-east is back, and first again (cheaper; one failure does not open its breaker)
+    const body = { model: 'llama-3.1-8b', prompt: 'The history of railway switchyards', max_tokens: 50, stream: true as const, stream_options: { include_usage: true } };
+    const read = async (onChunk: (n: number) => Promise<void> | void = () => {}) => {
+      const { data, response } = await client.completions.create(body).withResponse();
+      let text = '';
+      let chunks = 0;
+      let usage: OpenAI.CompletionUsage | undefined;
+      const ids = new Set<string>();
+      for await (const chunk of data) {
+        ids.add(chunk.id);
+        if (chunk.choices[0]?.text) {
+          text += chunk.choices[0].text;
+          await onChunk(++chunks);
+        }
+        if (chunk.usage) usage = chunk.usage;
+      }
+      return { text, usage, ids, region: response.headers.get('x-switchyard-region') };
+    };
+    const whole = await read();
+    expect(whole.region).toBe('us-east');
+    const continued = await read(async (n) => {
+      if (n === 5) await us.stop('SIGKILL');
+    });
+    expect(continued.region).toBe('us-east');
+    expect(continued.text).toBe(whole.text);
+    expect(continued.ids.size).toBe(1);
+    expect(continued.usage).toEqual(whole.usage);
+  });
+
+  it('ends with the error event only when no region can continue, and counts it', async () => {
+    // us-east is down (refused before the first byte: the stream starts in eu-west); eu-west dies mid-stream.
+    const received: string[] = [];
+    const consumeAll = async () => {
+      const stream = await client.chat.completions.create(request);
+      for await (const chunk of stream) {
+        const piece = chunk.choices[0]?.delta.content;
+        if (!piece) continue;
+        received.push(piece);
+        if (received.length === 8) await eu.stop('SIGKILL');
+      }
+    };
+    await expect(consumeAll()).rejects.toThrow(/ended the stream before it was complete/);
+    expect(received.length).toBeGreaterThanOrEqual(8);
+    const line = logs.at(-1);
+    expect(line?.streamOutcome).toBe('stream_truncated');
+    expect(line?.continuation).toMatchObject({ outcome: 'failed', legs: 1, detail: expect.stringMatching(/no endpoint continued it/) });
+    const metrics = new Scrape(await (await fetch(`${gateway!.url}/metrics`, { headers: { authorization: `Bearer ${adminKey}` } })).text());
+    expect(metrics.sum('switchyard_stream_continuations_total', { outcome: 'continued' })).toBe(2);
+    expect(metrics.sum('switchyard_stream_continuations_total', { outcome: 'failed' })).toBe(1);
   });
 });
