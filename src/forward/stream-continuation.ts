@@ -1,6 +1,7 @@
 import type { ContinuableRoute, PartialAnswer } from '../api/continuation-body.ts';
 import { CancelScope, type Cancellation } from '../backends/cancellation.ts';
 import type { BodyReader } from '../backends/transport.ts';
+import { StreamIdle } from '../api/sse-relay.ts';
 import { concat, lastEventEnd } from '../meter/stream-usage.ts';
 import type { Forwarded } from './forward.ts';
 
@@ -101,6 +102,8 @@ export function continuingStream(first: Forwarded, plan: StreamContinuation, can
   let cut = false;
   let dropOpening = false;
   let inflight: CancelScope | undefined;
+  /** The current leg was cancelled for silence: its end is a cut, not the client leaving. */
+  let stalled = false;
   const failedEndpoints = new Set<string>();
   const failedRegions = new Set<string>();
 
@@ -205,6 +208,7 @@ export function continuingStream(first: Forwarded, plan: StreamContinuation, can
   /** Tries the next leg after a cut; false when the stream cannot be continued (the relay then reports the cut). */
   const continueAfterCut = async (): Promise<boolean> => {
     cut = true;
+    stalled = false;
     closeLeg(false);
     failedEndpoints.add(leg.candidate.endpoint.id);
     failedRegions.add(leg.candidate.region.id);
@@ -303,6 +307,12 @@ export function continuingStream(first: Forwarded, plan: StreamContinuation, can
       }
     },
     cancel(reason) {
+      // The relay found the leg silent for its idle time: a stalled upstream is a dead one too.
+      // Its pending read ends, and the stream continues elsewhere (or ends, as the relay says).
+      if (reason instanceof StreamIdle && parsing && !ended && inflight === undefined && ineligible === undefined) {
+        stalled = true;
+        return upstream.cancel(reason);
+      }
       ended = true;
       inflight?.cancel('client');
       return upstream.cancel(reason);

@@ -175,6 +175,28 @@ spec: { predictor: { model: { modelFormat: { name: vLLM } } } }`,
     expect(continued.usage).toEqual(whole.usage);
   });
 
+  it('continues a stream whose region stalls (its process frozen) once the idle time has passed', async () => {
+    us = await sim(ports.us);
+    const whole = await consume();
+    expect(whole.region).toBe('us-east');
+    const stalledAt = { ms: 0 };
+    const continued = await consume((n) => {
+      if (n === 8) {
+        us.child.kill('SIGSTOP');
+        stalledAt.ms = Date.now();
+      }
+    });
+    // The stream resumed after the policy's streamIdleMs (3 s) of silence, from eu-west.
+    expect(Date.now() - stalledAt.ms).toBeGreaterThanOrEqual(2900);
+    expect(continued.text).toBe(whole.text);
+    expect(continued.ids.size).toBe(1);
+    const counts = (u: OpenAI.CompletionUsage | undefined) => u && { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens };
+    // The same counts (eu-west has this prompt cached by now: its cached share differs).
+    expect(counts(continued.usage)).toEqual(counts(whole.usage));
+    expect(logs.at(-1)?.continuation).toEqual({ outcome: 'continued', legs: 2 });
+    await us.stop('SIGKILL');
+  });
+
   it('ends with the error event only when no region can continue, and counts it', async () => {
     // us-east is down (refused before the first byte: the stream starts in eu-west); eu-west dies mid-stream.
     const received: string[] = [];
@@ -193,7 +215,7 @@ spec: { predictor: { model: { modelFormat: { name: vLLM } } } }`,
     expect(line?.streamOutcome).toBe('stream_truncated');
     expect(line?.continuation).toMatchObject({ outcome: 'failed', legs: 1, detail: expect.stringMatching(/no endpoint continued it/) });
     const metrics = new Scrape(await (await fetch(`${gateway!.url}/metrics`, { headers: { authorization: `Bearer ${adminKey}` } })).text());
-    expect(metrics.sum('switchyard_stream_continuations_total', { outcome: 'continued' })).toBe(2);
+    expect(metrics.sum('switchyard_stream_continuations_total', { outcome: 'continued' })).toBe(3);
     expect(metrics.sum('switchyard_stream_continuations_total', { outcome: 'failed' })).toBe(1);
   });
 });

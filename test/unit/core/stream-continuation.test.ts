@@ -23,18 +23,20 @@ const usage = (id: string, prompt: number, completion: number) =>
   `data: {"id":"${id}","object":"chat.completion.chunk","created":200,"model":"${id}-model","choices":[],"usage":{"prompt_tokens":${prompt},"completion_tokens":${completion},"total_tokens":${prompt + completion}}}\n\n`;
 const DONE = 'data: [DONE]\n\n';
 
-/** A leg whose body is these chunks, then `end`: a clean end, or a read that throws (the connection died). */
-function leg(candidate: Candidate, chunks: string[], end: 'done' | Error = 'done') {
+/** A leg whose body is these chunks, then `end`: a clean end, a read that throws (the connection died), or silence until cancelled. */
+function leg(candidate: Candidate, chunks: string[], end: 'done' | 'stall' | Error = 'done') {
   const bodyEnded = vi.fn<(ok: boolean) => void>();
   const done = vi.fn<() => void>();
   let i = 0;
+  let wake: () => void = () => {};
   const reader: BodyReader = {
     read: async () => {
       if (i < chunks.length) return { done: false, value: encoder.encode(chunks[i++]!) };
       if (end instanceof Error) throw end;
+      if (end === 'stall') await new Promise<void>((resolve) => (wake = resolve));
       return { done: true };
     },
-    cancel: async () => {},
+    cancel: async () => wake(),
   };
   const response = { status: 200, header: () => 'text/event-stream', bytes: async () => new Uint8Array(0), reader: () => reader, discard: () => {} } satisfies UpstreamResponse;
   const forwarded: Forwarded = { response, candidate, attempts: [], done, bodyEnded };
@@ -203,5 +205,23 @@ describe('continuingStream', () => {
     const body = await new Response(relaySse(s.reader, { idleMs: 1000, onEnd })).text();
     expect(body).toBe(chat('first', 'The') + chat('first', ' end', 'stop') + DONE);
     expect(onEnd).toHaveBeenCalledWith(expect.objectContaining({ completed: true }));
+  });
+
+  it('through the relay: a leg silent for the idle time is continued elsewhere; with nowhere to go it ends as idle', async () => {
+    const stalledFirst = leg(A, [chat('first', 'The')], 'stall');
+    const second = leg(B, [opening('second'), chat('second', ' end', 'stop'), DONE]);
+    const s = continuingStream(stalledFirst.forwarded, plan([second]).continuation, new CancelScope());
+    const onEnd = vi.fn();
+    const body = await new Response(relaySse(s.reader, { idleMs: 30, onEnd })).text();
+    expect(body).toBe(chat('first', 'The') + chat('first', ' end', 'stop') + DONE);
+    expect(stalledFirst.bodyEnded).toHaveBeenCalledWith(false);
+    expect(onEnd).toHaveBeenCalledWith(expect.objectContaining({ completed: true }));
+    expect(s.report({ completed: true })).toEqual({ outcome: 'continued', continuations: 1 });
+
+    const alone = continuingStream(leg(A, [chat('first', 'The')], 'stall').forwarded, plan([]).continuation, new CancelScope());
+    const ended = vi.fn();
+    const text = await new Response(relaySse(alone.reader, { idleMs: 30, onEnd: ended })).text();
+    expect(text).toMatch(/"code":"stream_idle_timeout"/);
+    expect(ended).toHaveBeenCalledWith(expect.objectContaining({ completed: false, error: 'stream_idle_timeout' }));
   });
 });
