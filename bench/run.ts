@@ -36,6 +36,10 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
     summary: 'the Node gateway as the fleet grows: CPU per request (model id and auto) and idle CPU for one model on 3, 30 and 300 endpoints, one run, side by side',
     load: async () => (await import('./scale.ts')).benchmark,
   },
+  continuation: {
+    summary: 'mid-stream failover on the stream path: µs per relayed SSE chunk with the option off, opted in while nothing fails, and on a continuation leg',
+    load: async () => (await import('./continuation.ts')).benchmark,
+  },
   prefix: {
     summary: 'prefix-affinity routing in a discrete-event simulation: 8 simulated vLLM engines, 150 tenants; hit rate, TTFT p50/p90, throughput per policy',
     load: async () => (await import('./prefix.ts')).benchmark,

@@ -27,6 +27,18 @@ export interface RelayOptions {
   onEnd?: (outcome: StreamOutcome) => void;
 }
 
+/**
+ * The reason the relay cancels an upstream that sent nothing for `idleMs`. A reader that can
+ * recover (mid-stream failover: src/forward/stream-continuation.ts) continues the stream
+ * elsewhere and answers the pending read with data; any other reader just ends.
+ */
+export class StreamIdle extends Error {
+  constructor() {
+    super('idle');
+    this.name = 'StreamIdle';
+  }
+}
+
 const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]');
 const TAIL = 64;
@@ -158,7 +170,7 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
       async pull(controller) {
         idleTimer = setTimeout(() => {
           idle = true;
-          upstream.cancel(new Error('idle')).catch(() => {});
+          upstream.cancel(new StreamIdle()).catch(() => {});
         }, options.idleMs);
         let result: Awaited<ReturnType<BodyReader['read']>>;
         try {
@@ -169,7 +181,9 @@ export function relaySse(upstream: BodyReader, options: RelayOptions): ReadableS
         } finally {
           if (idleTimer !== undefined) clearTimeout(idleTimer);
         }
-        if (idle) return finish(controller, { completed: false, error: 'stream_idle_timeout' });
+        // Data after an idle cancel: the reader continued the stream elsewhere (a plain one cannot).
+        if (idle && result.done) return finish(controller, { completed: false, error: 'stream_idle_timeout' });
+        idle = false;
         if (deadlinePassed()) return finish(controller, { completed: false, error: 'upstream_total_timeout' });
         if (result.done) {
           const completed = scanTerminal ? sawTerminal : endsWithDone(tail, tailLength);

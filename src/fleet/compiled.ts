@@ -39,7 +39,11 @@ export interface CompiledPrefixSharing {
 }
 
 /** The routing policy with its tier rules settled (written, or derived from the fleet's tiers). */
-export type CompiledRouting = Omit<RoutingPolicySpec, 'tierRules'> & { tierRules: TierRules };
+export type CompiledRouting = Omit<RoutingPolicySpec, 'tierRules' | 'midStreamFailover'> & {
+  tierRules: TierRules;
+  /** Absent (a fleet compiled before the option existed): off. */
+  midStreamFailover?: RoutingPolicySpec['midStreamFailover'];
+};
 
 export type Continent = 'AF' | 'AN' | 'AS' | 'EU' | 'NA' | 'OC' | 'SA';
 

@@ -226,6 +226,22 @@ export const RoutingPolicySpecSchema = z.strictObject({
       remoteHosts: z.array(z.string().min(1)).default([]),
     })
     .default({ fromClients: false, remoteHosts: [] }),
+  /**
+   * Mid-stream failover, opt-in. A streamed chat or text completion whose upstream dies after its
+   * first bytes is continued on another endpoint (another region first): the request is sent
+   * again with the text streamed so far as a final assistant message to continue (vLLM's
+   * `continue_final_message`) or appended to the prompt, and the continuation is relayed as the
+   * same stream, same id, no text twice or missing. At most `maxContinuations` times per stream;
+   * the text so far is kept up to `maxTextChars` (a longer answer ends with the error event as
+   * without the option). Off, a stream cut midway ends with the `stream_truncated` error event.
+   */
+  midStreamFailover: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      maxContinuations: z.number().int().min(1).max(5).default(2),
+      maxTextChars: z.number().int().min(1).max(4 * 1024 * 1024).default(256 * 1024),
+    })
+    .default({ enabled: false, maxContinuations: 2, maxTextChars: 256 * 1024 }),
 });
 
 // ---------------------------------------------------------------- Reference resources

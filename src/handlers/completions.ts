@@ -18,7 +18,9 @@ import type { CacheKey } from '../cache/entry.ts';
 import { servedInScope } from '../cache/scope.ts';
 import { cacheHitResponse } from './cache-hit.ts';
 import { defer } from './defer.ts';
-import { admitTokens, ANSWERS, exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
+import { admitTokens, ANSWERS, continuationForwarder, exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
+import { continuationBlocker, continuationBody } from '../api/continuation-body.ts';
+import type { StreamContinuation } from '../forward/stream-continuation.ts';
 import { estimateTokens } from '../limits/estimate.ts';
 import { readHints, resolveModel } from './resolve-model.ts';
 
@@ -105,7 +107,19 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
       // A cacheable stream is copied chunk by chunk as it passes (no parsing, no delay) and
       // stored once the relay has seen it complete; a cut or failed stream is never stored.
       const collector = cacheKey ? cache?.collector() : undefined;
-      const { response: relayed, ended } = streamBack(c, gw, forwarded, scope, { stripUsage: !clientAsked, ...(collector ? { tap: (reader: BodyReader) => collecting(reader, collector) } : {}) });
+      const failover = routing.midStreamFailover;
+      const body = json as Record<string, unknown>;
+      const continuation: StreamContinuation | undefined = failover?.enabled
+        ? {
+            route: kind,
+            maxContinuations: failover.maxContinuations,
+            maxTextChars: failover.maxTextChars,
+            blocker: continuationBlocker(kind, body),
+            body: (partial) => continuationBody(kind, body, model.id, partial),
+            forward: continuationForwarder(c, gw, model, endpoint.capability, endpoint.upstream),
+          }
+        : undefined;
+      const { response: relayed, ended } = streamBack(c, gw, forwarded, scope, { stripUsage: !clientAsked, continuation, ...(collector ? { tap: (reader: BodyReader) => collecting(reader, collector) } : {}) });
       if (cache && cacheKey && collector) {
         const filled = cacheKey;
         defer(c, async () => ((await ended).completed ? cache.fillFromStream(filled, collector, kind, candidate.region.id) : collector.discard()));

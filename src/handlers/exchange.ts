@@ -10,12 +10,14 @@ import { NOT_SATURATED } from '../route/filters/not-saturated.ts';
 import { FAIR_SHARE } from '../route/filters/fair-share.ts';
 import { planRoute } from '../route/pipeline.ts';
 import type { PrefixInfo } from '../route/prefix/prefix-info.ts';
-import type { Ranking } from '../route/types.ts';
+import type { Ranking, Scored } from '../route/types.ts';
 import type { UpstreamPath } from '../api/openai-endpoints.ts';
 import type { OneShotBody } from '../api/one-shot-body.ts';
 import { relaySse, type RelayOptions, type StreamOutcome } from '../api/sse-relay.ts';
 import type { BodyReader } from '../backends/transport.ts';
-import { forward, type Forwarded } from '../forward/forward.ts';
+import { forward, type ForwardInput, type Forwarded } from '../forward/forward.ts';
+import { continuingStream, type StreamContinuation } from '../forward/stream-continuation.ts';
+import type { Cancellation } from '../backends/cancellation.ts';
 import { traceHeaders, type TraceContext } from '../observe/trace-context.ts';
 import { meteredStream } from '../meter/stream-usage.ts';
 import { callerGeo } from './caller-geo.ts';
@@ -138,6 +140,49 @@ export interface Exchange {
   accepts: (contentType: string | null) => boolean;
 }
 
+/** One walk of the forwarder for this request: its trace, tenant, attempts record and timeouts. */
+function forwardInput(c: Context<AppEnv>, gw: Gateway, ranked: Iterable<Scored>, x: Exchange, cancel: Cancellation): ForwardInput {
+  const record = c.get('record');
+  const tenant = c.get('key').tenant;
+  return {
+    ranked,
+    route: x.route,
+    body: x.body,
+    ...(x.contentType ? { contentType: x.contentType } : {}),
+    headers: upstreamHeaders(record.trace, tenant, gw.fleet.routing.fairness),
+    tenant,
+    attempts: record.attempts,
+    requestId: record.requestId,
+    timeouts: gw.fleet.routing.timeouts,
+    cancel,
+    maxAttempts: MAX_ATTEMPTS,
+    readBody: x.readBody,
+    accepts: x.accepts,
+  };
+}
+
+/**
+ * Where a stream cut midway continues (src/forward/stream-continuation.ts): a fresh plan over
+ * the live view (the cut endpoint has just counted as failed), without the endpoints this stream
+ * failed on, the regions it failed in last. Its attempts join the request's record.
+ */
+export function continuationForwarder(c: Context<AppEnv>, gw: Gateway, model: CompiledModel, capability: Capability, route: UpstreamPath): StreamContinuation['forward'] {
+  return (body, failed, cancel) => {
+    const pick = routeOrRefuse(c, gw, model, capability, { now: gw.now() });
+    return forward(forwardInput(c, gw, otherRegionsFirst(pick.ranking, failed), { route, body, readBody: false, accepts: ANSWERS.sse }, cancel), gw);
+  };
+}
+
+function* otherRegionsFirst(ranking: Iterable<Scored>, failed: { endpoints: ReadonlySet<string>; regions: ReadonlySet<string> }): Generator<Scored> {
+  const later: Scored[] = [];
+  for (const scored of ranking) {
+    if (failed.endpoints.has(scored.candidate.endpoint.id)) continue;
+    if (failed.regions.has(scored.candidate.region.id)) later.push(scored);
+    else yield scored;
+  }
+  yield* later;
+}
+
 /**
  * Forwards along the plan (failover before the first byte), with the request's trace and
  * attempts, then says where it went: routing headers and the record. The scope is released
@@ -148,24 +193,7 @@ export async function forwardPlanned(c: Context<AppEnv>, gw: Gateway, pick: Rout
   record.dispatchedAt = gw.now();
   let forwarded: Forwarded;
   try {
-    forwarded = await forward(
-      {
-        ranked: pick.ranking,
-        route: x.route,
-        body: x.body,
-        ...(x.contentType ? { contentType: x.contentType } : {}),
-        headers: upstreamHeaders(record.trace, c.get('key').tenant, gw.fleet.routing.fairness),
-        tenant: c.get('key').tenant,
-        attempts: record.attempts,
-        requestId: record.requestId,
-        timeouts: gw.fleet.routing.timeouts,
-        cancel: scope.cancel,
-        maxAttempts: MAX_ATTEMPTS,
-        readBody: x.readBody,
-        accepts: x.accepts,
-      },
-      gw,
-    );
+    forwarded = await forward(forwardInput(c, gw, pick.ranking, x, scope.cancel), gw);
   } catch (error) {
     scope.release();
     throw error;
@@ -195,7 +223,7 @@ export function streamBack(
   gw: Gateway,
   forwarded: Forwarded,
   scope: ExchangeScope,
-  options: { end?: RelayOptions['end']; tap?: (reader: BodyReader) => BodyReader; stripUsage?: boolean } = {},
+  options: { end?: RelayOptions['end']; tap?: (reader: BodyReader) => BodyReader; stripUsage?: boolean; continuation?: StreamContinuation | undefined } = {},
 ): { response: Response; ended: Promise<StreamOutcome> } {
   const record = c.get('record');
   record.stream = true;
@@ -206,7 +234,9 @@ export function streamBack(
     if (outcome.detail !== undefined) record.streamDetail = outcome.detail;
     record.bytesOut = outcome.bytes;
   });
-  const reader = forwarded.response.reader();
+  // Mid-stream failover, when the policy opts in: a cut upstream is continued on another endpoint.
+  const continuing = options.continuation ? continuingStream(forwarded, options.continuation, scope.cancel) : undefined;
+  const reader = continuing ? continuing.reader : forwarded.response.reader();
   const metered = meteredStream(options.tap ? options.tap(reader) : reader, {
     strip: options.stripUsage === true,
     onUsage: (usage) => (record.usage = usage),
@@ -218,10 +248,21 @@ export function streamBack(
     ...(options.end ? { end: options.end } : {}),
     onEnd: (outcome) => {
       scope.release();
-      forwarded.done();
       // Cut or stalled after its first bytes: the endpoint failed, as if before them (its breaker
       // counts it). The client leaving, or the request outliving its total time, is no fault of it.
-      forwarded.bodyEnded(outcome.error !== 'stream_truncated' && outcome.error !== 'stream_idle_timeout');
+      const ok = outcome.error !== 'stream_truncated' && outcome.error !== 'stream_idle_timeout';
+      if (continuing) {
+        continuing.end(ok);
+        const report = continuing.report(outcome);
+        if (report) {
+          record.continuation = report.outcome;
+          record.continuations = report.continuations;
+          if (report.detail !== undefined) record.continuationDetail = report.detail;
+        }
+      } else {
+        forwarded.done();
+        forwarded.bodyEnded(ok);
+      }
       settle(outcome);
     },
   });

@@ -30,7 +30,7 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number, to: num
 }
 
 /** The end (exclusive) of the last complete SSE event (a blank line), or 0 when there is none. */
-function lastEventEnd(bytes: Uint8Array): number {
+export function lastEventEnd(bytes: Uint8Array): number {
   for (let i = bytes.length - 1; i > 0; i--) {
     if (bytes[i] !== LF) continue;
     const before = bytes[i - 1] === CR ? i - 2 : i - 1;
@@ -48,7 +48,7 @@ function nextEventEnd(bytes: Uint8Array, from: number, to: number): number {
   return -1;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);

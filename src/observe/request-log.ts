@@ -22,6 +22,8 @@ export interface RequestLog {
   attempts?: readonly { endpoint: string; outcome: number | string; ms: number }[];
   /** For streams: how the stream ended. */
   streamOutcome?: string;
+  /** A cut stream under mid-stream failover: what came of it, over how many upstream legs, and why not when it was not continued. */
+  continuation?: { outcome: string; legs: number; detail?: string };
   /** For a stream that broke off: what the failed read said (never sent to the client). */
   streamDetail?: string;
   /** x-switchyard-cache: hit-l1 / hit-l2 / hit-l3 / miss / bypass. */

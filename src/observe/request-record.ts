@@ -29,6 +29,12 @@ export interface RequestRecord {
   streamOutcome?: string;
   /** Why a stream broke off, as the failed read said (for the log only). */
   streamDetail?: string;
+  /** A stream whose upstream was cut, under mid-stream failover: continued to its end, or not (src/forward/stream-continuation.ts). */
+  continuation?: 'continued' | 'failed' | 'ineligible';
+  /** Continuation legs it took. */
+  continuations?: number;
+  /** Why it was not continued (for the log only). */
+  continuationDetail?: string;
   /** A streamed answer's end: the line waits for it, so `ms` and the outcome cover the whole stream. */
   ended?: Promise<unknown>;
   /** When the chosen upstream was first sent the request (the start of its GPU time). */
@@ -76,6 +82,7 @@ export function logLine(record: RequestRecord, status: number, endedAt: number, 
   if (record.attempts.length > 0) line.attempts = record.attempts;
   if (record.streamOutcome !== undefined) line.streamOutcome = record.streamOutcome;
   if (record.streamDetail !== undefined) line.streamDetail = record.streamDetail;
+  if (record.continuation !== undefined) line.continuation = { outcome: record.continuation, legs: (record.continuations ?? 0) + 1, ...(record.continuationDetail === undefined ? {} : { detail: record.continuationDetail }) };
   if (record.cache !== undefined) line.cache = record.cache;
   if (record.usage) line.usage = { input: record.usage.input, output: record.usage.output, cached: record.usage.cached };
   if (record.firstBytesAt !== undefined) line.ttftMs = record.firstBytesAt - record.startedAt;

@@ -34,6 +34,9 @@ const ENDPOINTS = {
   'us-east-broken': { region: 'us-east', model: 'broken-model', faults: { errorRate: 1, errorStatus: 502, errorShape: 'vllm-legacy' } },
   'us-east-slow': { region: 'us-east', model: 'slow-model', faults: { hang: true } },
   'us-east-cut': { region: 'us-east', model: 'cut-model', faults: { cutAfterChunks: 2 } },
+  // Mid-stream failover: us-east cuts every stream after 6 chunks; eu-west continues it.
+  'us-east-continue': { region: 'us-east', model: 'continue-model', faults: { cutAfterChunks: 6 } },
+  'eu-west-continue': { region: 'eu-west', model: 'continue-model' },
   'us-east-busy': { region: 'us-east', model: 'busy-model', faults: { errorRate: 1, errorStatus: 429, errorShape: 'kserve' } },
   'us-east-residency': { region: 'us-east', model: 'residency-model' },
   'us-east-full': { region: 'us-east', model: 'spill-model', faults: { errorRate: 1, errorStatus: 429 } },
@@ -188,7 +191,8 @@ metadata: { name: test }
 spec:
   weights: { geo: 2 }
   timeouts: { connectMs: ${timeouts.connectMs}, firstByteMs: ${timeouts.firstByteMs}, totalMs: ${timeouts.totalMs}, streamIdleMs: ${timeouts.streamIdleMs} }
-  limits: { maxBodyBytes: 65536 }`,
+  limits: { maxBodyBytes: 65536 }
+  midStreamFailover: { enabled: true }`,
     ...models,
   ].join('\n---\n');
 

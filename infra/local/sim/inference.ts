@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { ErrorShape } from './error-shapes.ts';
+import { findContinuation } from './continuation.ts';
 import { drawsError, nestingDepth, servedNow, type Faults } from './faults.ts';
 import { sendError } from './http-io.ts';
 import { tokenDelayMs } from './latency-model.ts';
@@ -69,8 +70,10 @@ function serve(state: SimState, kind: InferenceKind, res: ServerResponse, body: 
     sendError(res, shape, { status: 400, message: parsed.message, ...(parsed.param === undefined ? {} : { param: parsed.param }) });
     return;
   }
-  const r = parsed.request;
-  const model = r.model ?? state.models[0]!;
+  const model = parsed.request.model ?? state.models[0]!;
+  // A partial answer of this model's to continue: the prompt is the base plus the tokens it answered.
+  const continued = findContinuation(parsed.request, state.seed, model);
+  const r = continued === undefined ? parsed.request : { ...parsed.request, promptTokens: continued.promptTokens };
   if (!servedNow(state.models, state.faults).includes(model)) {
     sendError(res, shape, { status: 404, message: `The model \`${model}\` does not exist.`, param: 'model' });
     return;
@@ -88,15 +91,20 @@ function serve(state: SimState, kind: InferenceKind, res: ServerResponse, body: 
     });
     return;
   }
-  const plan = planOutput({
+  // Continuing, the plan is the original request's (its budget is what is left plus what was
+  // answered), and only its rest is answered.
+  const sent = continued?.sent ?? 0;
+  const basePrompt = continued?.baseTokens ?? r.promptTokens;
+  const full = planOutput({
     seed: state.seed,
     model,
-    promptTokens: r.promptTokens,
-    maxTokens: Math.min(outputBudget(r.maxTokens), maxModelLen - promptLength),
-    minTokens: r.minTokens,
+    promptTokens: basePrompt,
+    maxTokens: Math.min(outputBudget(r.maxTokens === undefined ? undefined : r.maxTokens + sent), maxModelLen - basePrompt.length),
+    minTokens: r.minTokens + sent,
     ignoreEos: r.ignoreEos,
     ...(r.seed === undefined ? {} : { requestSeed: r.seed }),
   });
+  const plan = sent === 0 ? full : { pieces: full.pieces.slice(sent), finishReason: full.finishReason };
   generate(state, res, r, model, plan, shape, r.stream ? faults.cutAfterChunks : null);
 }
 

@@ -2,7 +2,7 @@
 // the fields vLLM checks. Every other field (top_k, min_p, repetition_penalty, guided_json,
 // chat_template_kwargs, priority, kv_transfer_params, …) is accepted and ignored, like vLLM
 // accepts its extra sampling parameters.
-import { applyChatTemplate, type ChatMessage, encodePrompt, type TextPart } from './tokenizer.ts';
+import { applyChatTemplate, type ChatMessage, encodePrompt, type TextPart, tokenize } from './tokenizer.ts';
 
 /** Chat, text completions, and the Responses API (a chat under the hood, answered as a response). */
 export type InferenceKind = 'chat' | 'completion' | 'response';
@@ -20,6 +20,12 @@ export interface InferenceRequest {
   readonly includeUsage: boolean;
   readonly cacheSalt: string;
   readonly seed: number | undefined;
+  /**
+   * What the answer may continue: chat's final assistant message under `continue_final_message`
+   * (its text after the prompt the earlier messages make), or a text completion's string prompt
+   * (the simulator looks for its own words at its end). src: infra/local/sim/continuation.ts.
+   */
+  readonly continuation?: { readonly kind: 'final-message'; readonly baseTokens: number[]; readonly text: string } | { readonly kind: 'prompt'; readonly text: string };
 }
 
 export type Parsed =
@@ -66,9 +72,11 @@ export function parseInferenceRequest(kind: InferenceKind, body: unknown): Parse
   const seed = b.seed;
   if (seed !== undefined && seed !== null && !Number.isInteger(seed)) return fail('seed must be an integer.', 'seed');
 
+  const continuation = prompt.continuation;
   return {
     ok: true,
     request: {
+      ...(continuation === undefined ? {} : { continuation }),
       kind,
       model: model ?? undefined,
       promptTokens: prompt.tokens,
@@ -83,7 +91,7 @@ export function parseInferenceRequest(kind: InferenceKind, body: unknown): Parse
   };
 }
 
-type Prompt = { ok: true; tokens: number[] } | { ok: false; message: string; param?: string };
+type Prompt = { ok: true; tokens: number[]; continuation?: InferenceRequest['continuation'] } | { ok: false; message: string; param?: string };
 
 function chatPrompt(b: Body): Prompt {
   const raw = b.messages;
@@ -101,8 +109,20 @@ function chatPrompt(b: Body): Prompt {
       ...(msg.tool_calls !== undefined && msg.tool_calls !== null ? { toolCalls: msg.tool_calls } : {}),
     });
   }
-  const tools = b.tools;
-  return { ok: true, tokens: applyChatTemplate(messages, tools === null ? undefined : tools) };
+  const tools = b.tools === null ? undefined : b.tools;
+  // vLLM: add_generation_prompt (default true) opens a new assistant turn; continue_final_message
+  // instead renders the last (assistant) message unterminated, so the model carries on with it.
+  const continueFinal = b.continue_final_message === true;
+  if (continueFinal && b.add_generation_prompt !== false) {
+    return fail('Cannot set both `continue_final_message` and `add_generation_prompt` to True.', 'continue_final_message');
+  }
+  if (!continueFinal) return { ok: true, tokens: applyChatTemplate(messages, tools, b.add_generation_prompt !== false) };
+  const last = messages[messages.length - 1]!;
+  if (last.role !== 'assistant' || last.toolCalls !== undefined) return fail('continue_final_message needs the final message to be an assistant message with text.', 'messages');
+  const text = typeof last.content === 'string' ? last.content : last.content === null ? '' : last.content.map((p) => p.text).join('');
+  // The Llama template continuing a message is the earlier turns, the assistant header, then the text (no end of turn).
+  const baseTokens = applyChatTemplate(messages.slice(0, -1), tools);
+  return { ok: true, tokens: tokenize(text, [...baseTokens]), continuation: { kind: 'final-message', baseTokens, text } };
 }
 
 /**
@@ -154,7 +174,7 @@ function completionPrompt(b: Body): Prompt {
   if (Array.isArray(prompt) && prompt.length === 1 && (typeof prompt[0] === 'string' || Array.isArray(prompt[0]))) {
     prompt = prompt[0];
   }
-  if (typeof prompt === 'string') return { ok: true, tokens: encodePrompt(prompt) };
+  if (typeof prompt === 'string') return { ok: true, tokens: encodePrompt(prompt), continuation: { kind: 'prompt', text: prompt } };
   if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((t) => Number.isInteger(t) && (t as number) >= 0)) {
     return { ok: true, tokens: prompt as number[] };
   }

@@ -46,26 +46,57 @@ export function outputBudget(requested: number | undefined): number {
   return Math.min(requested ?? DEFAULT_MAX_TOKENS, MAX_GENERATED_TOKENS);
 }
 
-export function planOutput(r: OutputRequest): PlannedOutput {
+/** The seeded draws of a plan: whether it may stop early (and where), then one word per token. */
+function draws(r: Pick<OutputRequest, 'seed' | 'model' | 'promptTokens' | 'requestSeed' | 'ignoreEos'>): { random: () => number; stopDraw: number | undefined } {
   const base = chainHash53(stringHash53(r.model), [r.seed], 0, 1);
   let seed = chainHash53(base, r.promptTokens, 0, r.promptTokens.length);
   if (r.requestSeed !== undefined) seed = chainHash53(seed, [r.requestSeed], 0, 1);
   const random = seededRandom(seed);
+  const stopDraw = !r.ignoreEos && random() < EARLY_STOP_RATE ? random() : undefined;
+  return { random, stopDraw };
+}
+
+const nextPiece = (random: () => number, index: number): string => {
+  const word = WORDS[Math.floor(random() * WORDS.length)]!;
+  return index === 0 ? word.charAt(0).toUpperCase() + word.slice(1) : ` ${word}`;
+};
+
+export function planOutput(r: OutputRequest): PlannedOutput {
+  const { random, stopDraw } = draws(r);
   let count = r.maxTokens;
   let finishReason: FinishReason = 'length';
-  if (!r.ignoreEos && random() < EARLY_STOP_RATE) {
+  if (stopDraw !== undefined) {
     // Stop somewhere in the second half of the budget, never before min_tokens.
-    const early = Math.max(Math.ceil(r.maxTokens * (0.5 + random() / 2)), r.minTokens, 1);
+    const early = Math.max(Math.ceil(r.maxTokens * (0.5 + stopDraw / 2)), r.minTokens, 1);
     if (early < r.maxTokens) {
       count = early;
       finishReason = 'stop';
     }
   }
   const pieces = new Array<string>(count);
-  for (let i = 0; i < count; i++) {
-    const word = WORDS[Math.floor(random() * WORDS.length)]!;
-    pieces[i] = i === 0 ? word.charAt(0).toUpperCase() + word.slice(1) : ` ${word}`;
-  }
+  for (let i = 0; i < count; i++) pieces[i] = nextPiece(random, i);
   if (finishReason === 'stop' && count > 0) pieces[count - 1] += '.';
   return { pieces, finishReason };
 }
+
+/**
+ * How many tokens of the plan for `r` the text is — the k with `pieces[0, k).join('') === text` —
+ * or undefined when it is not how that plan starts. The words drawn do not depend on the budget,
+ * so a partial answer is recognised whatever max_tokens the original request had.
+ */
+export function plannedPrefix(r: Pick<OutputRequest, 'seed' | 'model' | 'promptTokens' | 'requestSeed' | 'ignoreEos'>, text: string): number | undefined {
+  const { random } = draws(r);
+  let at = 0;
+  let k = 0;
+  while (at < text.length) {
+    if (k >= MAX_GENERATED_TOKENS) return undefined;
+    const piece = nextPiece(random, k);
+    if (!text.startsWith(piece, at)) return undefined;
+    at += piece.length;
+    k++;
+  }
+  return k;
+}
+
+/** Whether every word of `text` is one the generator draws: a cheap test before planning to match it. */
+export const isGeneratorWord = (word: string): boolean => (WORDS as readonly string[]).includes(word.toLowerCase());

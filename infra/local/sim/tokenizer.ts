@@ -48,8 +48,9 @@ export interface ChatMessage {
  * then the assistant header that asks for a reply. Each message is tokenized on its own, so
  * conversations that share leading messages share leading tokens. Tool definitions, when
  * given, are rendered as JSON after the first header like Llama 3.1's tool template does.
+ * `generationPrompt: false` is vLLM's `add_generation_prompt: false`: no assistant header at the end.
  */
-export function applyChatTemplate(messages: readonly ChatMessage[], tools?: unknown): number[] {
+export function applyChatTemplate(messages: readonly ChatMessage[], tools?: unknown, generationPrompt = true): number[] {
   const ids: number[] = [SPECIAL.beginOfText];
   let toolsRendered = tools === undefined;
   for (const m of messages) {
@@ -66,6 +67,7 @@ export function applyChatTemplate(messages: readonly ChatMessage[], tools?: unkn
     if (m.toolCalls !== undefined) tokenize(JSON.stringify(m.toolCalls), ids);
     ids.push(SPECIAL.endOfTurn);
   }
+  if (!generationPrompt) return ids;
   ids.push(SPECIAL.startHeader);
   tokenize('assistant', ids);
   ids.push(SPECIAL.endHeader);

@@ -37,6 +37,11 @@ export const METRIC = {
   attempts: def('switchyard_upstream_attempts_total', 'counter', 'Upstream attempts by endpoint and outcome (HTTP status, transport failure, or why it was skipped).'),
   failovers: def('switchyard_failovers_total', 'counter', 'Requests sent to more than one endpoint, by whether one of them answered (recovered) or none did (failed).'),
   streams: def('switchyard_streams_total', 'counter', 'Streamed answers by how they ended (completed, stream_truncated, stream_idle_timeout, ...).'),
+  continuations: def(
+    'switchyard_stream_continuations_total',
+    'counter',
+    'Streams whose upstream was cut, under mid-stream failover: continued (on another endpoint, to a complete answer), failed (no endpoint could continue it), ineligible (n > 1, tool calls, echo, a grammar, ...).',
+  ),
   responseBytes: def('switchyard_response_bytes_total', 'counter', 'Answer bytes sent to clients, by region.'),
   // Read at scrape time from the prober's snapshot and this instance's routing state.
   endpointUp: def('switchyard_endpoint_up', 'gauge', 'Whether the last probe found the endpoint healthy (1) or not (0).'),

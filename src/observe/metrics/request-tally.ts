@@ -19,6 +19,7 @@ export interface RequestShape {
   status: number;
   cache: string | undefined;
   streamOutcome: string | undefined;
+  continuation: string | undefined;
   errorType: string | undefined;
   errorCode: string | undefined;
   costBasis: string | undefined;
@@ -131,6 +132,7 @@ export class RequestTally {
     this.ttft.emit(metric, base);
     this.tpot.emit(metric, base);
     if (s.streamOutcome !== undefined) metric(`${METRIC.streams.name}${labels({ outcome: s.streamOutcome })}`, n);
+    if (s.continuation !== undefined) metric(`${METRIC.continuations.name}${labels({ outcome: s.continuation })}`, n);
     this.inputTokens.emit(metric, labels({ gen_ai_token_type: 'input', gen_ai_operation_name: s.operation, gen_ai_request_model: s.model, region: s.region }));
     this.outputTokens.emit(metric, labels({ gen_ai_token_type: 'output', gen_ai_operation_name: s.operation, gen_ai_request_model: s.model, region: s.region }));
     for (const [type, count] of [['input', this.input], ['output', this.output], ['cached_input', this.cached]] as const) {
@@ -169,7 +171,7 @@ function errorOf(status: number, error: unknown): { errorType: string | undefine
 export function tallyKey(record: RequestRecord, operation: string, status: number, error: unknown): string {
   // An error's type as well as its code: the same code can come with another type (an unknown route's not_found_error).
   const failure = status < 400 ? '' : error instanceof GatewayError ? `${error.type}\u0001${error.code ?? NONE}` : 'internal_error';
-  return `${operation}\u0001${record.model ?? ''}\u0001${record.tier ?? ''}\u0001${record.region ?? ''}\u0001${record.tenant ?? ''}\u0001${record.keyId ?? ''}\u0001${status}\u0001${record.cache ?? ''}\u0001${record.streamOutcome ?? ''}\u0001${failure}\u0001${record.cost?.basis ?? ''}`;
+  return `${operation}\u0001${record.model ?? ''}\u0001${record.tier ?? ''}\u0001${record.region ?? ''}\u0001${record.tenant ?? ''}\u0001${record.keyId ?? ''}\u0001${status}\u0001${record.cache ?? ''}\u0001${record.streamOutcome ?? ''}\u0001${record.continuation ?? ''}\u0001${failure}\u0001${record.cost?.basis ?? ''}`;
 }
 
 /** The labels of a finished request (made once per tally key). */
@@ -184,6 +186,7 @@ export function shapeOf(record: RequestRecord, operation: string, status: number
     status,
     cache: record.cache,
     streamOutcome: record.streamOutcome,
+    continuation: record.continuation,
     ...errorOf(status, error),
     costBasis: record.cost?.basis,
   };

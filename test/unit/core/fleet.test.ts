@@ -135,6 +135,7 @@ describe('the real fleet files', () => {
         cors: { allowedOrigins: [], maxAgeSeconds: 600 },
         environment: 'production',
         kvTransfer: { fromClients: false, remoteHosts: [] },
+        midStreamFailover: { enabled: false, maxContinuations: 2, maxTextChars: 256 * 1024 },
       });
     });
 
@@ -408,6 +409,14 @@ describe('an invalid fleet file', () => {
     expect(problemsOf(text)).toEqual([
       { document: 6, kind: 'RoutingPolicy', name: 'default', field: 'spec.weights.vibes', line: lineOf(text, 'vibes: 3'), message: 'unknown scorer "vibes"; known scorers: geo, cost, load, kv-cache, latency, session-affinity, prefix-affinity' },
     ]);
+  });
+
+  it('takes mid-stream failover from the RoutingPolicy (off unless asked), and names a bad setting', () => {
+    expect(compileText(fleetText(REGION_US, THREE_TIERS, MODEL_TINY, POLICY)).routing.midStreamFailover).toEqual({ enabled: false, maxContinuations: 2, maxTextChars: 262144 });
+    const on = POLICY.replace('{ geo: 1 }', '{ geo: 1 }\n  midStreamFailover: { enabled: true, maxContinuations: 1 }');
+    expect(compileText(fleetText(REGION_US, THREE_TIERS, MODEL_TINY, on)).routing.midStreamFailover).toEqual({ enabled: true, maxContinuations: 1, maxTextChars: 262144 });
+    const bad = POLICY.replace('{ geo: 1 }', '{ geo: 1 }\n  midStreamFailover: { enabled: true, maxContinuations: 9, resume: true }');
+    expect(problemsOf(fleetText(REGION_US, THREE_TIERS, MODEL_TINY, bad)).map((p) => p.field)).toEqual(expect.arrayContaining(['spec.midStreamFailover.maxContinuations']));
   });
 
   it('names a model format Switchyard cannot route to', () => {

@@ -82,6 +82,17 @@ describe('RequestTally.emit', () => {
     expect(metric.get('switchyard_streams_total{outcome="completed"}')).toBe(1);
   });
 
+  it('counts the streams mid-stream failover continued, or could not, by outcome', () => {
+    const continued = tallied('chat', 200, undefined, [servedRecord({ stream: true, streamOutcome: 'completed', continuation: 'continued', continuations: 1 }), 10], [servedRecord({ stream: true, streamOutcome: 'completed', continuation: 'continued', continuations: 2 }), 10]).metric;
+    expect(continued.get('switchyard_stream_continuations_total{outcome="continued"}')).toBe(2);
+    expect(continued.get('switchyard_streams_total{outcome="completed"}')).toBe(2);
+    const ineligible = tallied('chat', 200, undefined, [servedRecord({ stream: true, streamOutcome: 'stream_truncated', continuation: 'ineligible' }), 10]).metric;
+    expect(ineligible.get('switchyard_stream_continuations_total{outcome="ineligible"}')).toBe(1);
+    // A stream that was never cut is not counted there.
+    const whole = tallied('chat', 200, undefined, [servedRecord({ stream: true, streamOutcome: 'completed' }), 10]).metric;
+    expect([...whole.keys()].some((name) => name.startsWith('switchyard_stream_continuations_total'))).toBe(false);
+  });
+
   it('has no time per output token for a stream of one token or of unknown usage', () => {
     for (const usage of [{ input: 3, output: 1, cached: 0 }, undefined]) {
       const { metric } = tallied('chat', 200, undefined, [servedRecord({ firstBytesAt: 50, usage }), 1050]);
@@ -170,6 +181,8 @@ describe('tallyKey', () => {
     [servedRecord({ cache: 'miss' }), 'chat', 200, undefined],
     [servedRecord({ streamOutcome: 'completed' }), 'chat', 200, undefined],
     [servedRecord({ streamOutcome: 'stream_truncated' }), 'chat', 200, undefined],
+    [servedRecord({ streamOutcome: 'completed', continuation: 'continued' }), 'chat', 200, undefined],
+    [servedRecord({ streamOutcome: 'stream_truncated', continuation: 'failed' }), 'chat', 200, undefined],
     [servedRecord({ cost: { usd: 1, basis: 'gpu-time' } }), 'chat', 200, undefined],
     [servedRecord({ cost: undefined }), 'chat', 200, undefined],
     [servedRecord(), 'chat', 404, error('model_not_found')],
