@@ -2,23 +2,19 @@
 // compared with gpt-4-1106-preview's by two GPT-4-turbo annotators. The data is CC BY-NC:
 // it is only ever a left-out source here, never used to fit or choose anything that ships.
 import { basename, dirname } from 'node:path';
-import { CalibrationDataError, listPinned, type PinnedFile, pinnedAt, readPinned } from './git-file.ts';
+import { CalibrationDataError, listPinned, type PinnedFile, pinnedFiles, readPinned } from './git-file.ts';
 import type { LabelledItem, LabelledSource } from './labelled.ts';
 import { userTurn } from './labelled.ts';
 import { classMembers, type JudgedModel, PANEL_BAND, panelQuality } from './panel.ts';
 
-export const ALPACA_EVAL_COMMIT = 'cd543a149df89434d8a54582c0151c0b945c3d20';
-
-/** The files read, at `commit` (another commit only in tests). */
-export function alpacaEvalFiles(commit = ALPACA_EVAL_COMMIT) {
-  const at = pinnedAt('tatsu-lab/alpaca_eval', commit);
-  return {
-    plain: at('results/Mixtral-8x7B-Instruct-v0.1/alpaca_eval_gpt4_turbo_fn/annotations.json'),
-    chainOfThought: at('results/Mixtral-8x7B-Instruct-v0.1/alpaca_eval_cot_gpt4_turbo_fn/annotations.json'),
-    /** Every model's annotations: the candidates for the weak panel. */
-    results: at('results'),
-  } as const;
-}
+/**
+ * The files read. `plain`: the named weak model's annotations by the first annotator (it names the
+ * strong and the weak model); `results`: every model's annotations, the weak panel's candidates.
+ */
+export const alpacaEvalFiles = pinnedFiles('tatsu-lab/alpaca_eval', 'cd543a149df89434d8a54582c0151c0b945c3d20', {
+  plain: 'results/Mixtral-8x7B-Instruct-v0.1/alpaca_eval_gpt4_turbo_fn/annotations.json',
+  results: 'results',
+});
 
 export const ALPACA_EVAL_FILES = alpacaEvalFiles();
 

@@ -1,26 +1,22 @@
 // Arena-Bench v1 (lmarena/arena-hard-auto's history, before it became Arena-Hard): 300 hard
 // Chatbot Arena prompts, each answer scored 1–10 by GPT-4 against a GPT-4 reference answer.
 import { basename } from 'node:path';
-import { CalibrationDataError, listPinned, type PinnedFile, pinnedAt, readJsonl, readPinned } from './git-file.ts';
+import { CalibrationDataError, listPinned, type PinnedFile, pinnedFiles, readJsonl, readPinned } from './git-file.ts';
 import type { LabelledItem, LabelledSource } from './labelled.ts';
 import { userTurn } from './labelled.ts';
 import { SCORE_GAP } from './mt-bench.ts';
 import { choosePanel, type JudgedModel, panelQuality, summarizePanel } from './panel.ts';
 
-/** "reproduce" (2023-12-14): the last commit holding data/arena-bench-v1 with Mixtral's judgments. */
-export const ARENA_BENCH_COMMIT = '4a705dd6963f777aba2ae79259e3013934e6e012';
-
-/** The files read, at `commit` (another commit only in tests). */
-export function arenaBenchFiles(commit = ARENA_BENCH_COMMIT) {
-  const at = pinnedAt('lmarena/arena-hard-auto', commit);
-  return {
-    questions: at('data/arena-bench-v1/question.jsonl'),
-    strong: at('data/arena-bench-v1/model_judgment/gpt-4-turbo.jsonl'),
-    weak: at('data/arena-bench-v1/model_judgment/Mixtral-8x7B-Instruct-v0.1.jsonl'),
-    /** Every model judged the same way: the candidates for the panels. */
-    judgments: at('data/arena-bench-v1/model_judgment'),
-  } as const;
-}
+/**
+ * The files read; the commit is "reproduce" (2023-12-14), the last one holding data/arena-bench-v1
+ * with Mixtral's judgments. `judgments`: every model judged the same way, the panels' candidates.
+ */
+export const arenaBenchFiles = pinnedFiles('lmarena/arena-hard-auto', '4a705dd6963f777aba2ae79259e3013934e6e012', {
+  questions: 'data/arena-bench-v1/question.jsonl',
+  strong: 'data/arena-bench-v1/model_judgment/gpt-4-turbo.jsonl',
+  weak: 'data/arena-bench-v1/model_judgment/Mixtral-8x7B-Instruct-v0.1.jsonl',
+  judgments: 'data/arena-bench-v1/model_judgment',
+});
 
 export const ARENA_BENCH_FILES = arenaBenchFiles();
 

@@ -2,22 +2,16 @@
 // Python function return" questions, each model's greedy answer graded by exact match the way
 // ZeroEval's src/evaluation/crux_eval.py grades it.
 import { basename } from 'node:path';
-import { CalibrationDataError, listPinned, type PinnedFile, pinnedAt, readPinned } from './git-file.ts';
+import { CalibrationDataError, listPinned, type PinnedFile, pinnedFiles, readPinned } from './git-file.ts';
 import type { LabelledItem, LabelledSource } from './labelled.ts';
 import { choosePanel, type JudgedModel, panelQuality, summarizePanel } from './panel.ts';
 
-export const CRUX_COMMIT = '570c6269a2e4930ee06a17e713fece1ba52cf1dd';
-
-/** The files read, at `commit` (another commit only in tests). */
-export function cruxFiles(commit = CRUX_COMMIT) {
-  const at = pinnedAt('yuchenlin/ZeroEval', commit);
-  return {
-    strong: at('result_dirs/crux/gpt-4-turbo-2024-04-09.json'),
-    weak: at('result_dirs/crux/Mixtral-8x7B-Instruct-v0.1.json'),
-    /** Every model's outputs, graded the same way: the candidates for the panels. */
-    outputs: at('result_dirs/crux'),
-  } as const;
-}
+/** The files read. `outputs`: every model's outputs, graded the same way, the panels' candidates. */
+export const cruxFiles = pinnedFiles('yuchenlin/ZeroEval', '570c6269a2e4930ee06a17e713fece1ba52cf1dd', {
+  strong: 'result_dirs/crux/gpt-4-turbo-2024-04-09.json',
+  weak: 'result_dirs/crux/Mixtral-8x7B-Instruct-v0.1.json',
+  outputs: 'result_dirs/crux',
+});
 
 export const CRUX_FILES = cruxFiles();
 

@@ -13,10 +13,14 @@ export interface PinnedFile {
   readonly path: string;
 }
 
-/** Files of `repo` at `commit`: pinnedAt(repo, commit)(path). */
-export const pinnedAt =
-  (repo: string, commit: string) =>
-  (path: string): PinnedFile => ({ repo, commit, path });
+/**
+ * Named files of `repo`, pinned at `commit` by default: `pinnedFiles(repo, commit, paths)()` gives the
+ * files a reader reads, `pinnedFiles(…)(otherCommit)` the same paths at another commit (tests).
+ */
+export const pinnedFiles =
+  <K extends string>(repo: string, commit: string, paths: Readonly<Record<K, string>>) =>
+  (at = commit): Record<K, PinnedFile> =>
+    Object.fromEntries(Object.entries<string>(paths).map(([key, path]) => [key, { repo, commit: at, path }])) as Record<K, PinnedFile>;
 
 export class CalibrationDataError extends Error {}
 
