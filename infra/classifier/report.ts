@@ -304,6 +304,10 @@ ${detectorTable(r.detectorChecks)}
 - The panels are models of the GPT-4 and the Mixtral class on each benchmark (by a pre-registered quality
   band), not a fleet's own models, which will differ. MT-Bench has one pair only. Judged scores carry judge
   noise; CRUXEval's exact match is strict.
+- Found by hand after the second run, left as it was (the plan allowed no change): re-graded here, every
+  CRUXEval model scores one to three points more than in ZeroEval's own \`result_dirs/crux.summary.json\`
+  at the pinned commit, in nearly the same order. By ZeroEval's published accuracies the weak panel would be the
+  same eight models and the strong one would also hold Llama-3.1-405B-Inst-fp8.
 - \`tools\` and \`structuredOutput\` never occur in any source: they ship at their hand-set priors, untested.
   \`codeBlocks\` varies almost only between sources (every CRUXEval prompt carries ZeroEval's fenced JSON
   template; 3% of MT-Bench and 1% of Arena-Bench prompts have a fence), so its weight rests on little.
