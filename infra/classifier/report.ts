@@ -72,6 +72,17 @@ function tally(rows: readonly SourceEvaluation[]): Tally {
   return { beats: of('beats'), ties: of('ties'), losesBeyond: of('loses beyond the interval of length'), losesWithin: of('loses, within the interval of length') };
 }
 
+/** Which wins over length survive the bootstrap: the interval of classifier ÷ length wholly below 1. */
+function significantLine(rows: readonly SourceEvaluation[]): string {
+  const wins = rows.filter((e) => verdict(e) === 'beats');
+  if (wins.length === 0) return '';
+  const clear = wins.filter((e) => e.ci.classifierVsLength[1] < 1).map((e) => e.source);
+  return (
+    `Of the ${wins.length} wins, ${clear.length === 0 ? 'none has' : `${clear.length} (${clear.join(', ')}) ${clear.length === 1 ? 'has' : 'have'}`} ` +
+    'a 95% interval of classifier ÷ length wholly below 1.'
+  );
+}
+
 function tallyLine(t: Tally, total: number): string {
   const list = (xs: string[]) => (xs.length ? ` (${xs.join(', ')})` : '');
   return (
@@ -239,6 +250,7 @@ by the shipped weights (fitted on all fit sources, never on it).
 ${leftOutTable(r.leftOut, (e) => (fitSources.includes(e.source) ? `fitted on ${fitSources.filter((s) => s !== e.source).join(' + ')}` : 'shipped weights'))}
 
 Against prompt length: ${tallyLine(primary, r.leftOut.length)}.
+${significantLine(r.leftOut)}
 By the pre-registered criterion (beats on a majority of the left-out sources, loses beyond length's interval
 on none), must-show 2 of issue 16 **${holds ? 'holds' : 'does not hold'}** on this run.
 
