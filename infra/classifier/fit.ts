@@ -183,6 +183,18 @@ function main(): void {
     join(REPO_ROOT, 'infra/classifier/CALIBRATION.md'),
     renderReport({
       weights, sources, setting, selection, results, leftOut, onPair, inSample, bestLeftOut, bestOnEval, nested, operating, detectorChecks,
+      // Per source, the scored cues whose value varies within it: where none does, the score ranks by estimated tokens alone.
+      varyingCues: Object.fromEntries(
+        sources.map((src) => {
+          const rows = rowsBySource.get(src.name) ?? [];
+          const varying = FEATURE_NAMES.filter((name, j) => {
+            if (name === 'promptTokens' || !isScored(name, setting)) return false;
+            const values = rows.map((r) => r.x[j] ?? 0);
+            return Math.max(...values) - Math.min(...values) > 1e-9;
+          });
+          return [src.name, varying];
+        }),
+      ),
       supportByFeature: Object.fromEntries(FEATURE_NAMES.map((name, j) => [name, fitRows.filter((r) => (r.x[j] ?? 0) > 0).length])),
       fitCount: fitRows.length,
       preregistration: readFileSync(join(REPO_ROOT, 'infra/classifier/PREREGISTRATION.md'), 'utf8').replace(/^# /, '## '),

@@ -28,6 +28,8 @@ export interface Report {
   operating: readonly { source: string; large: { share: number; ofAllStrong: number }; medium: { share: number; ofAllStrong: number } }[];
   detectorChecks: readonly { source: string; category: string; signals: readonly string[]; score: number }[];
   supportByFeature: Record<string, number>;
+  /** Per source, the scored cues (length aside) whose value varies within it. */
+  varyingCues: Record<string, readonly string[]>;
   fitCount: number;
   selectionResamples: number;
   /** PREREGISTRATION.md, written before the run, inlined as it stands. */
@@ -251,6 +253,9 @@ ${leftOutTable(r.leftOut, (e) => (fitSources.includes(e.source) ? `fitted on ${f
 
 Against prompt length: ${tallyLine(primary, r.leftOut.length)}.
 ${significantLine(r.leftOut)}
+Within each source the shipped score can only rank differently from length in characters where a scored
+cue varies, or where estimated tokens and characters disagree (code, non-Latin scripts): cues varying within
+${r.sources.map((s) => `${s.name}: ${(r.varyingCues[s.name] ?? []).map((c) => `\`${c}\``).join(', ') || 'none'}`).join('; ')}.
 By the pre-registered criterion (beats on a majority of the left-out sources, loses beyond length's interval
 on none), must-show 2 of issue 16 **${holds ? 'holds' : 'does not hold'}** on this run.
 
