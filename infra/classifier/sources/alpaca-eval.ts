@@ -1,5 +1,6 @@
-// AlpacaEval 2.0 (tatsu-lab/alpaca_eval): 805 instructions, Mixtral-8x7B-Instruct's answer
-// compared with gpt-4-1106-preview's by two GPT-4-turbo annotators. The data is CC BY-NC:
+// AlpacaEval 2.0 (tatsu-lab/alpaca_eval): 805 instructions, Mixtral-8x7B-Instruct's answer — and
+// those of a panel of models of its class — compared with gpt-4-1106-preview's by two GPT-4-turbo
+// annotators. The data is CC BY-NC:
 // it is only ever a left-out source here, never used to fit or choose anything that ships.
 import { basename, dirname } from 'node:path';
 import { CalibrationDataError, listPinned, type PinnedFile, pinnedFiles, readPinned } from './git-file.ts';

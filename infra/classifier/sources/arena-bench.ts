@@ -1,5 +1,6 @@
 // Arena-Bench v1 (lmarena/arena-hard-auto's history, before it became Arena-Hard): 300 hard
-// Chatbot Arena prompts, each answer scored 1–10 by GPT-4 against a GPT-4 reference answer.
+// Chatbot Arena prompts, each answer scored 1–10 by GPT-4 against a GPT-4 reference answer, for
+// fifteen models: the panels of the GPT-4 and the Mixtral class are read from them.
 import { basename } from 'node:path';
 import { CalibrationDataError, listPinned, type PinnedFile, pinnedFiles, readJsonl, readPinned } from './git-file.ts';
 import type { LabelledItem, LabelledSource } from './labelled.ts';

@@ -1,6 +1,6 @@
 // CRUXEval output prediction (yuchenlin/ZeroEval's result_dirs/crux): 800 "what does this
 // Python function return" questions, each model's greedy answer graded by exact match the way
-// ZeroEval's src/evaluation/crux_eval.py grades it.
+// ZeroEval's src/evaluation/crux_eval.py grades it, for every model in the folder (the panels).
 import { basename } from 'node:path';
 import { CalibrationDataError, listPinned, type PinnedFile, pinnedFiles, readPinned } from './git-file.ts';
 import type { LabelledItem, LabelledSource } from './labelled.ts';
