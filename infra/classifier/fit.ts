@@ -9,7 +9,7 @@
 // SWITCHYARD_CALIBRATION_DATA holds clones of lmarena/arena-hard-auto, yuchenlin/ZeroEval and
 // tatsu-lab/alpaca_eval (full history); SWITCHYARD_CLASSIFIER_DATA the classifier-dev folder
 // (default ../shared/data/classifier-dev). Nothing is copied into the repository.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extractFeatures, FEATURE_NAMES } from '../../src/classify/features.ts';
 import { firedSignals } from '../../src/classify/signals.ts';
@@ -22,7 +22,7 @@ import {
 } from './loso.ts';
 import { allSettings, describeSetting, FEATURE_SPECS, isScored, type Setting } from './model-spec.ts';
 import { renderReport } from './report.ts';
-import { CalibrationDataError } from './sources/git-file.ts';
+import { byCommit, CalibrationDataError, type PinnedFile } from './sources/git-file.ts';
 import { loadSources } from './sources/index.ts';
 import type { LabelledSource } from './sources/labelled.ts';
 
@@ -89,7 +89,12 @@ function weightsFile(
         strongModel: s.strongModel,
         weakModel: s.weakModel,
         label: s.label,
-        files: s.files.map((f) => ('local' in f ? { path: displayPath(f.local), bytes: f.bytes } : { ...f })),
+        // Repositories and commits with a file count, not every file: weights.json ships in the bundle (CALIBRATION.md lists them all).
+        files: [
+          ...s.files.flatMap((f) => ('local' in f ? [{ path: displayPath(f.local), bytes: f.bytes }] : [])),
+          ...byCommit(s.files.filter((f): f is PinnedFile => !('local' in f))).map((g) => ({ repo: g.repo, commit: g.commit, files: g.names.length })),
+        ],
+        ...(s.panel ? { panel: { strong: s.panel.strong, weak: s.panel.weak, band: s.panel.band } } : {}),
       })),
       setting: { ...setting, description: describeSetting(setting) },
       selection: {
@@ -133,6 +138,12 @@ function main(): void {
     return scores ? (r: Row) => scores.get(r) ?? 0 : (r: Row) => scoreRow(model, r);
   };
   const leftOut = [...fitSources, ...evalSources].map((s) => evaluateSource(s, rowsBySource.get(s) ?? [], scoreFor(s), { resamples: BOOTSTRAP, seed: SEED }));
+  // The pre-registered secondary measure: the same left-out models judged on each source's single pair.
+  const onPair = [...fitSources, ...evalSources].map((s) => {
+    const source = sources.find((x) => x.name === s);
+    const left = loso.get(s)?.model ?? model;
+    return evaluateSource(s, source ? toRows(source, source.pairItems) : [], (r) => scoreRow(left, r), { resamples: BOOTSTRAP, seed: SEED });
+  });
   const inSample = fitSources.map((s) => evaluateSource(s, rowsBySource.get(s) ?? [], (r) => scoreRow(model, r), { resamples: BOOTSTRAP, seed: SEED }));
   const bestSetting = selection.best.setting;
   const bestLoso = leaveOneSourceOut(rowsBySource, fitSources, bestSetting);
@@ -171,15 +182,28 @@ function main(): void {
   writeFileSync(
     join(REPO_ROOT, 'infra/classifier/CALIBRATION.md'),
     renderReport({
-      weights, sources, setting, selection, results, leftOut, inSample, bestLeftOut, bestOnEval, nested, operating, detectorChecks,
+      weights, sources, setting, selection, results, leftOut, onPair, inSample, bestLeftOut, bestOnEval, nested, operating, detectorChecks,
+      // Per source, the scored cues whose value varies within it: where none does, the score ranks by estimated tokens alone.
+      varyingCues: Object.fromEntries(
+        sources.map((src) => {
+          const rows = rowsBySource.get(src.name) ?? [];
+          const varying = FEATURE_NAMES.filter((name, j) => {
+            if (name === 'promptTokens' || !isScored(name, setting)) return false;
+            const values = rows.map((r) => r.x[j] ?? 0);
+            return Math.max(...values) - Math.min(...values) > 1e-9;
+          });
+          return [src.name, varying];
+        }),
+      ),
       supportByFeature: Object.fromEntries(FEATURE_NAMES.map((name, j) => [name, fitRows.filter((r) => (r.x[j] ?? 0) > 0).length])),
       fitCount: fitRows.length,
+      preregistration: readFileSync(join(REPO_ROOT, 'infra/classifier/PREREGISTRATION.md'), 'utf8').replace(/^# /, '## '),
       selectionResamples: SELECTION_BOOTSTRAP,
     }),
   );
-  for (const e of leftOut) {
+  for (const e of [...leftOut, ...onPair.map((e) => ({ ...e, source: `${e.source} (pair)` }))]) {
     console.log(
-      `${e.source.padEnd(12)} left out: share ratio vs random ${e.ratio.classifier.toFixed(3)} (prompt length ${e.ratio.length.toFixed(3)}), ` +
+      `${e.source.padEnd(19)} left out: share ratio vs random ${e.ratio.classifier.toFixed(3)} (prompt length ${e.ratio.length.toFixed(3)}), ` +
         `vs length ${e.ratio.classifierVsLength.toFixed(3)}`,
     );
   }
@@ -187,6 +211,7 @@ function main(): void {
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
 
 try {
   main();

@@ -42,8 +42,9 @@ export function promptChars(request: LabelledItem['request']): number {
   return chars;
 }
 
-export function toRows(source: LabelledSource): Row[] {
-  return source.items.map((item) => {
+/** The source's items (or another judging of the same prompts, such as its single-pair items) as rows. */
+export function toRows(source: LabelledSource, items: readonly LabelledItem[] = source.items): Row[] {
+  return items.map((item) => {
     const raw = extractFeatures(item.request);
     return { source: source.name, item, raw, x: normalized(raw), chars: promptChars(item.request) };
   });

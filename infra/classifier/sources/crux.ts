@@ -1,15 +1,23 @@
 // CRUXEval output prediction (yuchenlin/ZeroEval's result_dirs/crux): 800 "what does this
 // Python function return" questions, each model's greedy answer graded by exact match the way
-// ZeroEval's src/evaluation/crux_eval.py grades it.
-import { pinnedAt, readPinned } from './git-file.ts';
+// ZeroEval's src/evaluation/crux_eval.py grades it, for every model in the folder (the panels).
+import { basename } from 'node:path';
+import { CalibrationDataError, listPinned, type PinnedFile, pinnedFiles, readPinned } from './git-file.ts';
 import type { LabelledItem, LabelledSource } from './labelled.ts';
+import { choosePanel, type JudgedModel, panelQuality, summarizePanel } from './panel.ts';
 
-const at = pinnedAt('yuchenlin/ZeroEval', '570c6269a2e4930ee06a17e713fece1ba52cf1dd');
+/** The files read. `outputs`: every model's outputs, graded the same way, the panels' candidates. */
+export const cruxFiles = pinnedFiles('yuchenlin/ZeroEval', '570c6269a2e4930ee06a17e713fece1ba52cf1dd', {
+  strong: 'result_dirs/crux/gpt-4-turbo-2024-04-09.json',
+  weak: 'result_dirs/crux/Mixtral-8x7B-Instruct-v0.1.json',
+  outputs: 'result_dirs/crux',
+});
 
-export const CRUX_FILES = {
-  strong: at('result_dirs/crux/gpt-4-turbo-2024-04-09.json'),
-  weak: at('result_dirs/crux/Mixtral-8x7B-Instruct-v0.1.json'),
-} as const;
+export const CRUX_FILES = cruxFiles();
+
+const SCALE = { min: 0, max: 1 };
+/** "Needs the strong model" with panels: the strong panel answers correctly at least this much more often. */
+export const PANEL_GAP = 0.5;
 
 interface Output {
   id: string;
@@ -81,39 +89,54 @@ export function gradeCrux(output: string, expected: string): number {
   return (answer !== '' && truth !== '' && answer === truth) || (answer === '' && truth === '') ? 1 : 0;
 }
 
-function outputsOf(text: string): { model: string; byId: Map<string, Output> } {
+/** One model's outputs, graded: 1 or 0 per question id (named after its file). */
+export function gradedModel(file: PinnedFile, text: string): JudgedModel & { generator: string; prompts: Map<string, string> } {
   const rows = JSON.parse(text) as Output[];
-  return { model: rows[0]?.generator ?? 'unknown', byId: new Map(rows.map((r) => [r.id, r])) };
+  const quality = new Map<string, number>();
+  const prompts = new Map<string, string>();
+  for (const r of rows) {
+    const out = r.output[0];
+    const prompt = r.chat_history[0];
+    if (out === undefined || prompt === undefined) continue;
+    quality.set(r.id, gradeCrux(out, r.answer));
+    prompts.set(r.id, prompt);
+  }
+  return { model: basename(file.path, '.json'), generator: rows[0]?.generator ?? 'unknown', quality, prompts };
 }
 
-export function loadCrux(dir: string): LabelledSource {
-  const strong = outputsOf(readPinned(dir, CRUX_FILES.strong));
-  const weak = outputsOf(readPinned(dir, CRUX_FILES.weak));
+export function loadCrux(dir: string, pinned = CRUX_FILES): LabelledSource {
+  const files = listPinned(dir, pinned.outputs).filter((f) => f.path.endsWith('.json'));
+  const models = files.map((f) => gradedModel(f, readPinned(dir, f)));
+  const named = { strong: basename(pinned.strong.path, '.json'), weak: basename(pinned.weak.path, '.json') };
+  const strong = models.find((m) => m.model === named.strong);
+  const weak = models.find((m) => m.model === named.weak);
+  if (strong === undefined || weak === undefined) throw new CalibrationDataError(`crux: ${named.strong} or ${named.weak} not among the outputs`);
+  const panel = choosePanel(models, named, SCALE);
   const items: LabelledItem[] = [];
-  for (const [id, s] of strong.byId) {
-    const w = weak.byId.get(id);
-    const prompt = s.chat_history[0];
-    if (w === undefined || prompt === undefined || s.output[0] === undefined || w.output[0] === undefined) continue;
-    const strongOk = gradeCrux(s.output[0], s.answer);
-    const weakOk = gradeCrux(w.output[0], w.answer);
-    items.push({
-      group: `crux:${id}`,
-      request: { messages: [{ role: 'user', content: prompt }] },
-      strong: strongOk,
-      weak: weakOk,
-      needsStrong: strongOk === 1 && weakOk === 0,
-    });
+  const pairItems: LabelledItem[] = [];
+  for (const [id, prompt] of strong.prompts) {
+    const s = strong.quality.get(id);
+    const w = weak.quality.get(id);
+    if (s === undefined || w === undefined) continue;
+    const group = `crux:${id}`;
+    const request = { messages: [{ role: 'user' as const, content: prompt }] };
+    const ps = panelQuality(panel.strong, id) ?? s;
+    const pw = panelQuality(panel.weak, id) ?? w;
+    items.push({ group, request, strong: ps, weak: pw, needsStrong: ps - pw >= PANEL_GAP });
+    pairItems.push({ group, request, strong: s, weak: w, needsStrong: s === 1 && w === 0 });
   }
   return {
     name: 'crux',
     title: 'CRUXEval output prediction (800 Python functions, via ZeroEval)',
     use: 'fit',
     license: 'Apache-2.0 (ZeroEval); CRUXEval MIT',
-    files: Object.values(CRUX_FILES),
-    strongModel: strong.model,
-    weakModel: weak.model,
-    quality: 'exact-match correctness of the predicted output, 0 or 1 (ZeroEval crux_eval.py)',
-    label: 'the strong model answered correctly and the weak one did not',
+    files,
+    strongModel: strong.generator,
+    weakModel: weak.generator,
+    quality: 'exact-match correctness of the predicted output, 0 or 1 (ZeroEval crux_eval.py), mean over the panel',
+    label: `the strong panel's share of correct answers exceeds the weak panel's by at least ${PANEL_GAP}`,
+    panel: summarizePanel(panel),
     items,
+    pairItems,
   };
 }

@@ -13,10 +13,14 @@ export interface PinnedFile {
   readonly path: string;
 }
 
-/** Files of `repo` at `commit`: pinnedAt(repo, commit)(path). */
-export const pinnedAt =
-  (repo: string, commit: string) =>
-  (path: string): PinnedFile => ({ repo, commit, path });
+/**
+ * Named files of `repo`, pinned at `commit` by default: `pinnedFiles(repo, commit, paths)()` gives the
+ * files a reader reads, `pinnedFiles(…)(otherCommit)` the same paths at another commit (tests).
+ */
+export const pinnedFiles =
+  <K extends string>(repo: string, commit: string, paths: Readonly<Record<K, string>>) =>
+  (at = commit): Record<K, PinnedFile> =>
+    Object.fromEntries(Object.entries<string>(paths).map(([key, path]) => [key, { repo, commit: at, path }])) as Record<K, PinnedFile>;
 
 export class CalibrationDataError extends Error {}
 
@@ -51,11 +55,10 @@ export function gitDirOf(dir: string, repo: string): string {
   return found;
 }
 
-/** The file's bytes at its commit, as text. */
-export function readPinned(dir: string, file: PinnedFile): string {
-  const gitDir = gitDirOf(dir, file.repo);
+function git(dir: string, repo: string, commit: string, what: string, args: readonly string[]): string {
+  const gitDir = gitDirOf(dir, repo);
   try {
-    return execFileSync('git', ['--git-dir', gitDir, 'show', `${file.commit}:${file.path}`], {
+    return execFileSync('git', ['--git-dir', gitDir, ...args], {
       encoding: 'utf8',
       maxBuffer: 256 * 1024 * 1024,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,10 +66,25 @@ export function readPinned(dir: string, file: PinnedFile): string {
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim() ?? '';
     throw new CalibrationDataError(
-      `cannot read ${file.path} at ${file.commit.slice(0, 12)} from ${gitDir}: ${stderr || (error as Error).message} ` +
+      `cannot read ${what} at ${commit.slice(0, 12)} from ${gitDir}: ${stderr || (error as Error).message} ` +
         '(the clone needs that commit: fetch with full history)',
     );
   }
+}
+
+/** The file's bytes at its commit, as text. */
+export function readPinned(dir: string, file: PinnedFile): string {
+  return git(dir, file.repo, file.commit, file.path, ['show', `${file.commit}:${file.path}`]);
+}
+
+/** The files in `folder` at the commit (directly in it, or at any depth), sorted by path; an error when there are none. */
+export function listPinned(dir: string, folder: PinnedFile, options: { recursive?: boolean } = {}): PinnedFile[] {
+  const prefix = `${folder.path.replace(/\/+$/, '')}/`;
+  const args = ['ls-tree', ...(options.recursive ? ['-r'] : []), '--name-only', folder.commit, prefix];
+  const out = git(dir, folder.repo, folder.commit, prefix, args);
+  const paths = out.split('\n').filter((p) => p !== '' && p.startsWith(prefix));
+  if (paths.length === 0) throw new CalibrationDataError(`no files in ${prefix} at ${folder.commit.slice(0, 12)} of ${folder.repo}`);
+  return paths.sort().map((path) => ({ repo: folder.repo, commit: folder.commit, path }));
 }
 
 export function readJsonl(text: string): unknown[] {
@@ -74,4 +92,37 @@ export function readJsonl(text: string): unknown[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as unknown);
+}
+
+/** Pinned files of one repository at one commit, for citing many files at once. */
+export interface PinnedGroup {
+  readonly repo: string;
+  readonly commit: string;
+  /** The folder every file is in ('' for the root), ending in '/' when not empty. */
+  readonly folder: string;
+  /** Paths below `folder`, sorted. */
+  readonly names: readonly string[];
+}
+
+/** Groups pinned files by repository and commit, in order of first appearance, under their deepest common folder. */
+export function byCommit(files: readonly PinnedFile[]): PinnedGroup[] {
+  const groups = new Map<string, { repo: string; commit: string; paths: string[] }>();
+  for (const f of files) {
+    const key = `${f.repo}@${f.commit}`;
+    const g = groups.get(key) ?? { repo: f.repo, commit: f.commit, paths: [] };
+    g.paths.push(f.path);
+    groups.set(key, g);
+  }
+  return [...groups.values()].map(({ repo, commit, paths }) => {
+    const folder = commonFolder(paths);
+    return { repo, commit, folder, names: paths.map((p) => p.slice(folder.length)).sort() };
+  });
+}
+
+function commonFolder(paths: readonly string[]): string {
+  const dirs = paths.map((p) => p.split('/').slice(0, -1));
+  const first = dirs[0] ?? [];
+  let depth = 0;
+  while (depth < first.length && dirs.every((d) => d[depth] === first[depth])) depth++;
+  return depth === 0 ? '' : `${first.slice(0, depth).join('/')}/`;
 }

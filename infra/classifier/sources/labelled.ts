@@ -3,6 +3,7 @@
 // label defined per source.
 import type { ClassifyRequest } from '../../../src/classify/request.ts';
 import type { PinnedFile } from './git-file.ts';
+import type { PanelSummary } from './panel.ts';
 
 export interface LabelledItem {
   /** Items of one group (the turns of one question) stay together in splits and resamples. */
@@ -29,7 +30,11 @@ export interface LabelledSource {
   quality: string;
   /** When an item counts as needing the strong model. */
   label: string;
+  /** Qualities averaged over panels of models (pre-registered); absent when the source has one pair only. */
+  panel?: PanelSummary;
   items: LabelledItem[];
+  /** The same prompts judged on the single pair (strongModel against weakModel): the first run's measure. */
+  pairItems: LabelledItem[];
 }
 
 export const userTurn = (text: string): ClassifyRequest => ({ messages: [{ role: 'user', content: text }] });

@@ -108,6 +108,8 @@ export function loadMtBench(dir: string): LabelledSource & { categories: Map<str
     quality: `${judgements[0]?.judge[0] ?? 'GPT-4'} score of the answer, 1–10, per question turn`,
     label: `the weak answer scored at least ${SCORE_GAP} points below the strong one`,
     items,
+    // Two judged models only: the panel is the pair.
+    pairItems: items,
     categories,
   };
 }
