@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** What Node's HTTP parser refuses, and what the client is told: OpenAI's error shape, like every other answer. */
@@ -23,7 +24,33 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     socket.destroy();
     return;
   }
-  const r = refusal(error.code);
+  endWith(socket, refusal(error.code));
+}
+
+/** An OpenAI error written straight on the socket, which then closes. */
+function endWith(socket: Duplex, r: { status: number; reason: string; code: string; message: string }): void {
   const body = JSON.stringify({ error: { message: r.message, type: 'invalid_request_error', param: null, code: r.code } });
   socket.end(`HTTP/1.1 ${r.status} ${r.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * Node's `connect`: a CONNECT request (a proxy tunnel), which Node never gives the app and
+ * answers by dropping the connection. The gateway is no proxy: 405, in OpenAI's shape.
+ */
+export function answerConnect(_request: IncomingMessage, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  endWith(socket, { status: 405, reason: 'Method Not Allowed', code: 'method_not_allowed', message: 'Method CONNECT is not allowed: this gateway is not a proxy.' });
+}
+
+/**
+ * A request the Node adapter cannot make a URL of (an asterisk or malformed absolute target, a
+ * backslash in the path, a Host header that is not a host) or an HTTP/1.1 request without Host:
+ * the adapter's own answer is a bare 400.
+ */
+export function invalidTarget(): Response {
+  const body = { error: { message: 'The request target or its Host header is not valid.', type: 'invalid_request_error', param: null, code: 'invalid_request_target' } };
+  return new Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json', connection: 'close' } });
 }

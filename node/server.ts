@@ -1,8 +1,10 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionContext } from 'hono';
 import { createApp } from '../src/app.ts';
+import { errors } from '../src/api/errors.ts';
 import type { BreakerOptions } from '../src/health/circuit-breaker.ts';
 import { seedKeys, type KeyRecord } from '../src/auth/api-keys.ts';
 import type { CompiledFleet } from '../src/fleet/compiled.ts';
@@ -14,7 +16,7 @@ import { limitCountersFromEnv } from '../src/limits/counters-from-env.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import type { Store } from '../src/store/store.ts';
 import type { Transport } from '../src/backends/transport.ts';
-import { answerClientError } from './client-error.ts';
+import { answerClientError, answerConnect, invalidTarget } from './client-error.ts';
 import { undiciTransport } from './undici-transport.ts';
 
 export interface NodeGatewayOptions {
@@ -113,13 +115,27 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   timer?.unref();
   if (interval > 0) probe();
   const host = options.host ?? '127.0.0.1';
-  const server = await new Promise<ServerType>((resolve) => {
-    // An execution context like the Worker's, so deferred work (`waitUntil`) takes the same path
-    // on Node; a detached promise is all Node needs to finish it.
-    const s = serve({ fetch: (request) => app.fetch(request, undefined, NODE_EXECUTION_CONTEXT), port: options.port ?? 0, hostname: host }, () => resolve(s));
-  });
-  // Requests Node's parser refuses get OpenAI's error shape too, not a bare status line.
+  // An execution context like the Worker's, so deferred work (`waitUntil`) takes the same path
+  // on Node; a detached promise is all Node needs to finish it.
+  const listener = getRequestListener(
+    (request, { incoming }) =>
+      // HTTP/1.1 requires Host (RFC 9112 §3.2); Node's own check answers with an empty 400, so it is off and made here.
+      incoming.headers.host === undefined && incoming.httpVersion === '1.1' ? invalidTarget() : app.fetch(request, undefined, NODE_EXECUTION_CONTEXT),
+    {
+      hostname: host,
+      // The adapter refuses a target it cannot make a URL of; anything else thrown here escaped the app's onError.
+      errorHandler: (error) => {
+        if (error instanceof RequestError) return invalidTarget();
+        console.error(JSON.stringify({ error: String(error), stack: error instanceof Error ? error.stack : undefined }));
+        return errors.internal().toResponse();
+      },
+    },
+  );
+  const server: Server = createServer({ requireHostHeader: false }, listener);
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
+  // Requests Node's parser refuses get OpenAI's error shape too, not a bare status line; so does CONNECT, which Node never routes.
   server.on('clientError', answerClientError);
+  server.on('connect', answerConnect);
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${port}`,

@@ -77,3 +77,24 @@ describe("requests Node's HTTP parser refuses", () => {
     expect(errorBody(answer)).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code } });
   });
 });
+
+describe('requests Node hands over without a route to the app', () => {
+  const errorBody = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as unknown;
+
+  it.each<[string, string, number, string]>([
+    // Node's own answer to a CONNECT with no listener is to drop the connection.
+    ['CONNECT (a proxy tunnel)', 'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n', 405, 'method_not_allowed'],
+    ['CONNECT with an absolute target', `CONNECT http://evil.example/v1/chat/completions HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${'k'}\r\n\r\n`, 405, 'method_not_allowed'],
+    // The Node adapter cannot make a URL of these and answered a bare 400.
+    ['an asterisk-form target', 'OPTIONS * HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n', 400, 'invalid_request_target'],
+    ['a backslash in the path', 'GET /v1\\models HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n', 400, 'invalid_request_target'],
+    ['a Host header that is not a host', 'GET /v1/models HTTP/1.1\r\nHost: a/b@c\r\nConnection: close\r\n\r\n', 400, 'invalid_request_target'],
+    // Node answered a request without Host with a bare 400 before the app saw it.
+    ['an HTTP/1.1 request without Host', 'GET /v1/models HTTP/1.1\r\n\r\n', 400, 'invalid_request_target'],
+  ])('answers %s in OpenAI shape', async (_what, bytes, status, code) => {
+    const answer = await raw(bytes);
+    expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(answer).toMatch(/\r\ncontent-type: application\/json\r\n/i);
+    expect(errorBody(answer)).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code } });
+  });
+});
