@@ -19,6 +19,8 @@ function refusal(code: string | undefined): { status: number; reason: string; co
  * or one whose response has begun, is only closed.
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // The parser refuses every later piece of the same bytes too: the socket is answered and lingering already.
+  if (lingering.has(socket)) return;
   const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
   if (error.code === 'ECONNRESET' || !socket.writable || inProgress) {
     socket.destroy();
@@ -27,11 +29,25 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   endWith(socket, refusal(error.code));
 }
 
+const lingering = new WeakSet<Duplex>();
+
 /** An OpenAI error written straight on the socket, which then closes. */
 function endWith(socket: Duplex, r: { status: number; reason: string; code: string; message: string }): void {
   const body = JSON.stringify({ error: { message: r.message, type: 'invalid_request_error', param: null, code: r.code } });
   socket.end(`HTTP/1.1 ${r.status} ${r.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  // A lingering close: what the client is still sending (the rest of a head too large) is read
+  // and dropped until it hangs up, so the answer is not lost to a reset; bounded in time.
+  lingering.add(socket);
+  socket.on('data', () => {});
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('end', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
 }
+
+/** How long a connection refused mid-request keeps reading (and dropping) what the client still sends before it closes. */
+export const LINGER_MS = 2_000;
 
 /**
  * Node's `connect`: a CONNECT request (a proxy tunnel), which Node never gives the app and
