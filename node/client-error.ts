@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** What Node's HTTP parser refuses, and what the client is told: OpenAI's error shape, like every other answer. */
@@ -69,4 +69,10 @@ export function answerConnect(_request: IncomingMessage, socket: Duplex): void {
 export function invalidTarget(): Response {
   const body = { error: { message: 'The request target or its Host header is not valid.', type: 'invalid_request_error', param: null, code: 'invalid_request_target' } };
   return new Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json', connection: 'close' } });
+}
+
+/** Node's `checkExpectation`: an Expect other than 100-continue, which Node answers with a bare 417. */
+export function answerExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const body = JSON.stringify({ error: { message: 'The only Expect this gateway meets is 100-continue.', type: 'invalid_request_error', param: null, code: 'expectation_failed' } });
+  response.writeHead(417, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
 }

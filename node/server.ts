@@ -16,7 +16,7 @@ import { limitCountersFromEnv } from '../src/limits/counters-from-env.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import type { Store } from '../src/store/store.ts';
 import type { Transport } from '../src/backends/transport.ts';
-import { answerClientError, answerConnect, invalidTarget, LINGER_MS } from './client-error.ts';
+import { answerClientError, answerConnect, answerExpectation, invalidTarget, LINGER_MS } from './client-error.ts';
 import { undiciTransport } from './undici-transport.ts';
 
 export interface NodeGatewayOptions {
@@ -169,9 +169,11 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   );
   const server: Server = createServer({ requireHostHeader: false }, listener);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
-  // Requests Node's parser refuses get OpenAI's error shape too, not a bare status line; so does CONNECT, which Node never routes.
+  // Requests Node's parser refuses get OpenAI's error shape too, not a bare status line; so do CONNECT,
+  // which Node never routes, and an Expect Node cannot meet.
   server.on('clientError', answerClientError);
   server.on('connect', answerConnect);
+  server.on('checkExpectation', answerExpectation);
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${port}`,

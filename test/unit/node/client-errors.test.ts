@@ -92,6 +92,8 @@ describe('requests Node hands over without a route to the app', () => {
     ['a Host header that is not a host', 'GET /v1/models HTTP/1.1\r\nHost: a/b@c\r\nConnection: close\r\n\r\n', 400, 'invalid_request_target'],
     // Node answered a request without Host with a bare 400 before the app saw it.
     ['an HTTP/1.1 request without Host', 'GET /v1/models HTTP/1.1\r\n\r\n', 400, 'invalid_request_target'],
+    // Node answered an Expect other than 100-continue with a bare 417.
+    ['an expectation it cannot meet', 'POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nExpect: something-else\r\nConnection: close\r\n\r\n', 417, 'expectation_failed'],
   ])('answers %s in OpenAI shape', async (_what, bytes, status, code) => {
     const answer = await raw(bytes);
     expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
