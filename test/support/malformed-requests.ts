@@ -152,13 +152,17 @@ function setAt(body: Record<string, Json>, path: FieldPath, value: Json): void {
 }
 
 /** A placeholder spliced for raw JSON text that JSON.stringify cannot write (numbers past a double, deep nesting, duplicate keys). */
-const MARK = '"\u0001splice\u0001"';
+const SPLICE = '\u0001splice\u0001';
+/** The placeholder as JSON.stringify writes it (control characters escaped). */
+const MARK = JSON.stringify(SPLICE);
 
 /** The base body with `raw` JSON text at `path`. */
 function withRaw(body: Record<string, Json>, path: FieldPath, raw: string): string {
   const copy = structuredClone(body);
-  setAt(copy, path, '\u0001splice\u0001');
-  return JSON.stringify(copy).replace(MARK, () => raw);
+  setAt(copy, path, SPLICE);
+  const text = JSON.stringify(copy);
+  if (!text.includes(MARK)) throw new Error(`no placeholder in ${text.slice(0, 200)}`);
+  return text.replace(MARK, () => raw);
 }
 
 const endpoint = fc.constantFrom<Endpoint>('chat', 'chat', 'chat', 'completions', 'embeddings');
