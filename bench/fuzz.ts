@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describeCase, fuzzFleet, fuzzFleetYaml, fuzzTarget, INPUT_CLASSES, judgeAnswer, malformedRequest, type InputClass, type MalformedCase } from '../test/support/malformed-requests.ts';
+import { describeCase, FUZZ_TIMEOUTS, fuzzFleet, fuzzFleetYaml, fuzzTarget, INPUT_CLASSES, judgeAnswer, malformedRequest, type InputClass, type MalformedCase } from '../test/support/malformed-requests.ts';
 import { sendCase } from '../test/support/send-malformed.ts';
 import { startServeStack, type ServeStack } from '../test/support/serve-stack.ts';
 import { COMMON_USAGE, numberFlag, parseFlags, type Benchmark } from './lib/benchmark.ts';
@@ -23,7 +23,8 @@ import { startWorkerd, type StartedWorkerd } from './lib/workerd.ts';
 import { fmt } from './lib/stats.ts';
 
 const OUT = resolve(ROOT, 'bench', 'out', 'fuzz-workerd');
-const TIMEOUT_MS = 30_000;
+/** Past the fleet's own total deadline: a request stuck upstream is judged by the gateway's answer (a 504), not cut off by the client first. */
+const TIMEOUT_MS = FUZZ_TIMEOUTS.totalMs + 15_000;
 
 const USAGE = `${COMMON_USAGE}
   --requests <n>     malformed requests to the Node gateway (default 15000, so that more than 10,000 are refused
@@ -59,6 +60,7 @@ const bump = <K>(map: Map<K, number>, key: K) => map.set(key, (map.get(key) ?? 0
 /** Sends every case, `concurrency` at a time, and tallies what came back. */
 async function run(origin: string, cases: readonly MalformedCase[], concurrency: number, tally: Tally, runtimeClosesUploads = false): Promise<void> {
   const started = performance.now();
+  const at = () => `[${fmt((performance.now() - started) / 1000, 1)} s] `;
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -73,13 +75,13 @@ async function run(origin: string, cases: readonly MalformedCase[], concurrency:
           bump(perClass, 'none');
           if (c.transport === 'raw' && c.mayGoUnanswered) tally.unansweredHangUps++;
           else if (runtimeClosesUploads && (c.inputClass === 'oversize-chunked' || c.inputClass === 'oversize-declared') && /EPIPE|ECONNRESET/.test(outcome.detail)) tally.closedMidUpload++;
-          else tally.failures.push(`no answer (${outcome.none}: ${outcome.detail}) to ${describeCase(c)}`);
+          else tally.failures.push(`${at()}no answer (${outcome.none}: ${outcome.detail}) to ${describeCase(c)}`);
           continue;
         }
         bump(tally.byStatus, String(outcome.answer.status));
         bump(perClass, bucketOf(outcome.answer.status));
         const verdict = judgeAnswer(c.transport === 'fetch' ? c.method : 'RAW', outcome.answer);
-        if (!verdict.ok) tally.failures.push(`${verdict.reason} — to ${describeCase(c)}`);
+        if (!verdict.ok) tally.failures.push(`${at()}${verdict.reason} — to ${describeCase(c)}`);
       }
     }),
   );

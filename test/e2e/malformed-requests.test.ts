@@ -5,7 +5,7 @@
 // draw happened to be a valid request); no 5xx, no dropped connection, no crash.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeCase, fuzzFleetYaml, fuzzTarget, judgeAnswer, malformedRequest, type MalformedCase } from '../support/malformed-requests.ts';
+import { describeCase, FUZZ_TIMEOUTS, fuzzFleetYaml, fuzzTarget, judgeAnswer, malformedRequest, type MalformedCase } from '../support/malformed-requests.ts';
 import { sendCase } from '../support/send-malformed.ts';
 import { startServeStack, type ServeStack } from '../support/serve-stack.ts';
 
@@ -25,7 +25,7 @@ async function firstWrong(cases: readonly MalformedCase[], concurrency: number):
     Array.from({ length: concurrency }, async () => {
       while (next < cases.length) {
         const c = cases[next++] as MalformedCase;
-        const outcome = await sendCase(stack.url, c, 30_000);
+        const outcome = await sendCase(stack.url, c, FUZZ_TIMEOUTS.totalMs + 15_000);
         if ('none' in outcome) {
           if (!(c.transport === 'raw' && c.mayGoUnanswered)) wrong.push(`no answer (${outcome.none}: ${outcome.detail}) to ${describeCase(c)}`);
           continue;
