@@ -40,6 +40,10 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
     summary: 'mid-stream failover on the stream path: µs per relayed SSE chunk with the option off, opted in while nothing fails, and on a continuation leg',
     load: async () => (await import('./continuation.ts')).benchmark,
   },
+  fuzz: {
+    summary: 'hostile client at volume: ≥10,000 malformed requests (19 input classes) at switchyard serve and a share in raw workerd; counts by status and class, 0 5xx, live heap after forced GC before/after',
+    load: async () => (await import('./fuzz.ts')).benchmark,
+  },
   prefix: {
     summary: 'prefix-affinity routing in a discrete-event simulation: 8 simulated vLLM engines, 150 tenants; hit rate, TTFT p50/p90, throughput per policy',
     load: async () => (await import('./prefix.ts')).benchmark,

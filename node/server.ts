@@ -1,8 +1,10 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { ExecutionContext } from 'hono';
 import { createApp } from '../src/app.ts';
+import { errors } from '../src/api/errors.ts';
 import type { BreakerOptions } from '../src/health/circuit-breaker.ts';
 import { seedKeys, type KeyRecord } from '../src/auth/api-keys.ts';
 import type { CompiledFleet } from '../src/fleet/compiled.ts';
@@ -14,7 +16,7 @@ import { limitCountersFromEnv } from '../src/limits/counters-from-env.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import type { Store } from '../src/store/store.ts';
 import type { Transport } from '../src/backends/transport.ts';
-import { answerClientError } from './client-error.ts';
+import { answerClientError, answerConnect, answerExpectation, invalidTarget, LINGER_MS } from './client-error.ts';
 import { undiciTransport } from './undici-transport.ts';
 
 export interface NodeGatewayOptions {
@@ -57,6 +59,35 @@ export interface NodeGateway {
   /** Where its keys are read from, for the startup line. */
   keyStore: 'upstash' | 'env' | 'file' | 'memory';
   close(): Promise<void>;
+}
+
+/**
+ * Node closes a `Connection: close` socket the moment the answer is written; with the client
+ * still sending, the unread bytes make the kernel reset the connection, and a client busy
+ * writing its body often sees the reset, not the answer. Like a web server's lingering close,
+ * the socket first half-closes and keeps reading (Node's parser discards the rest of the body)
+ * until the client hangs up or LINGER_MS pass.
+ */
+function lingerBeforeClosing(socket: Socket): void {
+  socket.destroySoon = function lingeringClose(this: Socket) {
+    this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('end', () => this.destroy());
+    this.once('close', () => clearTimeout(timer));
+  };
+}
+
+function closingConnection(response: Response): Response {
+  try {
+    response.headers.set('connection', 'close');
+    return response;
+  } catch {
+    // Immutable headers (a response passed through as it came): a copy carries the header.
+    const headers = new Headers(response.headers);
+    headers.set('connection', 'close');
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  }
 }
 
 /** The same app as the Worker, on Node: process env → deps, undici for upstreams. */
@@ -113,13 +144,36 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   timer?.unref();
   if (interval > 0) probe();
   const host = options.host ?? '127.0.0.1';
-  const server = await new Promise<ServerType>((resolve) => {
-    // An execution context like the Worker's, so deferred work (`waitUntil`) takes the same path
-    // on Node; a detached promise is all Node needs to finish it.
-    const s = serve({ fetch: (request) => app.fetch(request, undefined, NODE_EXECUTION_CONTEXT), port: options.port ?? 0, hostname: host }, () => resolve(s));
-  });
-  // Requests Node's parser refuses get OpenAI's error shape too, not a bare status line.
+  // An execution context like the Worker's, so deferred work (`waitUntil`) takes the same path
+  // on Node; a detached promise is all Node needs to finish it.
+  const listener = getRequestListener(
+    async (request, { incoming }) => {
+      // HTTP/1.1 requires Host (RFC 9112 §3.2); Node's own check answers with an empty 400, so it is off and made here.
+      if (incoming.headers.host === undefined && incoming.httpVersion === '1.1') return invalidTarget();
+      const response = await app.fetch(request, undefined, NODE_EXECUTION_CONTEXT);
+      // Answered before its body arrived (refused unread, or over the limit): the rest of that body is
+      // drained only briefly and the connection then closed, so the client is told not to reuse it.
+      if (incoming.complete) return response;
+      lingerBeforeClosing(incoming.socket);
+      return closingConnection(response);
+    },
+    {
+      hostname: host,
+      // The adapter refuses a target it cannot make a URL of; anything else thrown here escaped the app's onError.
+      errorHandler: (error) => {
+        if (error instanceof RequestError) return invalidTarget();
+        console.error(JSON.stringify({ error: String(error), stack: error instanceof Error ? error.stack : undefined }));
+        return errors.internal().toResponse();
+      },
+    },
+  );
+  const server: Server = createServer({ requireHostHeader: false }, listener);
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
+  // Requests Node's parser refuses get OpenAI's error shape too, not a bare status line; so do CONNECT,
+  // which Node never routes, and an Expect Node cannot meet.
   server.on('clientError', answerClientError);
+  server.on('connect', answerConnect);
+  server.on('checkExpectation', answerExpectation);
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${port}`,

@@ -14,7 +14,7 @@ interface Target {
 }
 
 /** One CDP session: numbered calls, each resolved by the reply with its id. */
-class CdpSession {
+export class CdpSession {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly socket: WebSocket;

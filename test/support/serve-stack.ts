@@ -10,19 +10,28 @@ export interface ServeStack {
   info: Services;
   /** The gateway's base URL (no path). */
   url: string;
+  /** The `switchyard serve` process (its output, its pid). */
+  gateway: Started;
   stop(): Promise<void>;
 }
 
+export interface ServeStackOptions {
+  /** Flags for the gateway's Node (e.g. `--expose-gc`, `--inspect=127.0.0.1:0`). */
+  nodeFlags?: readonly string[];
+  /** Changes the federation's fleet file before the gateway reads it (e.g. a larger body limit). */
+  editFleet?: (yaml: string) => string;
+}
+
 /** `extraArgs` go to `switchyard serve` (e.g. `--probe-interval 0`, so only live traffic judges the endpoints). */
-export async function startServeStack(extraEnv: Record<string, string> = {}, extraArgs: readonly string[] = []): Promise<ServeStack> {
+export async function startServeStack(extraEnv: Record<string, string> = {}, extraArgs: readonly string[] = [], options: ServeStackOptions = {}): Promise<ServeStack> {
   const services = await startProcess(['test/support/services-process.ts'], /^\{.*\}$/);
   const info = JSON.parse(services.match[0]) as Services;
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
   const fleetFile = join(dir, 'fleet.yaml');
-  writeFileSync(fleetFile, info.fleetYaml);
+  writeFileSync(fleetFile, options.editFleet ? options.editFleet(info.fleetYaml) : info.fleetYaml);
   let gateway: Started & { match: RegExpExecArray };
   try {
-    gateway = await startProcess(['cli/main.ts', 'serve', '--fleet', fleetFile, '--port', '0', '--keys-file', join(dir, 'none.json'), ...extraArgs], /switchyard gateway on (http:\/\/\S+)/, {
+    gateway = await startProcess([...(options.nodeFlags ?? []), 'cli/main.ts', 'serve', '--fleet', fleetFile, '--port', '0', '--keys-file', join(dir, 'none.json'), ...extraArgs], /switchyard gateway on (http:\/\/\S+)/, {
       env: { ...process.env, ...info.secrets, SWITCHYARD_KEYS: JSON.stringify(info.keys.records), ...extraEnv },
     });
   } catch (error) {
@@ -31,6 +40,7 @@ export async function startServeStack(extraEnv: Record<string, string> = {}, ext
   }
   return {
     info,
+    gateway,
     url: gateway.match[1] ?? '',
     stop: async () => {
       await gateway.stop();

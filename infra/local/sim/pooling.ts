@@ -40,7 +40,12 @@ const modelOf = (state: SimState, b: Body) => (typeof b.model === 'string' ? b.m
 export function handleEmbeddings(state: SimState, res: ServerResponse, b: Body): void {
   const input = texts(b.input);
   if (!input) return sendError(res, state.faults.errorShape, { status: 400, message: 'input must be a string or a non-empty array of strings.', param: 'input' });
-  const dimensions = Number.isInteger(b.dimensions) && (b.dimensions as number) > 0 ? (b.dimensions as number) : DIMENSIONS;
+  // vLLM gives fewer dimensions than the model's (matryoshka) and refuses anything else with a 400.
+  const asked = b.dimensions;
+  if (asked !== undefined && asked !== null && !(Number.isInteger(asked) && (asked as number) >= 1 && (asked as number) <= DIMENSIONS)) {
+    return sendError(res, state.faults.errorShape, { status: 400, message: `dimensions must be an integer from 1 to ${DIMENSIONS}.`, param: 'dimensions' });
+  }
+  const dimensions = typeof asked === 'number' ? asked : DIMENSIONS;
   const tokens = input.reduce((n, t) => n + countTokens(t) + 1, 0);
   const base64 = b.encoding_format === 'base64';
   const data = input.map((t, index) => {
