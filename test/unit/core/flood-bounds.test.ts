@@ -84,6 +84,20 @@ describe('per-key memories under 100,000 unique keys', () => {
     expect(store.hgets).toBe(FLOOD + 1); // evicted long ago
   });
 
+  it('the negative cache at its default bound holds about what its keys are (hashes from Web Crypto, as on Workers)', async () => {
+    const keys = new ApiKeys(new MemoryStore(), { memoTtlMs: 0, now: () => T0 });
+    const unknown = (i: number) => `sy-${i.toString(36).padStart(8, '0')}${'y'.repeat(32)}`;
+    for (let i = 0; i < 20_000; i++) await keys.verify(unknown(i)); // fills the default 10,000 entries
+    const before = liveHeap();
+    for (let i = 20_000; i < FLOOD; i++) await keys.verify(unknown(i));
+    // 10,000 hashes of 64 characters and their entries: well under 4 MiB (a rope per hash was ~20 MiB).
+    expect(Math.abs(liveHeap() - before)).toBeLessThan(4 * 1024 * 1024);
+    const fresh = new ApiKeys(new MemoryStore(), { memoTtlMs: 0, now: () => T0 });
+    const empty = liveHeap();
+    for (let i = 0; i < 10_000; i++) await fresh.verify(unknown(i));
+    expect(liveHeap() - empty).toBeLessThan(4 * 1024 * 1024);
+  }, 60_000);
+
   it('BoundedMap (the rate limiter library’s per-identifier cache, limiters per limit value) drops its oldest at the bound', () => {
     const map = new BoundedMap<string, number>(10_000);
     for (let i = 0; i < FLOOD; i++) map.set(`id-${i}`, i);
