@@ -82,7 +82,7 @@ describe('per-key memories under 100,000 unique keys', () => {
     expect(store.hgets).toBe(FLOOD); // remembered
     await keys.verify(unknown(0));
     expect(store.hgets).toBe(FLOOD + 1); // evicted long ago
-  });
+    }, 60_000);
 
   it('the negative cache at its default bound holds about what its keys are (hashes from Web Crypto, as on Workers)', async () => {
     const keys = new ApiKeys(new MemoryStore(), { memoTtlMs: 0, now: () => T0 });
