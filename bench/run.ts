@@ -48,6 +48,10 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
     summary: 'prefix-affinity routing in a discrete-event simulation: 8 simulated vLLM engines, 150 tenants; hit rate, TTFT p50/p90, throughput per policy',
     load: async () => (await import('./prefix.ts')).benchmark,
   },
+  flood: {
+    summary: 'floods of 100,000 unique cacheable requests, session ids and prefixes, and unknown keys at switchyard serve; RSS sampled over each, against a stated bound',
+    load: async () => (await import('./flood.ts')).benchmark,
+  },
 };
 
 const names = Object.keys(BENCHMARKS);

@@ -1,6 +1,7 @@
 import { errors } from '../api/errors.ts';
 import { MAX_JSON_DEPTH } from '../api/json-depth.ts';
 import type { Endpoint } from '../api/schemas.ts';
+import { hexOf } from '../hex.ts';
 
 /** Bumped when the key's layout changes, so old entries are simply never found again. */
 const KEY_VERSION = 'v1';
@@ -70,10 +71,7 @@ export const keyMaterial = (parts: KeyParts): string =>
 
 export type Sha256 = (text: string) => string | Promise<string>;
 
-/** SHA-256, lower-case hex, with Web Crypto (both runtimes have it; Node passes a faster synchronous one). */
+/** SHA-256, lower-case hex, with Web Crypto (both runtimes have it; Node passes a faster synchronous one). A flat string (hexOf): L1 keeps every key it holds. */
 export async function webCryptoSha256(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-  let hex = '';
-  for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
-  return hex;
+  return hexOf(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))));
 }

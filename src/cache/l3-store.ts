@@ -13,5 +13,5 @@ export function cacheStoreFromEnv(env: StoreEnv): Store | undefined {
   const url = env.UPSTASH_REDIS_REST_URL || undefined;
   const token = env.UPSTASH_REDIS_REST_TOKEN || undefined;
   if (url === undefined || token === undefined) return undefined;
-  return new UpstashStore(new Redis({ url, token, automaticDeserialization: false, enableTelemetry: false, retry: false, enableAutoPipelining: false }));
+  return new UpstashStore(new Redis({ url, token, automaticDeserialization: false, enableTelemetry: false, retry: false, enableAutoPipelining: false }), token);
 }

@@ -18,5 +18,5 @@ export function limitCountersFromEnv(env: LimitsEnv): LimitCounters {
   const url = env.UPSTASH_REDIS_REST_URL || undefined;
   const token = env.UPSTASH_REDIS_REST_TOKEN || undefined;
   if (url === undefined || token === undefined) return new MemoryCounters();
-  return new UpstashCounters({ redis: new Redis({ url, token, enableTelemetry: false }), sync: sync satisfies RateSync });
+  return new UpstashCounters({ redis: new Redis({ url, token, enableTelemetry: false }), token, sync: sync satisfies RateSync });
 }

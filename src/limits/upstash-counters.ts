@@ -2,6 +2,7 @@ import { Ratelimit } from '@upstash/ratelimit';
 import type { Redis } from '@upstash/redis/cloudflare';
 import { delay } from '../store/delay.ts';
 import { LATE, within } from '../store/within.ts';
+import { storeError } from '../store/store-error.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { WINDOW_MS, type LimitCounters, type SlotTake, type Spent, type WindowTake } from './counters.ts';
 
@@ -32,6 +33,8 @@ export interface UpstashCountersOptions {
   syncMs?: number;
   now?: () => number;
   onError?: (error: unknown) => void;
+  /** The client's token, removed from the errors reported. */
+  token?: string;
 }
 
 // Concurrency: a sorted set of request tokens scored by when their lease ends; expired leases
@@ -87,7 +90,10 @@ export class UpstashCounters implements LimitCounters {
     this.#prefix = options.prefix ?? 'switchyard:rl';
     this.#timeoutMs = options.timeoutMs ?? 1_000;
     this.#now = options.now ?? Date.now;
-    this.#onError = options.onError ?? throttledLog(this.#now);
+    // What reaches a log says neither the token nor the command (store-error.ts).
+    const report = options.onError ?? throttledLog(this.#now);
+    const secrets = options.token === undefined ? [] : [options.token];
+    this.#onError = (error) => report(storeError(error, secrets));
     this.#cache = new BoundedMap(options.maxCachedEntries ?? 10_000);
     this.#syncMs = options.syncMs ?? 100;
     this.#acquire = this.#redis.createScript<[number, number]>(ACQUIRE);

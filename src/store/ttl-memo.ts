@@ -15,6 +15,11 @@ export class TtlMemo<V> {
     this.#now = now;
   }
 
+  /** Entries held, expired ones not yet dropped included. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   get(key: string): V | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;

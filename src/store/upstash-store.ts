@@ -1,5 +1,6 @@
 import { Redis } from '@upstash/redis/cloudflare';
 import type { HashIncrements, SetOptions, Store } from './store.ts';
+import { storeError } from './store-error.ts';
 import { ttlMilliseconds } from './store-rules.ts';
 
 export interface UpstashCredentials {
@@ -14,13 +15,25 @@ export interface UpstashCredentials {
 export class UpstashStore implements Store {
   readonly kind = 'upstash' as const;
   readonly #redis: Redis;
+  readonly #secrets: readonly string[];
 
   /**
    * `redis` must be created with `automaticDeserialization: false` (see `connect`):
    * otherwise the client JSON-parses values, and a stored "42" would come back as a number.
+   * `token`: the client's token, removed from any error it throws (see store-error.ts).
    */
-  constructor(redis: Redis) {
+  constructor(redis: Redis, token?: string) {
     this.#redis = redis;
+    this.#secrets = token === undefined ? [] : [token];
+  }
+
+  /** One call to Redis; its failure rethrown as a StoreError a log may print. */
+  async #call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw storeError(error, this.#secrets);
+    }
   }
 
   /** A client configured the way this store needs it. */
@@ -32,35 +45,37 @@ export class UpstashStore implements Store {
         automaticDeserialization: false,
         enableTelemetry: false,
       }),
+      credentials.token,
     );
   }
 
   async get(key: string): Promise<string | null> {
-    return nullableString(await this.#redis.get<unknown>(key), key);
+    return nullableString(await this.#call(() => this.#redis.get<unknown>(key)), key);
   }
 
   async set(key: string, value: string, options?: SetOptions): Promise<void> {
     if (options?.ttlSeconds === undefined) {
-      await this.#redis.set(key, value);
+      await this.#call(() => this.#redis.set(key, value));
     } else {
-      await this.#redis.set(key, value, { px: ttlMilliseconds(options.ttlSeconds) });
+      const px = ttlMilliseconds(options.ttlSeconds);
+      await this.#call(() => this.#redis.set(key, value, { px }));
     }
   }
 
   async del(key: string): Promise<void> {
-    await this.#redis.del(key);
+    await this.#call(() => this.#redis.del(key));
   }
 
   async hget(key: string, field: string): Promise<string | null> {
-    return nullableString(await this.#redis.hget<unknown>(key, field), key);
+    return nullableString(await this.#call(() => this.#redis.hget<unknown>(key, field)), key);
   }
 
   async hset(key: string, field: string, value: string): Promise<void> {
-    await this.#redis.hset(key, { [field]: value });
+    await this.#call(() => this.#redis.hset(key, { [field]: value }));
   }
 
   async hdel(key: string, field: string): Promise<void> {
-    await this.#redis.hdel(key, field);
+    await this.#call(() => this.#redis.hdel(key, field));
   }
 
   async incrementHashes(writes: readonly HashIncrements[]): Promise<void> {
@@ -74,18 +89,18 @@ export class UpstashStore implements Store {
       }
       if (ttlSeconds !== undefined) pipeline.expire(key, Math.max(1, Math.ceil(ttlSeconds)));
     }
-    if (commands > 0) await pipeline.exec();
+    if (commands > 0) await this.#call(() => pipeline.exec());
   }
 
   async hgetall(key: string): Promise<Record<string, string>> {
-    return hashFromReply(key, await this.#redis.hgetall(key));
+    return hashFromReply(key, await this.#call(() => this.#redis.hgetall(key)));
   }
 
   async hgetallMany(keys: readonly string[]): Promise<Record<string, string>[]> {
     if (keys.length === 0) return [];
     const pipeline = this.#redis.pipeline();
     for (const key of keys) pipeline.hgetall(key);
-    const replies: unknown[] = await pipeline.exec();
+    const replies: unknown[] = await this.#call(() => pipeline.exec());
     return keys.map((key, i) => hashFromReply(key, replies[i]));
   }
 }

@@ -1,0 +1,12 @@
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/**
+ * Bytes as lower-case hex, one flat string. Joined, not built with `+=`: that makes a rope of a
+ * piece per byte (about 2 KiB of heap for a 64-character SHA-256), and memos and caches keep
+ * these strings as keys by the thousand.
+ */
+export function hexOf(bytes: Uint8Array): string {
+  const out = new Array<string>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = HEX[bytes[i] ?? 0] ?? '00';
+  return out.join('');
+}
