@@ -176,6 +176,8 @@ interface Row {
   index: number;
   sentAt: number;
   latencyMs: number;
+  /** The gateway's own time for it (its request log): far below latencyMs means the time went outside the gateway. */
+  gatewayMs: number;
   status: number;
   streaming: boolean;
   outcome: AnswerOutcome;
@@ -225,6 +227,7 @@ function toRow(x: OpenLoopSample, streaming: boolean, log: LogLine | undefined):
     index: x.index,
     sentAt: x.sentAt,
     latencyMs: x.latencyMs,
+    gatewayMs: log?.ms ?? Number.NaN,
     status: x.status,
     streaming,
     outcome: outcomeOf(x),
@@ -321,6 +324,8 @@ interface Analysis {
   failedDuring: number;
   silent: number;
   late: number;
+  /** Of the same, those the gateway's own log also puts past the deadline. */
+  lateInGateway: number;
   maxLatency: number;
   p99: { before: number; during: number; after: number };
   /** ms after the injection; undefined: no target; NaN: never within the window. */
@@ -328,7 +333,8 @@ interface Analysis {
   /** Requests that touched a target after it left and before the clear (breaker probes). */
   touchesAfterLeaving: number;
   returnMs: number | undefined;
-  targetShare: { before: number; lastTenSeconds: number };
+  /** Share of requests that reached a target: before the fault, in its last 10 s (did traffic stay away?), in the window's last 10 s (served by it). */
+  targetShare: { before: number; faultLastTen: number; lastTenSeconds: number };
   /** The window of failures: first and last failed request, ms after the injection. */
   failureSpan: { first: number; last: number } | undefined;
   logged: number;
@@ -370,12 +376,17 @@ function analyse(w: Window, stack: FederationStack): Analysis {
     failedDuring: failedRows.filter((r) => r.sentAt >= inject && r.sentAt < clear).length,
     silent: w.rows.filter((r) => SILENT.has(r.outcome)).length,
     late: w.rows.filter((r) => r.latencyMs > DEADLINE_MS).length,
+    lateInGateway: w.rows.filter((r) => r.gatewayMs > DEADLINE_MS).length,
     maxLatency: Math.max(...w.rows.map((r) => r.latencyMs)),
     p99: { before: lat(before), during: lat(during), after: lat(after) },
     leaveMs,
     touchesAfterLeaving,
     returnMs,
-    targetShare: { before: share(before, touches), lastTenSeconds: share(w.rows.filter((r) => r.sentAt >= end - 10_000), served) },
+    targetShare: {
+      before: share(before, touches),
+      faultLastTen: share(during.filter((r) => r.sentAt >= clear - 10_000), touches),
+      lastTenSeconds: share(w.rows.filter((r) => r.sentAt >= end - 10_000), served),
+    },
     failureSpan: failedRows.length === 0 ? undefined : { first: (failedRows[0]?.sentAt ?? 0) - inject, last: (failedRows[failedRows.length - 1]?.sentAt ?? 0) - inject },
     logged: w.rows.filter((r) => r.logged).length,
   };
@@ -428,8 +439,8 @@ function buildReport(windows: readonly Window[], analyses: readonly Analysis[], 
     if (!a) return '';
     const c = a.counts;
     return (
-      `| ${w.fault.name} | ${w.rows.length} | **${a.failed}** (${a.failedDuring} during the fault) | ${c['http-error']} / ${c['no-response']} / ${c['error-event']} | **${a.silent}** | **${a.late}** (max ${ms(a.maxLatency)}) | ` +
-      `${ms(a.leaveMs)}${a.touchesAfterLeaving > 0 ? ` (+${a.touchesAfterLeaving} probes)` : ''} | ${ms(a.returnMs)} | ${fmt(a.targetShare.before, 1)}% / ${fmt(a.targetShare.lastTenSeconds, 1)}% | ${fmt(a.p99.before, 0)} / ${fmt(a.p99.during, 0)} / ${fmt(a.p99.after, 0)} |`
+      `| ${w.fault.name} | ${w.rows.length} | **${a.failed}** (${a.failedDuring} during the fault) | ${c['http-error']} / ${c['no-response']} / ${c['error-event']} | **${a.silent}** | **${a.late}** (max ${ms(a.maxLatency)}; ${a.lateInGateway} by the gateway's own clock) | ` +
+      `${ms(a.leaveMs)}${a.touchesAfterLeaving > 0 ? ` (+${a.touchesAfterLeaving} probes)` : ''} | ${ms(a.returnMs)} | ${fmt(a.targetShare.before, 1)}% / ${fmt(a.targetShare.faultLastTen, 1)}% / ${fmt(a.targetShare.lastTenSeconds, 1)}% | ${fmt(a.p99.before, 0)} / ${fmt(a.p99.during, 0)} / ${fmt(a.p99.after, 0)} |`
     );
   });
   const details = windows
@@ -452,13 +463,14 @@ Measured ${meta.startedAt.toISOString()} (run took ${seconds} s) on ${machine()}
 
 ${s.rate} req/s open loop (${fmt(100 * s.streamShare, 0)}% streaming, \`max_tokens\` ${s.maxTokens}, \`temperature\` 0 so each is a cache lookup and write, every prompt unique so each a miss) for ${s.seconds} s per fault through \`switchyard serve\` over three regions (us-east: 2 simulators, eu-west: 1, apac: 1; \`--profile ${s.profile}\`), keys, response cache (L3) and health snapshot on Redis (redis-server behind the Upstash REST bridge), the health prober apart from the gateway every ${s.probeIntervalMs} ms (as the Worker's cron). Each fault: a fresh gateway, ${WARMUP_S} s warm-up, then the fault from ${sec((2 / 15) * s.seconds * 1000)} s to ${sec((2 / 3) * s.seconds * 1000)} s of the window. Routing policy timeouts: connect ${POLICY.timeouts.connectMs} ms, first byte ${POLICY.timeouts.firstByteMs} ms, stream idle ${POLICY.timeouts.streamIdleMs} ms, **deadline (totalMs) ${DEADLINE_MS} ms**.
 
-| Fault | requests | failed (goal 0) | of them HTTP error / no response / error event | silent truncations (goal 0) | after the deadline (goal 0) | traffic leaves the target | traffic returns after the clear | target's share before / last 10 s | p99 ms before / during / after |
+| Fault | requests | failed (goal 0) | of them HTTP error / no response / error event | silent truncations (goal 0) | after the deadline (goal 0) | traffic leaves the target | traffic returns after the clear | target's share: before / the fault's last 10 s / the window's last 10 s | p99 ms before / during / after |
 |---|---:|---:|---|---:|---:|---|---|---|---|
 ${rows.join('\n')}
 
 - **failed**: anything but a complete answer (${Object.entries(OUTCOMES).filter(([k]) => k !== 'ok').map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}). Another region could serve every request in every fault here, so the goal is 0 throughout — except streams cut after their first byte, which no gateway without mid-stream failover can complete: those must end with an error event, never silently.
 - **silent truncations**: \`truncated\` + \`connection-cut\` — a stream the client got without \`data: [DONE]\` and without an error event.
-- **after the deadline**: the client had its whole answer (or error) later than the policy's totalMs after sending.
+- **after the deadline**: the client had its whole answer (or error) later than the policy's totalMs after sending; \`by the gateway's own clock\`: those whose duration in the gateway's request log (arrival to last byte) is past it too — the rest of the time went outside the gateway (the client's and the gateway's processes waiting for the shared CPU).
+- **target's share**: of the requests sent, those that reached a target endpoint before the fault and in its last 10 s (near 0: traffic stayed away), and those a target answered in the window's last 10 s (back in rotation).
 - **traffic leaves**: from the injection to the last request (sent while the fault lasted) that reached a target endpoint before a stretch of ${LEFT_GAP_MS / 1000} s with none; \`+N probes\`: requests that still reached it later (the breaker's half-open probes, every ${b.cooldownMs / 1000} s doubling to ${b.maxCooldownMs / 1000} s). \`never\`: no such stretch before the clear. From the gateway's request log (attempts actually sent, not those skipped by an open breaker), joined by \`x-request-id\`.
 - **traffic returns**: from the start of the clear (for region-kill: the restart, so including the simulators' start-up) to the first request sent afterwards that a target endpoint answered completely.
 - Breakers (defaults): open after ${b.consecutiveFailures} failures in a row or ≥ ${b.errorRatio * 100}% of ≥ ${b.minRequests} requests in ${b.windowMs / 1000} s.

@@ -125,6 +125,8 @@ export interface LogAttempt {
 export interface LogLine {
   requestId: string;
   status: number;
+  /** The gateway's own time for the request, arrival to its last byte. */
+  ms?: number;
   region?: string;
   attempts: LogAttempt[];
   error?: string;
@@ -156,6 +158,7 @@ export function parseLogLine(line: string): LogLine | undefined {
     requestId: o['requestId'],
     status: o['status'],
     attempts,
+    ...(typeof o['ms'] === 'number' ? { ms: o['ms'] } : {}),
     ...(typeof o['region'] === 'string' ? { region: o['region'] } : {}),
     ...(typeof o['error'] === 'string' ? { error: o['error'] } : {}),
   };
