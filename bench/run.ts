@@ -20,6 +20,14 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
     summary: "steady load over three simulated regions; one region's simulators are killed mid-run and restarted: failed requests, time to drain and to recover, p99 before/during/after",
     load: async () => (await import('./failover.ts')).benchmark,
   },
+  chaos: {
+    summary: 'steady load over three simulated regions with keys, cache and health on Redis; faults in turn (region killed, slow first byte, 30 % errors, cut streams, Redis down, stale prober snapshot): failed requests, silent truncations, answers after the deadline, time for traffic to leave and return',
+    load: async () => (await import('./chaos.ts')).benchmark,
+  },
+  soak: {
+    summary: 'ten minutes at a steady moderate rate, streaming and not, keys and cache on Redis: gateway RSS and heap sampled, p99 per minute, errors (goal: flat, 0)',
+    load: async () => (await import('./soak.ts')).benchmark,
+  },
   limits: {
     summary: 'per-key limits on the hot path: the limiter (memory, Redis deferred/strict) and switchyard serve with an rpm limit; CPU per request, added latency, store round trips',
     load: async () => (await import('./limits.ts')).benchmark,

@@ -44,3 +44,11 @@ export function numberFlag(value: string | boolean | undefined, fallback: number
   }
   return n;
 }
+
+/** A share (0..1) from a flag, or the default. */
+export function shareFlag(value: string | boolean | undefined, fallback: number, name: string): number {
+  if (value === undefined || typeof value === 'boolean') return fallback;
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new UsageError(`--${name} must be in 0..1 (got "${value}")`);
+  return n;
+}

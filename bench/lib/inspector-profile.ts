@@ -56,7 +56,7 @@ export class CdpSession {
 }
 
 /** The isolate to profile: the inspector's only target, or the one whose id/title contains `name`. */
-async function target(inspector: string, name: string): Promise<string> {
+export async function target(inspector: string, name: string): Promise<string> {
   const list = (await (await fetch(`http://${inspector}/json/list`)).json()) as Target[];
   const withSocket = list.filter((t) => t.webSocketDebuggerUrl);
   const chosen = withSocket.length === 1 ? withSocket[0] : withSocket.find((t) => t.id.includes(name) || t.title?.includes(name));

@@ -38,7 +38,7 @@ export interface OpenLoopOptions {
   readonly timeoutMs: number;
   readonly request: (index: number) => OpenLoopRequest;
   /** A 2xx body that is not a complete answer: the reason (the sample counts as failed). */
-  readonly check?: (body: string) => string | undefined;
+  readonly check?: (body: string, index: number) => string | undefined;
   /** performance.now() at which request 0 is due; defaults to the call. */
   readonly startedAt?: number;
 }
@@ -109,7 +109,7 @@ export function openLoop(options: OpenLoopOptions): OpenLoopRun {
             return;
           }
           const ok = response.statusCode >= 200 && response.statusCode < 300;
-          const bad = ok ? options.check?.(text) : `HTTP ${response.statusCode}: ${text.slice(0, 300)}`;
+          const bad = ok ? options.check?.(text, index) : `HTTP ${response.statusCode}: ${text.slice(0, 300)}`;
           record(response.statusCode, headers, bad);
         },
         (error: unknown) => record(0, {}, describe(error)),

@@ -5,7 +5,7 @@ import type { Store } from '../store/store.ts';
 import { constantTimeEqual } from './constant-time.ts';
 import { InvalidKeyChangeError, InvalidKeyRecordError, InvalidNewKeyError, UnknownKeyError } from './key-errors.ts';
 import { generateKey, hashKey, isWellFormedKey, keyIdFor } from './key-material.ts';
-import { GuardedRead } from '../store/guarded-read.ts';
+import { GuardedRead, StoreUnavailableError } from '../store/guarded-read.ts';
 import { TtlMemo } from '../store/ttl-memo.ts';
 import { KeyMemo } from './key-memo.ts';
 import {
@@ -36,6 +36,13 @@ export const KEYS_HASH = 'switchyard:keys';
  */
 export const DEFAULT_MEMO_TTL_MS = 30_000;
 export const DEFAULT_MEMO_MAX_ENTRIES = 4096;
+/**
+ * While the store cannot be read, a key this instance verified within this long is still
+ * served from memory (stale-if-error) instead of 503. A revocation cannot be written to a store
+ * that is down either; one written just before the outage reaches instances within about a
+ * second (the policy version), before the memo's TTL runs out.
+ */
+export const DEFAULT_STALE_IF_ERROR_MS = 10 * 60_000;
 /** A key lookup that takes longer is answered 503 (within the request's deadline, never past it). */
 export const DEFAULT_LOOKUP_TIMEOUT_MS = 1_000;
 /** After a failed lookup, how long lookups fail at once (503 with Retry-After) before one tries again. */
@@ -50,6 +57,8 @@ export const MAX_ROTATION_GRACE_SECONDS = 30 * 24 * 3600;
 export interface ApiKeysOptions {
   memoTtlMs?: number;
   memoMaxEntries?: number;
+  /** How long past the memo's TTL a verified key is still served while the store is down (0: not at all). */
+  staleIfErrorMs?: number;
   /** Store lookups on the hot path: their timeout, and the rest after one fails (src/store/guarded-read.ts). */
   lookupTimeoutMs?: number;
   storeRestMs?: number;
@@ -89,7 +98,7 @@ export class ApiKeys {
     this.#store = store;
     this.#now = options.now ?? Date.now;
     this.#hash = options.hash ?? hashKey;
-    this.#memo = new KeyMemo(options.memoTtlMs ?? DEFAULT_MEMO_TTL_MS, options.memoMaxEntries ?? DEFAULT_MEMO_MAX_ENTRIES, this.#now);
+    this.#memo = new KeyMemo(options.memoTtlMs ?? DEFAULT_MEMO_TTL_MS, options.memoMaxEntries ?? DEFAULT_MEMO_MAX_ENTRIES, this.#now, options.staleIfErrorMs ?? DEFAULT_STALE_IF_ERROR_MS);
     this.#unknown = new TtlMemo(options.unknownTtlMs ?? DEFAULT_UNKNOWN_TTL_MS, options.unknownMaxEntries ?? DEFAULT_UNKNOWN_MAX_ENTRIES, this.#now);
     this.#guard = new GuardedRead({ timeoutMs: options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS, restMs: options.storeRestMs ?? DEFAULT_STORE_REST_MS, now: this.#now });
     this.version = options.version ?? new PolicyVersion(store, { now: this.#now });
@@ -202,27 +211,39 @@ export class ApiKeys {
   /**
    * The record of a live key; null for anything else (missing, malformed, unknown, revoked,
    * expired). Throws StoreUnavailableError when the store must be asked and does not answer in
-   * time, or is resting after it did not (the caller answers 503 with Retry-After).
+   * time, or is resting after it did not (the caller answers 503 with Retry-After), unless this
+   * instance verified the key recently enough to serve it stale (`staleIfErrorMs`).
    */
   async verify(presentedKey: string): Promise<KeyRecord | null> {
     if (typeof presentedKey !== 'string' || !isWellFormedKey(presentedKey)) return null;
     const due = this.version.refresh();
     if (due !== undefined) await due;
     const hash = await this.#hash(presentedKey);
-    let record = this.#memo.get(hash);
-    if (record === undefined) {
-      if (this.#unknown.get(hash) !== undefined) return null;
-      const found = await this.#guard.run(() => this.#lookup(hash));
-      if (found === null) {
-        this.#unknown.set(hash, true);
-        return null;
-      }
-      record = found.record;
-      this.#memo.set(hash, record, found.notAfter);
-    }
+    const record = this.#memo.get(hash) ?? (await this.#fromStore(hash));
+    if (record === null) return null;
     if (record.revokedAt !== undefined) return null;
     if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= this.#now()) return null;
     return record;
+  }
+
+  /** A hash the memo does not hold: from the store (remembered either way), or stale from memory while the store is down. */
+  async #fromStore(hash: string): Promise<KeyRecord | null> {
+    if (this.#unknown.get(hash) !== undefined) return null;
+    let found: { record: KeyRecord; notAfter: number } | null;
+    try {
+      found = await this.#guard.run(() => this.#lookup(hash));
+    } catch (error) {
+      // A key verified here not long ago is served as it was (stale-if-error), not refused with 503.
+      const stale = error instanceof StoreUnavailableError ? this.#memo.getStale(hash) : undefined;
+      if (stale === undefined) throw error;
+      return stale;
+    }
+    if (found === null) {
+      this.#unknown.set(hash, true);
+      return null;
+    }
+    this.#memo.set(hash, found.record, found.notAfter);
+    return found.record;
   }
 
   /** The record a presented hash authenticates as, and until when (a grace period's end). */

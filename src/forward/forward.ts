@@ -164,8 +164,8 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
       const bodyEnded = (ok: boolean) => {
         if (ended) return;
         ended = true;
-        if (ok) deps.live.succeeded(id, Number.NaN, deps.now());
-        else deps.live.failed(id, deps.now());
+        if (ok) deps.live.succeeded(id, Number.NaN, deps.now(), true);
+        else deps.live.failed(id, deps.now(), true);
       };
       return { response, candidate, attempts, done, bodyEnded };
     } catch (error) {

@@ -38,6 +38,13 @@ interface Breaker {
   /** Half-open is not stored: it is `open` once `retryAt` has passed. */
   open: boolean;
   consecutive: number;
+  /**
+   * Bodies that failed after their first byte (a stream cut or stalled) since the last body that
+   * arrived whole. Answers read inside the attempt (non-streaming ones) do not reset it: an
+   * endpoint that cuts every stream while its other answers are whole must still leave rotation.
+   * Outlives opening and closing, so once it has tripped, the next cut trips it again at once.
+   */
+  bodyFailures: number;
   readonly window: SlidingWindow;
   retryAt: number;
   cooldownMs: number;
@@ -50,7 +57,7 @@ interface Breaker {
  * outside it are always closed and never recorded, so memory stays bounded). The caller
  * decides what a failure is. Pure state over an injected clock: no timers.
  *
- *   closed --(N failures in a row, or error ratio over the window)--> open
+ *   closed --(N failures in a row, N bodies cut in a row, or error ratio over the window)--> open
  *   open --(cooldown passed)--> half-open: allow() lets ONE probe through
  *   half-open --success--> closed (cooldown reset) | --failure--> open (cooldown doubled, capped)
  *
@@ -66,6 +73,7 @@ export class CircuitBreakers {
       this.#breakers.set(id, {
         open: false,
         consecutive: 0,
+        bodyFailures: 0,
         window: new SlidingWindow(this.#options.windowMs, this.#options.buckets),
         retryAt: 0,
         cooldownMs: this.#options.cooldownMs,
@@ -98,10 +106,12 @@ export class CircuitBreakers {
     return true;
   }
 
-  record(id: string, outcome: Outcome, now: number): void {
+  /** `body`: the outcome is how a body relayed after the response headers ended (a stream), not the answer as a whole. */
+  record(id: string, outcome: Outcome, now: number, body = false): void {
     const b = this.#breakers.get(id);
     if (b === undefined) return;
     const failed = outcome === 'failure';
+    if (body) b.bodyFailures = failed ? b.bodyFailures + 1 : 0;
     if (b.open) {
       // Outcomes of requests sent before it opened say nothing new while it cools down.
       if (now < b.retryAt) return;
@@ -115,7 +125,7 @@ export class CircuitBreakers {
   }
 
   #trips(b: Breaker, now: number): boolean {
-    if (b.consecutive >= this.#options.consecutiveFailures) return true;
+    if (b.consecutive >= this.#options.consecutiveFailures || b.bodyFailures >= this.#options.consecutiveFailures) return true;
     const { requests, failures } = b.window.totals(now);
     return requests >= this.#options.minRequests && failures / requests >= this.#options.errorRatio;
   }

@@ -92,18 +92,21 @@ export class LiveState {
   }
 
   /** Records an outcome; a breaker opening, closing or taking its probe's answer changes the generation. */
-  #record(endpointId: string, outcome: 'success' | 'failure', now: number): void {
+  #record(endpointId: string, outcome: 'success' | 'failure', now: number, body: boolean): void {
     const before = this.#breakers.retryAt(endpointId, now);
-    this.#breakers.record(endpointId, outcome, now);
+    this.#breakers.record(endpointId, outcome, now, body);
     if (this.#breakers.retryAt(endpointId, now) === before) return;
     this.#changed = true;
     if (this.#breakers.state(endpointId, now) === 'closed') this.#unsettled.delete(endpointId);
     else this.#unsettled.add(endpointId);
   }
 
-  /** The endpoint answered 2xx and its body arrived whole; `latencyMs` is the time to response headers (NaN: already observed). */
-  succeeded(endpointId: string, latencyMs: number, now: number): void {
-    this.#record(endpointId, 'success', now);
+  /**
+   * The endpoint answered 2xx and its body arrived whole; `latencyMs` is the time to response
+   * headers (NaN: already observed). `body`: told once a body relayed after the headers ended.
+   */
+  succeeded(endpointId: string, latencyMs: number, now: number, body = false): void {
+    this.#record(endpointId, 'success', now, body);
     this.answered(endpointId, latencyMs, now);
   }
 
@@ -115,9 +118,9 @@ export class LiveState {
     if (next) traffic.latency = next;
   }
 
-  /** Unreachable, 5xx or timed out: counts towards opening the breaker. */
-  failed(endpointId: string, now: number): void {
-    this.#record(endpointId, 'failure', now);
+  /** Unreachable, 5xx or timed out (`body`: cut or stalled after its headers): counts towards opening the breaker. */
+  failed(endpointId: string, now: number, body = false): void {
+    this.#record(endpointId, 'failure', now, body);
   }
 
   /** 429 / queue full: avoid the endpoint until its Retry-After (spill over meanwhile). */

@@ -4,15 +4,21 @@
  * e.g. when the policy version moves (src/auth/policy-version.ts).
  */
 export class TtlMemo<V> {
-  readonly #entries = new Map<string, { value: V; expiresAt: number }>();
+  readonly #entries = new Map<string, { value: V; expiresAt: number; staleUntil: number }>();
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;
+  readonly #staleMs: number;
 
-  constructor(ttlMs: number, maxEntries: number, now: () => number) {
+  /**
+   * `staleMs`: how long an entry past its TTL is still kept for `getStale` (for when the store
+   * cannot be asked); 0 drops it at its TTL.
+   */
+  constructor(ttlMs: number, maxEntries: number, now: () => number, staleMs = 0) {
     this.#ttlMs = ttlMs;
     this.#maxEntries = maxEntries;
     this.#now = now;
+    this.#staleMs = staleMs;
   }
 
   /** Entries held, expired ones not yet dropped included. */
@@ -23,9 +29,24 @@ export class TtlMemo<V> {
   get(key: string): V | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
+    const now = this.#now();
+    if (entry.expiresAt <= now) {
+      if (entry.staleUntil <= now) this.#entries.delete(key);
+      return undefined;
+    }
     this.#entries.delete(key);
-    if (entry.expiresAt <= this.#now()) return undefined;
     this.#entries.set(key, entry); // re-insert: Map order is the recency order
+    return entry.value;
+  }
+
+  /** The value even past its TTL, while within the stale window (never past a `notAfter`). */
+  getStale(key: string): V | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.staleUntil <= this.#now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
     return entry.value;
   }
 
@@ -33,7 +54,8 @@ export class TtlMemo<V> {
   set(key: string, value: V, notAfter = Number.POSITIVE_INFINITY): void {
     if (this.#ttlMs <= 0 || this.#maxEntries <= 0) return;
     this.#entries.delete(key);
-    this.#entries.set(key, { value, expiresAt: Math.min(this.#now() + this.#ttlMs, notAfter) });
+    const now = this.#now();
+    this.#entries.set(key, { value, expiresAt: Math.min(now + this.#ttlMs, notAfter), staleUntil: Math.min(now + this.#ttlMs + this.#staleMs, notAfter) });
     while (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next();
       if (oldest.done === true) break;

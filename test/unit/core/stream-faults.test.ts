@@ -24,9 +24,12 @@ beforeAll(async () => {
   key = (await keys.create({ tenant: 'acme' })).key;
 });
 
-/** us-east's pods cut every stream after two chunks (the connection drops); the other regions finish theirs. */
+const COMPLETION = JSON.stringify({ id: 'c', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' }] });
+
+/** us-east's pods cut every stream after two chunks (the connection drops); their non-streaming answers, and the other regions' streams, are whole. */
 function gateway(cut: 'reset' | 'idle' | 'none') {
   const transport: Transport = async (request) => {
+    if (typeof request.body === 'string' && !request.body.includes('"stream":true')) return upstreamResponse(200, COMPLETION, { 'content-type': 'application/json' });
     const response = upstreamResponse(200, CHUNKS, { 'content-type': 'text/event-stream' });
     if (cut === 'none' || !/:810[12]\//.test(request.url)) return response;
     if (cut === 'reset') return { ...response, reader: () => chunkReader(CHUNKS, { failAfter: 2, error: new Error('read ECONNRESET') }) };
@@ -37,15 +40,18 @@ function gateway(cut: 'reset' | 'idle' | 'none') {
   return createApp({ fleet, keys, transport, secret: (n) => SECRETS[n], metrics: false });
 }
 
-async function stream(app: ReturnType<typeof gateway>, leaveAfterFirstChunk = false): Promise<{ region: string | null; cut: boolean }> {
-  const request = Object.assign(
+const chatRequest = (stream: boolean) =>
+  Object.assign(
     new Request('http://gateway.test/v1/chat/completions', {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'llama-3.1-8b', messages: [{ role: 'user', content: 'Hi' }], stream: true }),
+      body: JSON.stringify({ model: 'llama-3.1-8b', messages: [{ role: 'user', content: 'Hi' }], ...(stream ? { stream: true } : {}) }),
     }),
     { cf: NEW_YORK },
   );
+
+async function stream(app: ReturnType<typeof gateway>, leaveAfterFirstChunk = false): Promise<{ region: string | null; cut: boolean }> {
+  const request = chatRequest(true);
   const response = await app.request(request);
   if (leaveAfterFirstChunk) {
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -63,6 +69,23 @@ describe('streams cut after their first bytes', () => {
     const results: { region: string | null; cut: boolean }[] = [];
     for (let i = 0; i < 16; i++) results.push(await stream(app));
     // Each us-east pod is tried until its breaker opens (5 failures in a row), then eu-west serves.
+    expect(results.filter((r) => r.cut).length).toBeLessThanOrEqual(10);
+    expect(results.slice(-4)).toEqual(Array(4).fill({ region: 'eu-west', cut: false }));
+  });
+
+  it('take an endpoint out of rotation even while its non-streaming answers in between are whole', async () => {
+    // Two whole non-streaming answers for every cut stream: neither 5 failures in a row nor an
+    // error ratio of 50 % — yet every stream that endpoint serves is lost.
+    const app = gateway('reset');
+    const results: { region: string | null; cut: boolean }[] = [];
+    for (let i = 0; i < 16; i++) {
+      for (let j = 0; j < 2; j++) {
+        const response = await app.request(chatRequest(false));
+        expect(response.status).toBe(200);
+        await response.arrayBuffer();
+      }
+      results.push(await stream(app));
+    }
     expect(results.filter((r) => r.cut).length).toBeLessThanOrEqual(10);
     expect(results.slice(-4)).toEqual(Array(4).fill({ region: 'eu-west', cut: false }));
   });

@@ -186,3 +186,39 @@ describe('SlidingWindow', () => {
     expect(w.totals(0)).toEqual({ requests: 0, failures: 0 });
   });
 });
+
+describe('bodies that fail after their first byte (streams cut or stalled)', () => {
+  // The error ratio out of play: only runs of failures decide here.
+  const breakers = () => new CircuitBreakers([ID], { errorRatio: 1 });
+
+  it('open the breaker after 5 in a row, even with whole answers read inside the attempt in between', () => {
+    const b = breakers();
+    for (let i = 0; i < 4; i++) {
+      b.record(ID, 'failure', i * 10, true);
+      b.record(ID, 'success', i * 10 + 1);
+      b.record(ID, 'success', i * 10 + 2);
+    }
+    expect(b.state(ID, 50)).toBe('closed');
+    b.record(ID, 'failure', 60, true);
+    expect(b.state(ID, 61)).toBe('open');
+  });
+
+  it('a body that arrives whole resets the run', () => {
+    const b = breakers();
+    for (let i = 0; i < 4; i++) b.record(ID, 'failure', i, true);
+    b.record(ID, 'success', 10, true);
+    for (let i = 0; i < 4; i++) b.record(ID, 'failure', 20 + i, true);
+    expect(b.state(ID, 30)).toBe('closed');
+  });
+
+  it('once it tripped, a probe closed by a whole non-streaming answer lets one more cut through, not five', () => {
+    const b = breakers();
+    for (let i = 0; i < 5; i++) b.record(ID, 'failure', i, true);
+    const reopen = BREAKER_DEFAULTS.cooldownMs + 10;
+    expect(b.allow(ID, reopen)).toBe(true);
+    b.record(ID, 'success', reopen);
+    expect(b.state(ID, reopen)).toBe('closed');
+    b.record(ID, 'failure', reopen + 1, true);
+    expect(b.state(ID, reopen + 2)).toBe('open');
+  });
+});
