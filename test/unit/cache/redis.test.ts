@@ -9,7 +9,7 @@ import { cacheStoreFromEnv } from '../../../src/cache/l3-store.ts';
 import { DEFAULT_EDGE_CACHE, type EdgeCachePolicy } from '../../../src/cache/policy.ts';
 import { ResponseCache } from '../../../src/cache/response-cache.ts';
 import { L3_PREFIX } from '../../../src/cache/store-tier.ts';
-import { ApiKeys } from '../../../src/auth/api-keys.ts';
+import { ApiKeys, KEYS_HASH } from '../../../src/auth/api-keys.ts';
 import { compileFleet } from '../../../src/fleet/compile.ts';
 import type { CompiledFleet } from '../../../src/fleet/compiled.ts';
 import { parseFleet } from '../../../src/fleet/load.ts';
@@ -188,6 +188,9 @@ describe('the L3 tier on Redis', () => {
       gateways.push(g);
       expect((await ask(g, key, { seed: 31 })).cache).toBe('miss');
 
+      // What a persisted Redis would come back with: without the key records, the gateway (which
+      // notices the emptied store through its policy version) rightly refuses the key.
+      const keyRecords = (await own.command(['HGETALL', KEYS_HASH])) as string[]; // field, value, …
       await own.server.close(); // redis-server is gone: the bridge holds every command until it is back
       const started = performance.now();
       expect(await ask(g, key, { seed: 32 })).toMatchObject({ status: 200, cache: 'miss' });
@@ -195,7 +198,8 @@ describe('the L3 tier on Redis', () => {
       await settle();
       expect((await ask(g, key, { seed: 32 })).cache).toBe('hit-l1'); // L1 goes on working
 
-      restarted = await startRedisServer({ port: own.server.port }); // back, empty
+      restarted = await startRedisServer({ port: own.server.port }); // back, with the key records only
+      await own.command(['HSET', KEYS_HASH, ...keyRecords]);
       const back = async () => ((await own.command(['KEYS', `${L3_PREFIX}*`])) as string[]).length;
       expect((await ask(g, key, { seed: 33 })).cache).toBe('miss');
       for (let i = 0; i < 50 && (await back()) === 0; i++) await sleep(100);
