@@ -1,6 +1,7 @@
-import { Hono } from 'hono';
-import { cors } from 'hono/cors';
+import { Hono, type Context } from 'hono';
 import { requestId } from 'hono/request-id';
+import type { StatusCode } from 'hono/utils/http-status';
+import { corsHeaders } from './api/cors.ts';
 import { errors, GatewayError } from './api/errors.ts';
 import { OPENAI_ENDPOINTS, type EndpointName } from './api/openai-endpoints.ts';
 import type { AppEnv } from './app-env.ts';
@@ -22,6 +23,14 @@ import { dashboardData, prometheusMetrics, usage } from './handlers/observabilit
 import { dashboardPage } from './dashboard/dashboard-page.ts';
 
 /**
+ * An error's answer, built by the context so that what was set with `c.header()` before the
+ * error (the request id, routing and rate-limit headers) goes on it too, as on any answer.
+ */
+const errorAnswer = (c: Context<AppEnv>, error: GatewayError): Response =>
+  // 499 (client closed) is not in Hono's list of statuses, hence the cast.
+  c.newResponse(JSON.stringify(error.toBody()), error.status as StatusCode, { 'content-type': 'application/json', ...error.headers, 'x-request-id': c.get('requestId') });
+
+/**
  * The gateway as a Hono app over Web-standard Request/Response: the same app runs in the
  * Worker (workers/gateway.ts) and on Node (`switchyard serve`).
  */
@@ -33,17 +42,7 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   app.use('*', requestId({ headerName: 'x-request-id', limitLength: 128 }));
   app.use('*', recordRequests(gw));
   // Before auth: a preflight carries no key. With no allowed origins, no origin gets CORS headers.
-  const anyOrigin = corsPolicy.allowedOrigins.includes('*');
-  app.use(
-    '*',
-    cors({
-      origin: (origin) => (anyOrigin ? '*' : corsPolicy.allowedOrigins.includes(origin) ? origin : null),
-      allowMethods: ['GET', 'POST', 'OPTIONS'],
-      allowHeaders: ALLOWED_HEADERS,
-      exposeHeaders: EXPOSED_HEADERS,
-      maxAge: corsPolicy.maxAgeSeconds,
-    }),
-  );
+  app.use('*', corsHeaders({ allowedOrigins: corsPolicy.allowedOrigins, allowHeaders: ALLOWED_HEADERS, exposeHeaders: EXPOSED_HEADERS, maxAgeSeconds: corsPolicy.maxAgeSeconds }));
 
   app.get('/healthz', (c) => {
     // Degraded: a region's upstream secret is missing, so its endpoints are skipped (the names are in the operator's log).
@@ -96,14 +95,13 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   app.notFound((c) => {
     const error = errors.notFound(c.req.path);
     c.error = error; // for the request's log line, as onError's answers have theirs
-    return error.toResponse({ 'x-request-id': c.get('requestId') });
+    return errorAnswer(c, error);
   });
   app.onError((error, c) => {
-    const requestId = c.get('requestId');
-    if (error instanceof GatewayError) return error.toResponse({ 'x-request-id': requestId });
+    if (error instanceof GatewayError) return errorAnswer(c, error);
     // The request's log line carries it too; this is the stack, for the operator.
-    console.error(JSON.stringify({ requestId, error: String(error), stack: error instanceof Error ? error.stack : undefined }));
-    return errors.internal().toResponse({ 'x-request-id': requestId });
+    console.error(JSON.stringify({ requestId: c.get('requestId'), error: String(error), stack: error instanceof Error ? error.stack : undefined }));
+    return errorAnswer(c, errors.internal());
   });
   return app;
 }

@@ -1,5 +1,5 @@
-import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { setResponseHeaders } from '../api/set-headers.ts';
 import type { AppEnv } from '../app-env.ts';
 import { defer } from '../handlers/defer.ts';
 import type { Limiter } from './limiter.ts';
@@ -18,30 +18,18 @@ export const limitRequests = (limiter: Limiter) =>
       await next();
     } finally {
       const release = () => defer(c, () => admission.release());
-      const body = c.res.body;
+      // The type first: reading `body` makes a Node answer a full Response over a stream.
+      const body = admission.holdsSlot && c.res.headers.get('content-type')?.startsWith('text/event-stream') === true ? c.res.body : null;
       if (!admission.holdsSlot) {
         // nothing to free
-      } else if (body !== null && c.res.headers.get('content-type')?.startsWith('text/event-stream') === true) {
+      } else if (body !== null) {
         c.res = new Response(releasedAtEnd(body, release), c.res);
       } else {
         release();
       }
-      setHeaders(c, admission.headers);
+      setResponseHeaders(c, admission.headers);
     }
   });
-
-/** On the response as it is (no copy) unless its headers are immutable (a fetched Response). */
-function setHeaders(c: Context<AppEnv>, headers: Readonly<Record<string, string>>): void {
-  const entries = Object.entries(headers);
-  if (entries.length === 0) return;
-  try {
-    for (const [name, value] of entries) c.res.headers.set(name, value);
-  } catch {
-    const copy = new Response(c.res.body, c.res);
-    for (const [name, value] of entries) copy.headers.set(name, value);
-    c.res = copy;
-  }
-}
 
 /** The same bytes, chunk for chunk; `release` runs once, when the stream ends, fails or is cancelled. */
 function releasedAtEnd(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
