@@ -1,6 +1,6 @@
 // A small federation of real simulator processes-in-a-server (one startSim per endpoint) and
 // the fleet file that routes to them, shared by the workerd and end-to-end tests.
-import { unusedPort } from './ports.ts';
+import { refusedPort } from './ports.ts';
 import { startSim, type SimOptions, type SimServer } from '../../infra/local/sim/server.ts';
 import { TEST_AWS_CREDENTIALS } from '../../infra/local/sim/sagemaker/front.ts';
 import type { SageMakerFaultPatch } from '../../infra/local/sim/sagemaker/faults.ts';
@@ -126,7 +126,7 @@ export async function startTestFederation(timeouts = { connectMs: 500, firstByte
       const style = 'pathStyle' in e && e.pathStyle === 'openai' ? 'openai-v1' : 'v1';
       lines.push(`    - { model: ${e.model}, url: "${sims[name].url}", pathStyle: ${style}, name: ${name} }`);
     }
-    for (const d of DEAD) if (d.region === region) lines.push(`    - { model: ${d.model}, url: "http://127.0.0.1:${await unusedPort()}", name: dead }`);
+    for (const d of DEAD) if (d.region === region) lines.push(`    - { model: ${d.model}, url: "http://127.0.0.1:${await refusedPort()}", name: dead }`);
     for (const [name, e] of smEntries) {
       if (e.region !== region) continue;
       const extra = `${'inferenceComponent' in e ? `, inferenceComponent: ${e.inferenceComponent}` : ''}${'targetVariant' in e ? `, targetVariant: ${e.targetVariant}` : ''}`;

@@ -1,4 +1,4 @@
-import { unusedPort } from '../../support/ports.ts';
+import { refusedPort } from '../../support/ports.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,8 +32,8 @@ async function hangingServer(): Promise<{ url: string; close(): Promise<void> }>
   };
 }
 
-/** A port that was free a moment ago: nothing listens there. */
-const closedPortUrl = async () => `http://127.0.0.1:${await unusedPort()}`;
+/** A port that refuses connections, and keeps refusing them. */
+const closedPortUrl = async () => `http://127.0.0.1:${await refusedPort()}`;
 
 describe('serverRoot', () => {
   it('strips the OpenAI prefix of either path style', () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { undiciTransport } from '../../../node/undici-transport.ts';
 import { CancelScope } from '../../../src/backends/cancellation.ts';
 import { TransportError } from '../../../src/backends/transport.ts';
-import { unusedPort } from '../../support/ports.ts';
+import { refusedPort } from '../../support/ports.ts';
 
 let server: http.Server;
 let base: string;
@@ -69,7 +69,7 @@ describe('the undici transport', () => {
   });
 
   it('reports a refused connection as a network error', async () => {
-    const port = await unusedPort();
+    const port = await refusedPort();
     const error = await transport({ url: `http://127.0.0.1:${port}/x`, method: 'GET', headers: {}, connectMs: 500, firstByteMs: 500 }).catch((e: unknown) => e);
     expect((error as TransportError).phase).toBe('network');
   });
