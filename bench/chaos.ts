@@ -35,7 +35,8 @@ const WARMUP_S = 3;
 /** A touch-free stretch this long after the fault means the endpoint left rotation (breaker probes come later, and rarely). */
 const LEFT_GAP_MS = 2_000;
 
-const POLICY: PolicyPlan = { name: 'chaos-bench', timeouts: { connectMs: 1000, firstByteMs: 2000, totalMs: 10_000, streamIdleMs: 2000 } };
+// Mid-stream failover on, as the issue asks: a stream cut after its first bytes is continued elsewhere.
+const POLICY: PolicyPlan = { name: 'chaos-bench', timeouts: { connectMs: 1000, firstByteMs: 2000, totalMs: 10_000, streamIdleMs: 2000 }, midStreamFailover: true };
 const DEADLINE_MS = POLICY.timeouts.totalMs;
 
 interface Settings {
@@ -187,6 +188,8 @@ interface Row {
   touched: string[];
   /** The endpoint whose answer the client got, from the request log. */
   servedBy: string | undefined;
+  /** A stream whose upstream was cut: what mid-stream failover made of it (the request log). */
+  continuation: string | undefined;
   logged: boolean;
 }
 
@@ -235,6 +238,7 @@ function toRow(x: OpenLoopSample, streaming: boolean, log: LogLine | undefined):
     region: x.headers['x-switchyard-region'],
     touched: [...new Set(sent.map((a) => a.endpoint))],
     servedBy: served?.endpoint,
+    continuation: log?.continuation,
     logged: log !== undefined,
   };
 }
@@ -337,6 +341,8 @@ interface Analysis {
   targetShare: { before: number; faultLastTen: number; lastTenSeconds: number };
   /** The window of failures: first and last failed request, ms after the injection. */
   failureSpan: { first: number; last: number } | undefined;
+  /** Streams whose upstream was cut after their first bytes: continued on another endpoint, or lost (ended with the error event). */
+  cutStreams: { cut: number; continued: number; lost: number };
   logged: number;
 }
 
@@ -388,6 +394,11 @@ function analyse(w: Window, stack: FederationStack): Analysis {
       lastTenSeconds: share(w.rows.filter((r) => r.sentAt >= end - 10_000), served),
     },
     failureSpan: failedRows.length === 0 ? undefined : { first: (failedRows[0]?.sentAt ?? 0) - inject, last: (failedRows[failedRows.length - 1]?.sentAt ?? 0) - inject },
+    cutStreams: {
+      cut: w.rows.filter((r) => r.continuation !== undefined).length,
+      continued: w.rows.filter((r) => r.continuation === 'continued').length,
+      lost: w.rows.filter((r) => r.continuation !== undefined && r.continuation !== 'continued').length,
+    },
     logged: w.rows.filter((r) => r.logged).length,
   };
 }
@@ -440,7 +451,7 @@ function buildReport(windows: readonly Window[], analyses: readonly Analysis[], 
     const c = a.counts;
     return (
       `| ${w.fault.name} | ${w.rows.length} | **${a.failed}** (${a.failedDuring} during the fault) | ${c['http-error']} / ${c['no-response']} / ${c['error-event']} | **${a.silent}** | **${a.late}** (max ${ms(a.maxLatency)}; ${a.lateInGateway} by the gateway's own clock) | ` +
-      `${ms(a.leaveMs)}${a.touchesAfterLeaving > 0 ? ` (+${a.touchesAfterLeaving} probes)` : ''} | ${ms(a.returnMs)} | ${fmt(a.targetShare.before, 1)}% / ${fmt(a.targetShare.faultLastTen, 1)}% / ${fmt(a.targetShare.lastTenSeconds, 1)}% | ${fmt(a.p99.before, 0)} / ${fmt(a.p99.during, 0)} / ${fmt(a.p99.after, 0)} |`
+      `${ms(a.leaveMs)}${a.touchesAfterLeaving > 0 ? ` (+${a.touchesAfterLeaving} probes)` : ''} | ${ms(a.returnMs)} | ${fmt(a.targetShare.before, 1)}% / ${fmt(a.targetShare.faultLastTen, 1)}% / ${fmt(a.targetShare.lastTenSeconds, 1)}% | ${fmt(a.p99.before, 0)} / ${fmt(a.p99.during, 0)} / ${fmt(a.p99.after, 0)} | ${a.cutStreams.cut} / ${a.cutStreams.continued} / ${a.cutStreams.lost} |`
     );
   });
   const details = windows
@@ -463,11 +474,12 @@ Measured ${meta.startedAt.toISOString()} (run took ${seconds} s) on ${machine()}
 
 ${s.rate} req/s open loop (${fmt(100 * s.streamShare, 0)}% streaming, \`max_tokens\` ${s.maxTokens}, \`temperature\` 0 so each is a cache lookup and write, every prompt unique so each a miss) for ${s.seconds} s per fault through \`switchyard serve\` over three regions (us-east: 2 simulators, eu-west: 1, apac: 1; \`--profile ${s.profile}\`), keys, response cache (L3) and health snapshot on Redis (redis-server behind the Upstash REST bridge), the health prober apart from the gateway every ${s.probeIntervalMs} ms (as the Worker's cron). Each fault: a fresh gateway, ${WARMUP_S} s warm-up, then the fault from ${sec((2 / 15) * s.seconds * 1000)} s to ${sec((2 / 3) * s.seconds * 1000)} s of the window. Routing policy timeouts: connect ${POLICY.timeouts.connectMs} ms, first byte ${POLICY.timeouts.firstByteMs} ms, stream idle ${POLICY.timeouts.streamIdleMs} ms, **deadline (totalMs) ${DEADLINE_MS} ms**.
 
-| Fault | requests | failed (goal 0) | of them HTTP error / no response / error event | silent truncations (goal 0) | after the deadline (goal 0) | traffic leaves the target | traffic returns after the clear | target's share: before / the fault's last 10 s / the window's last 10 s | p99 ms before / during / after |
-|---|---:|---:|---|---:|---:|---|---|---|---|
+| Fault | requests | failed (goal 0) | of them HTTP error / no response / error event | silent truncations (goal 0) | after the deadline (goal 0) | traffic leaves the target | traffic returns after the clear | target's share: before / the fault's last 10 s / the window's last 10 s | p99 ms before / during / after | streams cut / continued / lost |
+|---|---:|---:|---|---:|---:|---|---|---|---|---|
 ${rows.join('\n')}
 
-- **failed**: anything but a complete answer (${Object.entries(OUTCOMES).filter(([k]) => k !== 'ok').map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}). Another region could serve every request in every fault here, so the goal is 0 throughout — except streams cut after their first byte, which no gateway without mid-stream failover can complete: those must end with an error event, never silently.
+- **failed**: anything but a complete answer (${Object.entries(OUTCOMES).filter(([k]) => k !== 'ok').map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}). Another region could serve every request in every fault here, so the goal is 0 throughout. Streams cut after their first byte are continued on another endpoint (the policy opts in to mid-stream failover); one that cannot be continued must end with an error event, never silently.
+- **streams cut / continued / lost**: streams whose upstream was cut or stalled after the first bytes (the request log's \`continuation\`): continued to a whole answer on another endpoint, or lost (\`failed\`: no endpoint could continue it; \`ineligible\`: a kind of stream that is never continued) and ended with the error event.
 - **silent truncations**: \`truncated\` + \`connection-cut\` — a stream the client got without \`data: [DONE]\` and without an error event.
 - **after the deadline**: the client had its whole answer (or error) later than the policy's totalMs after sending; \`by the gateway's own clock\`: those whose duration in the gateway's request log (arrival to last byte) is past it too — the rest of the time went outside the gateway (the client's and the gateway's processes waiting for the shared CPU).
 - **target's share**: of the requests sent, those that reached a target endpoint before the fault and in its last 10 s (near 0: traffic stayed away), and those a target answered in the window's last 10 s (back in rotation).
@@ -500,7 +512,7 @@ async function run(s: Settings): Promise<number> {
       console.log(`${fault.name}: ${fault.what(s)} — ${s.seconds} s at ${s.rate} req/s…`);
       const w = await runWindow(stack, fault, s);
       const a = analyse(w, stack);
-      console.log(`  ${w.rows.length} requests: ${a.failed} failed, ${a.silent} silent truncations, ${a.late} after the deadline; leave ${ms(a.leaveMs)}, return ${ms(a.returnMs)}`);
+      console.log(`  ${w.rows.length} requests: ${a.failed} failed, ${a.silent} silent truncations, ${a.late} after the deadline; leave ${ms(a.leaveMs)}, return ${ms(a.returnMs)}; streams cut ${a.cutStreams.cut}, continued ${a.cutStreams.continued}, lost ${a.cutStreams.lost}`);
       windows.push(w);
     }
     await stack.prober.stop();
@@ -518,7 +530,7 @@ async function run(s: Settings): Promise<number> {
 export const benchmark: Benchmark = {
   summary:
     'Steady load (streaming and not) over three simulated regions with keys, cache and health on Redis; faults in turn (region killed, slow first byte, 30 % errors, cut streams, Redis down, stale prober snapshot): ' +
-    'failed requests, silent truncations, answers after the deadline, time for traffic to leave and return.',
+    'failed requests, silent truncations, answers after the deadline, time for traffic to leave and return, streams cut / continued / lost.',
   usage: USAGE,
   run: async (argv) => run(settingsFrom(argv)),
 };

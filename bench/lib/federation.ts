@@ -44,6 +44,8 @@ export const regionOf = (endpointId: string) => endpointId.split('/')[0] ?? endp
 export interface PolicyPlan {
   readonly name: string;
   readonly timeouts: { connectMs: number; firstByteMs: number; totalMs: number; streamIdleMs: number };
+  /** Continue a stream cut after its first bytes on another endpoint (the RoutingPolicy's opt-in). */
+  readonly midStreamFailover?: boolean;
 }
 
 /** Three regions of simulators, one model, a routing policy without a static preference (load + latency). */
@@ -77,7 +79,7 @@ metadata: { name: ${policy.name} }
 spec:
   weights: { load: 1, latency: 1 }
   loadBalancing: round-robin
-  timeouts: { connectMs: ${t.connectMs}, firstByteMs: ${t.firstByteMs}, totalMs: ${t.totalMs}, streamIdleMs: ${t.streamIdleMs} }`,
+  timeouts: { connectMs: ${t.connectMs}, firstByteMs: ${t.firstByteMs}, totalMs: ${t.totalMs}, streamIdleMs: ${t.streamIdleMs} }${policy.midStreamFailover ? '\n  midStreamFailover: { enabled: true }' : ''}`,
   `apiVersion: serving.kserve.io/v1beta1
 kind: InferenceService
 metadata:
@@ -130,6 +132,8 @@ export interface LogLine {
   region?: string;
   attempts: LogAttempt[];
   error?: string;
+  /** Under mid-stream failover, a stream whose upstream was cut: continued, failed or ineligible. */
+  continuation?: string;
 }
 
 /** One line of the gateway's request log (JSON per request), or undefined for any other line. */
@@ -161,8 +165,12 @@ export function parseLogLine(line: string): LogLine | undefined {
     ...(typeof o['ms'] === 'number' ? { ms: o['ms'] } : {}),
     ...(typeof o['region'] === 'string' ? { region: o['region'] } : {}),
     ...(typeof o['error'] === 'string' ? { error: o['error'] } : {}),
+    ...(continuationOutcome(o['continuation']) === undefined ? {} : { continuation: continuationOutcome(o['continuation']) as string }),
   };
 }
+
+const continuationOutcome = (v: unknown): string | undefined =>
+  typeof v === 'object' && v !== null && typeof (v as { outcome?: unknown }).outcome === 'string' ? (v as { outcome: string }).outcome : undefined;
 
 /** Gateway output that is not a request log line: the first few, and how many. */
 export interface OtherLines {
