@@ -10,3 +10,8 @@ export function hexOf(bytes: Uint8Array): string {
   for (let i = 0; i < bytes.length; i++) out[i] = HEX[bytes[i] ?? 0] ?? '00';
   return out.join('');
 }
+
+/** SHA-256 of the text's UTF-8, lower-case hex, with Web Crypto (both runtimes have it). */
+export async function sha256Hex(text: string): Promise<string> {
+  return hexOf(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))));
+}

@@ -1,5 +1,5 @@
 // The secret part of an API key: how one is made, recognized and hashed (Web Crypto only).
-import { hexOf } from '../hex.ts';
+import { sha256Hex } from '../hex.ts';
 
 const PREFIX = 'sy-';
 const LENGTH = 40;
@@ -21,8 +21,8 @@ export function isWellFormedKey(presented: string): boolean {
 
 /** SHA-256 of the key, lower-case hex: the only form in which a key is ever stored. */
 export async function hashKey(key: string): Promise<string> {
-  // Flat (hexOf): the key memo and the negative cache keep these by the thousand.
-  return hexOf(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key))));
+  // A flat string (src/hex.ts): the key memo and the negative cache keep these by the thousand.
+  return sha256Hex(key);
 }
 
 /** The public id shown by `keys list` and taken by `keys revoke`. */

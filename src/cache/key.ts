@@ -1,7 +1,7 @@
 import { errors } from '../api/errors.ts';
 import { MAX_JSON_DEPTH } from '../api/json-depth.ts';
 import type { Endpoint } from '../api/schemas.ts';
-import { hexOf } from '../hex.ts';
+import { sha256Hex } from '../hex.ts';
 
 /** Bumped when the key's layout changes, so old entries are simply never found again. */
 const KEY_VERSION = 'v1';
@@ -71,7 +71,5 @@ export const keyMaterial = (parts: KeyParts): string =>
 
 export type Sha256 = (text: string) => string | Promise<string>;
 
-/** SHA-256, lower-case hex, with Web Crypto (both runtimes have it; Node passes a faster synchronous one). A flat string (hexOf): L1 keeps every key it holds. */
-export async function webCryptoSha256(text: string): Promise<string> {
-  return hexOf(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))));
-}
+/** SHA-256, lower-case hex, with Web Crypto (Node passes a faster synchronous one). A flat string (src/hex.ts): L1 keeps every key it holds. */
+export const webCryptoSha256: Sha256 = sha256Hex;

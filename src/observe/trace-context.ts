@@ -1,3 +1,5 @@
+import { hexOf } from '../hex.ts';
+
 /**
  * W3C Trace Context (https://www.w3.org/TR/trace-context/): the gateway joins the caller's
  * trace when it sends a valid `traceparent`, or starts one, and passes its own span on to the
@@ -25,17 +27,15 @@ const MAX_TRACESTATE = 512;
 const POOL_BYTES = 4096;
 const pool = new Uint8Array(POOL_BYTES);
 let poolAt = POOL_BYTES;
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 function randomHex(bytes: number): string {
   if (poolAt + bytes > POOL_BYTES) {
     crypto.getRandomValues(pool);
     poolAt = 0;
   }
-  let out = '';
-  for (let i = 0; i < bytes; i++) out += HEX[pool[poolAt + i] as number];
+  const hex = hexOf(pool.subarray(poolAt, poolAt + bytes));
   poolAt += bytes;
-  return out;
+  return hex;
 }
 
 /** The trace this request belongs to; a malformed traceparent starts a new trace (as the spec says). */
