@@ -158,6 +158,7 @@ export function parseLogLine(line: string): LogLine | undefined {
           : [];
       })
     : [];
+  const continuation = continuationOutcome(o['continuation']);
   return {
     requestId: o['requestId'],
     status: o['status'],
@@ -165,7 +166,7 @@ export function parseLogLine(line: string): LogLine | undefined {
     ...(typeof o['ms'] === 'number' ? { ms: o['ms'] } : {}),
     ...(typeof o['region'] === 'string' ? { region: o['region'] } : {}),
     ...(typeof o['error'] === 'string' ? { error: o['error'] } : {}),
-    ...(continuationOutcome(o['continuation']) === undefined ? {} : { continuation: continuationOutcome(o['continuation']) as string }),
+    ...(continuation === undefined ? {} : { continuation }),
   };
 }
 
