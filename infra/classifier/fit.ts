@@ -145,14 +145,24 @@ function main(): void {
     return evaluateSource(s, source ? toRows(source, source.pairItems) : [], (r) => scoreRow(left, r), { resamples: BOOTSTRAP, seed: SEED });
   });
   const inSample = fitSources.map((s) => evaluateSource(s, rowsBySource.get(s) ?? [], (r) => scoreRow(model, r), { resamples: BOOTSTRAP, seed: SEED }));
-  const bestSetting = selection.best.setting;
-  const bestLoso = leaveOneSourceOut(rowsBySource, fitSources, bestSetting);
-  const bestLeftOut = fitSources.map((s) => {
-    const scores = bestLoso.get(s)?.scores;
-    return evaluateSource(s, rowsBySource.get(s) ?? [], (r) => scores?.get(r) ?? 0, { resamples: BOOTSTRAP, seed: SEED });
-  });
-  const bestModel = fitSetting(fitRows, bestSetting);
-  const bestOnEval = evalSources.map((s) => evaluateSource(s, rowsBySource.get(s) ?? [], (r) => scoreRow(bestModel, r), { resamples: BOOTSTRAP, seed: SEED }));
+  // A setting the rule did not ship, for comparison: fit sources left out in turn, evaluation-only sources by it fitted on all fit sources.
+  const comparison = (other: Setting) => {
+    const otherLoso = leaveOneSourceOut(rowsBySource, fitSources, other);
+    const otherModel = fitSetting(fitRows, other);
+    return [
+      ...fitSources.map((s) => {
+        const scores = otherLoso.get(s)?.scores;
+        return evaluateSource(s, rowsBySource.get(s) ?? [], (r) => scores?.get(r) ?? 0, { resamples: BOOTSTRAP, seed: SEED });
+      }),
+      ...evalSources.map((s) => evaluateSource(s, rowsBySource.get(s) ?? [], (r) => scoreRow(otherModel, r), { resamples: BOOTSTRAP, seed: SEED })),
+    ];
+  };
+  const bestComparison = comparison(selection.best.setting);
+  // The third run's new family at its best (smallest worst case, as the rule orders), whether or not it ships.
+  const taskBest = results
+    .filter((r) => r.setting.families.includes('task-structure'))
+    .sort((a, b) => a.worst - b.worst || a.mean - b.mean)[0];
+  const taskStructure = taskBest ? { result: taskBest, leftOut: comparison(taskBest.setting) } : undefined;
   console.log('nested check (selection redone without each fit source)...');
   const nested = fitSources.map((s) => nestedCheck(rowsBySource, fitSources, s, settings));
 
@@ -182,7 +192,7 @@ function main(): void {
   writeFileSync(
     join(REPO_ROOT, 'infra/classifier/CALIBRATION.md'),
     renderReport({
-      weights, sources, setting, selection, results, leftOut, onPair, inSample, bestLeftOut, bestOnEval, nested, operating, detectorChecks,
+      weights, sources, setting, selection, results, leftOut, onPair, inSample, bestComparison, taskStructure, nested, operating, detectorChecks,
       // Per source, the scored cues whose value varies within it: where none does, the score ranks by estimated tokens alone.
       varyingCues: Object.fromEntries(
         sources.map((src) => {
@@ -195,9 +205,20 @@ function main(): void {
           return [src.name, varying];
         }),
       ),
+      // The task-structure cues per source, scored or not: do they vary within a task at all?
+      cueSpread: Object.fromEntries(
+        sources.map((src) => {
+          const rows = rowsBySource.get(src.name) ?? [];
+          const spread = FEATURE_NAMES.filter((name) => FEATURE_SPECS[name].family === 'task-structure').map((name) => {
+            const values = rows.map((r) => r.raw[name]);
+            return { feature: name, share: values.filter((v) => v > 0).length / Math.max(1, values.length), distinct: new Set(values).size };
+          });
+          return [src.name, spread];
+        }),
+      ),
       supportByFeature: Object.fromEntries(FEATURE_NAMES.map((name, j) => [name, fitRows.filter((r) => (r.x[j] ?? 0) > 0).length])),
       fitCount: fitRows.length,
-      preregistration: readFileSync(join(REPO_ROOT, 'infra/classifier/PREREGISTRATION.md'), 'utf8').replace(/^# /, '## '),
+      preregistration: readFileSync(join(REPO_ROOT, 'infra/classifier/PREREGISTRATION.md'), 'utf8').replace(/^# /gm, '## '),
       selectionResamples: SELECTION_BOOTSTRAP,
     }),
   );

@@ -8,11 +8,14 @@ import type { Normalization } from '../../src/classify/weights.ts';
  * `length`: the size prior, always scored, its weight held at or above a floor.
  * `structural`: cues read from the request's structure (tools, a JSON schema, fenced code, turns);
  * always scored, since they are evidence wherever they occur.
- * The rest are lexical cue families, scored only when validation across sources chooses them.
+ * The rest are cue families scored only when validation across sources chooses them: lexical
+ * ones (which kind of task) and `task-structure` (how much one task asks: nesting, constructs,
+ * enumerated sub-tasks, format demands, quantities).
  */
-export const FAMILIES = ['length', 'structural', 'code-words', 'math', 'instructions', 'language', 'output-size'] as const;
+export const FAMILIES = ['length', 'structural', 'code-words', 'math', 'instructions', 'language', 'output-size', 'task-structure'] as const;
 export type Family = (typeof FAMILIES)[number];
-export const OPTIONAL_FAMILIES = ['code-words', 'math', 'instructions', 'language', 'output-size'] as const satisfies readonly Family[];
+// `task-structure` (third run, pre-registered in PREREGISTRATION.md) is last, so the first 640 settings stay those of the runs before.
+export const OPTIONAL_FAMILIES = ['code-words', 'math', 'instructions', 'language', 'output-size', 'task-structure'] as const satisfies readonly Family[];
 export type OptionalFamily = (typeof OPTIONAL_FAMILIES)[number];
 
 export interface FeatureSpec {
@@ -38,6 +41,11 @@ export const FEATURE_SPECS: Record<FeatureName, FeatureSpec> = {
   constraints: { normalize: { kind: 'log1p-cap', cap: 8 }, prior: 0.8, family: 'instructions' },
   nonEnglish: { normalize: { kind: 'linear', max: 1 }, prior: 1.0, family: 'language' },
   outputTokens: { normalize: { kind: 'log-range', min: 64, max: 8192 }, prior: 0.8, family: 'output-size' },
+  codeNesting: { normalize: { kind: 'log1p-cap', cap: 6 }, prior: 0.5, family: 'task-structure' },
+  codeConstructs: { normalize: { kind: 'log1p-cap', cap: 12 }, prior: 0.5, family: 'task-structure' },
+  subtasks: { normalize: { kind: 'log1p-cap', cap: 12 }, prior: 0.5, family: 'task-structure' },
+  formatDemands: { normalize: { kind: 'log1p-cap', cap: 6 }, prior: 0.5, family: 'task-structure' },
+  quantities: { normalize: { kind: 'log1p-cap', cap: 24 }, prior: 0.5, family: 'task-structure' },
 };
 
 /** One configuration the validation compares. */

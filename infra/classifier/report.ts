@@ -21,13 +21,16 @@ export interface Report {
   onPair: readonly SourceEvaluation[];
   /** The shipped model on the sources it was fitted on (optimistic). */
   inSample: readonly SourceEvaluation[];
-  /** The best-by-point-estimate setting, for comparison. */
-  bestLeftOut: readonly SourceEvaluation[];
-  bestOnEval: readonly SourceEvaluation[];
+  /** The best-by-point-estimate setting, for comparison (fit sources left out in turn, then the evaluation-only ones). */
+  bestComparison: readonly SourceEvaluation[];
+  /** The best setting scoring the task-structure family (third run), for comparison, whether or not it ships. */
+  taskStructure: { result: SettingResult; leftOut: readonly SourceEvaluation[] } | undefined;
   nested: readonly NestedCheck[];
   operating: readonly { source: string; large: { share: number; ofAllStrong: number }; medium: { share: number; ofAllStrong: number } }[];
   detectorChecks: readonly { source: string; category: string; signals: readonly string[]; score: number }[];
   supportByFeature: Record<string, number>;
+  /** Per source, each task-structure cue's share of prompts where it is above 0 and its number of distinct values. */
+  cueSpread: Record<string, readonly { feature: string; share: number; distinct: number }[]>;
   /** Per source, the scored cues (length aside) whose value varies within it. */
   varyingCues: Record<string, readonly string[]>;
   fitCount: number;
@@ -256,6 +259,13 @@ ${significantLine(r.leftOut)}
 Within each source the shipped score can only rank differently from length in characters where a scored
 cue varies, or where estimated tokens and characters disagree (code, non-Latin scripts): cues varying within
 ${r.sources.map((s) => `${s.name}: ${(r.varyingCues[s.name] ?? []).map((c) => `\`${c}\``).join(', ') || 'none'}`).join('; ')}.
+The task-structure cues (third run) per source, scored or not: share of prompts where each is above 0
+(distinct values):
+
+| source | ${(r.cueSpread[r.sources[0]?.name ?? ''] ?? []).map((c) => `\`${c.feature}\``).join(' | ')} |
+|---|${(r.cueSpread[r.sources[0]?.name ?? ''] ?? []).map(() => '---:').join('|')}|
+${r.sources.map((s) => `| ${s.name} | ${(r.cueSpread[s.name] ?? []).map((c) => `${pct(c.share)} (${c.distinct})`).join(' | ')} |`).join('\n')}
+
 By the pre-registered criterion (beats on a majority of the left-out sources, loses beyond length's interval
 on none), must-show 2 of issue 16 **${holds ? 'holds' : 'does not hold'}** on this run.
 
@@ -280,9 +290,28 @@ ${leftOutTable(nestedRows, (e) => describeSetting(r.nested.find((c) => c.source 
 
 ${describeSetting(r.selection.best.setting)}, which the one-standard-error rule passed over:
 
-${leftOutTable([...r.bestLeftOut, ...r.bestOnEval], (e) => (fitSources.includes(e.source) ? `fitted on ${fitSources.filter((s) => s !== e.source).join(' + ')}` : 'fitted on all fit sources'))}
+${leftOutTable(r.bestComparison, (e) => (fitSources.includes(e.source) ? `fitted on ${fitSources.filter((s) => s !== e.source).join(' + ')}` : 'fitted on all fit sources'))}
 
-### The shipped weights on the sources they were fitted on (in-sample, optimistic)
+${
+  r.taskStructure === undefined
+    ? ''
+    : `### For comparison: the task-structure cues at their best (third run)
+
+${describeSetting(r.taskStructure.result.setting)} (worst case ${f3(r.taskStructure.result.worst)}, mean ${f3(r.taskStructure.result.mean)}), the best setting
+scoring the new family by the rule's own ordering; ${
+        r.taskStructure.result.setting.families.join() === r.setting.families.join() &&
+        r.taskStructure.result.setting.lengthFloor === r.setting.lengthFloor &&
+        r.taskStructure.result.setting.lambda === r.setting.lambda
+          ? 'it is the shipped setting'
+          : 'the rule did not ship it'
+      }:
+
+${leftOutTable(r.taskStructure.leftOut, (e) => (fitSources.includes(e.source) ? `fitted on ${fitSources.filter((s) => s !== e.source).join(' + ')}` : 'fitted on all fit sources'))}
+
+Against prompt length: ${tallyLine(tally(r.taskStructure.leftOut), r.taskStructure.leftOut.length)}.
+
+`
+}### The shipped weights on the sources they were fitted on (in-sample, optimistic)
 
 ${leftOutTable(r.inSample, () => 'shipped weights (in-sample)')}
 
@@ -341,7 +370,13 @@ ${detectorTable(r.detectorChecks)}
 - History of the data: the first run judged each source on its single pair (now the secondary table).
   The second run's panels were pre-registered before it ran (below, as written then: commit 490da89 put
   them in this file, PREREGISTRATION.md holds them since); the rule, the candidates and the features
-  stayed as they were. ${holds ? 'The criterion was met.' : 'The criterion was not met, and as pre-registered nothing was changed after it.'}
+  stayed as they were. The second run did not meet the criterion (shipped: structural cues only, length floor 8,
+  λ 30; classifier ÷ length mt-bench 0.942, crux 0.993, arena-bench 0.999, alpaca-eval 0.999), and as
+  pre-registered nothing was changed after it.
+- History of the cues: this (third) run added the \`task-structure\` family, pre-registered before any code
+  for it existed (below, with one amendment made before the run after the detectors' own unit tests); the
+  data, rule, bootstrap and threshold rule are those of the second run, the grid those 640 settings with
+  and without the new family. ${holds ? 'The criterion was met.' : 'The criterion was not met, and as pre-registered nothing was changed after it.'}
 
 ${r.preregistration.trim()}
 `;

@@ -15,6 +15,12 @@ export const FEATURE_NAMES = [
   'constraints',
   'outputTokens',
   'nonEnglish',
+  // Within-task structure: how much one task asks, whatever kind of task it is.
+  'codeNesting',
+  'codeConstructs',
+  'subtasks',
+  'formatDemands',
+  'quantities',
 ] as const;
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -101,6 +107,11 @@ export function extractFeatures(request: unknown): FeatureVector {
     constraints: cues.constraints,
     outputTokens: outputTokens(cues, countField(body['max_completion_tokens']) ?? countField(body['max_tokens'])),
     nonEnglish: nonEnglishShare(cues, context),
+    codeNesting: bitCount(cues.indentWidths),
+    codeConstructs: bitCount(cues.constructKinds),
+    subtasks: cues.subtasks,
+    formatDemands: bitCount(cues.formatKinds),
+    quantities: cues.quantities,
   };
 }
 
@@ -127,6 +138,13 @@ function scanWithinBudget(pieces: readonly Piece[], total: number, cues: TextSta
     offset = end;
   }
   return scanned;
+}
+
+/** Set bits of a 32-bit integer: how many distinct kinds (or widths) a bit set holds. */
+export function bitCount(bits: number): number {
+  let x = bits - ((bits >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
 /** A token count the client set: a finite number ≥ 0, else nothing. */

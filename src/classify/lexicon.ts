@@ -22,11 +22,18 @@ export const NUMBER_WORD = 1 << 13; // "three"; value = the number
 export const SEQ_FIRST = 1 << 14;
 export const SEQ_THEN = 1 << 15;
 export const BIGRAM_FIRST = 1 << 16; // set by the builder: the word opens a pair in BIGRAMS
+export const CONSTRUCT = 1 << 17; // a program construct keyword; its kind is ENTRY_CONSTRUCT
+export const FORMAT = 1 << 18; // an output-format demand; its kind is ENTRY_FORMAT
+export const COMPREHENSION_KEYWORD = 1 << 19; // `for` and `if`: inside brackets they make a comprehension
 
 export interface LexiconEntry {
   readonly text: string;
   readonly flags: number;
   readonly value: number;
+  /** Construct kind (bit index) when flags has CONSTRUCT, else 0. */
+  readonly construct: number;
+  /** Format-demand kind (bit index) when flags has FORMAT, else 0. */
+  readonly format: number;
 }
 
 export interface BigramEntry {
@@ -97,6 +104,46 @@ const UNITS: readonly [string, number][] = [
   ['bullet', 20], ['bullets', 20], ['points', 20], ['verses', 40], ['stanzas', 40], ['items', 20],
 ];
 
+/**
+ * Kinds of program construct (the `codeConstructs` cue counts distinct kinds). Bit 0 is the
+ * comprehension (a `for` or `if` inside brackets); the lists are bits 1.., in order.
+ */
+export const COMPREHENSION_BIT = 0;
+const CONSTRUCTS: readonly string[] = [
+  'for while foreach', // loop
+  'if elif else switch case', // branch
+  'try except catch finally raise throw', // exception
+  'return yield',
+  'def function fn func', // definition
+  'lambda',
+  'class struct interface impl enum', // type
+  'import include',
+  'break continue goto', // jump
+  'async await', // concurrency
+  'with', // context manager
+];
+export const CONSTRUCT_KINDS = CONSTRUCTS.length + 1;
+
+/**
+ * Kinds of explicit output-format demand (the `formatDemands` cue counts distinct kinds), bits
+ * 0.. in order; the last kind is a stated length ("200 words"), found by the UNIT rule.
+ */
+const FORMATS: readonly string[] = [
+  'json',
+  'yaml',
+  'csv',
+  'xml',
+  'table tables tabular',
+  'markdown',
+  'bullet bullets bulleted',
+  'numbered',
+  'heading headings',
+  'uppercase lowercase capitalized capitalize', // letter case
+  'format formatted template',
+];
+export const STATED_LENGTH_KIND = FORMATS.length;
+export const FORMAT_KINDS = FORMATS.length + 1;
+
 const NUMBER_WORDS = 'one two three four five six seven eight nine ten'.split(' ');
 
 // Word pairs (first word, second word, tag, weight): the weight multiplies the tagged evidence.
@@ -135,12 +182,23 @@ const tableHashes = new Int32Array(1 << TABLE_BITS);
 const tableIds = new Int32Array(1 << TABLE_BITS).fill(-1);
 
 function build(): { entries: LexiconEntry[]; bigrams: Map<number, BigramEntry> } {
-  const flagsByWord = new Map<string, { flags: number; value: number }>();
-  const add = (word: string, flags: number, value = 0) => {
+  const flagsByWord = new Map<string, { flags: number; value: number; construct: number; format: number }>();
+  const add = (word: string, flags: number, value = 0, kinds: { construct?: number; format?: number } = {}) => {
     const prev = flagsByWord.get(word);
-    flagsByWord.set(word, { flags: (prev?.flags ?? 0) | flags, value: value || prev?.value || 0 });
+    flagsByWord.set(word, {
+      flags: (prev?.flags ?? 0) | flags,
+      value: value || prev?.value || 0,
+      construct: kinds.construct ?? prev?.construct ?? 0,
+      format: kinds.format ?? prev?.format ?? 0,
+    });
   };
   for (const [flags, list] of LISTS) for (const w of list.split(' ')) add(w, flags);
+  CONSTRUCTS.forEach((list, k) => {
+    for (const w of list.split(' ')) add(w, CONSTRUCT | (w === 'for' || w === 'if' ? COMPREHENSION_KEYWORD : 0), 0, { construct: k + 1 });
+  });
+  FORMATS.forEach((list, k) => {
+    for (const w of list.split(' ')) add(w, FORMAT, 0, { format: k });
+  });
   for (const [w, tokens] of UNITS) add(w, UNIT, tokens);
   NUMBER_WORDS.forEach((w, i) => add(w, NUMBER_WORD, i + 1));
   for (const [a, b] of BIGRAMS) {
@@ -151,11 +209,11 @@ function build(): { entries: LexiconEntry[]; bigrams: Map<number, BigramEntry> }
   if (flagsByWord.size * 4 > tableIds.length) throw new Error('lexicon table too full: raise TABLE_BITS');
   if (flagsByWord.size > 1024) throw new Error('lexicon ids must fit bigramKey');
   const entries: LexiconEntry[] = [];
-  for (const [text, { flags, value }] of flagsByWord) {
+  for (const [text, { flags, value, construct, format }] of flagsByWord) {
     const hash = hashWord(text);
     if (lookupHash(hash) >= 0) throw new Error(`lexicon hash collision: ${text}`);
     const id = entries.length;
-    entries.push({ text, flags, value });
+    entries.push({ text, flags, value, construct, format });
     let slot = hash & TABLE_MASK;
     while (tableIds[slot] !== -1) slot = (slot + 1) & TABLE_MASK;
     tableHashes[slot] = hash;
@@ -192,5 +250,7 @@ export const LEXICON_BIGRAMS: ReadonlyMap<number, BigramEntry> = built.bigrams;
 export const ENTRY_FLAGS = Int32Array.from(LEXICON, (e) => e.flags);
 export const ENTRY_VALUE = Float64Array.from(LEXICON, (e) => e.value);
 export const ENTRY_CHECK = Int32Array.from(LEXICON, (e) => checkWord(e.text));
+export const ENTRY_CONSTRUCT = Int8Array.from(LEXICON, (e) => e.construct);
+export const ENTRY_FORMAT = Int8Array.from(LEXICON, (e) => e.format);
 /** No entry is longer: longer words need no lookup. */
 export const LONGEST_ENTRY = Math.max(...LEXICON.map((e) => e.text.length));

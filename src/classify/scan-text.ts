@@ -4,13 +4,20 @@ import {
   CODE_LINE_START,
   CODE_STRONG,
   CODE_WEAK,
+  COMPREHENSION_BIT,
+  COMPREHENSION_KEYWORD,
   CONSTRAINT,
   CONSTRAINT_WEAK,
   EN_STOP,
   CHECK_SEED,
+  CONSTRUCT,
+  FORMAT,
+  STATED_LENGTH_KIND,
   checkStep,
   ENTRY_CHECK,
+  ENTRY_CONSTRUCT,
   ENTRY_FLAGS,
+  ENTRY_FORMAT,
   ENTRY_VALUE,
   FOREIGN_STOP,
   foldChar,
@@ -64,6 +71,17 @@ export interface TextStats {
   codeBlocks: number;
   /** SEQ_FIRST | SEQ_THEN bits seen ("first … then …"). */
   sequence: number;
+  // Within-task structure (the `task-structure` cue family): how much a task asks, not which kind it is.
+  /** Bit w-1 set when a non-blank line is indented by w columns (1..32; a tab is 4). */
+  indentWidths: number;
+  /** Bit k set when a program construct of kind k (lexicon.ts CONSTRUCTS) occurs where it is code. */
+  constructKinds: number;
+  /** Lines outside code blocks opening with a list marker: "1.", "2)", "a)", "- ", "* ", "• ". */
+  subtasks: number;
+  /** Bit k set when an output-format demand of kind k (lexicon.ts FORMATS) occurs outside code blocks. */
+  formatKinds: number;
+  /** Numbers, number words and arithmetic operations outside code blocks. */
+  quantities: number;
 }
 
 export function newTextStats(): TextStats {
@@ -74,6 +92,7 @@ export function newTextStats(): TextStats {
     code: 0, math: 0, reasoning: 0, constraints: 0,
     longOutput: 0, shortOutput: 0, outputTokensHint: 0,
     numbers: 0, questions: 0, codeBlocks: 0, sequence: 0,
+    indentWidths: 0, constructKinds: 0, subtasks: 0, formatKinds: 0, quantities: 0,
   };
 }
 
@@ -159,6 +178,12 @@ export function scanText(text: string, s: TextStats, from = 0, to = text.length)
   let lineTokens = 0;
   let lineCode = false;
   let lineInFence = false;
+  // A window into the middle of a text may start mid-line: its first line's start is not known, so
+  // the line-start rules of the task-structure cues (indentation, list markers, a keyword opening a
+  // line) wait for the first newline.
+  let lineStartKnown = from === 0;
+  let lineIndent = 0; // columns of leading whitespace
+  let lineBrackets = 0; // '[' and '{' opened and not yet closed on this line
   let inFence = false;
 
   let i = from;
@@ -230,17 +255,24 @@ export function scanText(text: string, s: TextStats, from = 0, to = text.length)
         if (!inFence) s.englishStops++;
       } else if (flags !== 0) {
         if (flags & CODE_LINE_START && firstOnLine && lower) lineCode = true;
+        if (flags & CONSTRUCT && lower && (inFence || (firstOnLine && lineStartKnown) || lineBrackets > 0)) {
+          s.constructKinds |= 1 << (ENTRY_CONSTRUCT[id] ?? 0);
+          if (lineBrackets > 0 && flags & COMPREHENSION_KEYWORD) s.constructKinds |= 1 << COMPREHENSION_BIT;
+        }
         if (inFence) {
           // Inside a code block words are code, not instructions: only the code evidence counts.
           if (flags & CODE_STRONG) s.code += 1.5;
           if (flags & CODE_WEAK) s.code += 0.5;
         } else {
           addEvidence(s, flags, 1);
+          if (flags & FORMAT) s.formatKinds |= 1 << (ENTRY_FORMAT[id] ?? 0);
+          if (flags & NUMBER_WORD) s.quantities++;
           if (flags & LATEX && start > from && text.charCodeAt(start - 1) === 92) s.math += 2;
           if (flags & UNIT && pendingNumber > 0) {
             s.constraints += 1.5;
             const tokens = pendingNumber * value;
             if (tokens > s.outputTokensHint) s.outputTokensHint = tokens;
+            s.formatKinds |= 1 << STATED_LENGTH_KIND;
           }
         }
       }
@@ -253,7 +285,12 @@ export function scanText(text: string, s: TextStats, from = 0, to = text.length)
       if (camel) s.code += 0.5;
       if (dotJoin && len >= 2) s.code += 0.5;
       if (len === 1) {
-        if (mathPrev === 2 && !inFence) s.math += 1;
+        if (mathPrev === 2 && !inFence) {
+          s.math += 1;
+          s.quantities++;
+        }
+        // "a)" opening a line: a lettered sub-task.
+        if (firstOnLine && lineStartKnown && after === 41 && !inFence) s.subtasks++;
         // "C++" and "C#": the word is one letter, the language is in the punctuation after it.
         if (hash === C_HASH && (after === 35 || (after === 43 && j + 1 < n && text.charCodeAt(j + 1) === 43))) s.code += 1.5;
         mathPrev = 1;
@@ -287,9 +324,16 @@ export function scanText(text: string, s: TextStats, from = 0, to = text.length)
       const after = j < n ? text.charCodeAt(j) : 10;
       if (!inFence) {
         s.numbers++;
-        if (mathPrev === 2) s.math += 1;
+        s.quantities++;
+        if (mathPrev === 2) {
+          s.math += 1;
+          s.quantities++;
+        }
         // "1." or "2)" opening a line: a numbered step or requirement.
-        if (lineNonSpace === 0 && (after === 46 || after === 41)) s.reasoning += 0.5;
+        if (lineNonSpace === 0 && (after === 46 || after === 41)) {
+          s.reasoning += 0.5;
+          if (j - i <= 3 && lineStartKnown) s.subtasks++;
+        }
       }
       mathPrev = 1;
       pendingNumber = fraction ? 0 : value;
@@ -301,6 +345,7 @@ export function scanText(text: string, s: TextStats, from = 0, to = text.length)
     }
 
     if (c === 32 || c === 9 || c === 13) {
+      if (lineNonSpace === 0) lineIndent += c === 32 ? 1 : c === 9 ? 4 : 0;
       i++;
       continue;
     }
@@ -311,7 +356,11 @@ export function scanText(text: string, s: TextStats, from = 0, to = text.length)
           lineInFence || lineCode || lineLast === 59 || lineLast === 123 || lineLast === 125 ||
           (lineSymbols >= 3 && lineSymbols * 6 >= lineNonSpace);
         if (codeLine) s.code += 1;
+        if (lineIndent > 0 && lineStartKnown) s.indentWidths |= 1 << (Math.min(lineIndent, MAX_INDENT) - 1);
       }
+      lineStartKnown = true;
+      lineIndent = 0;
+      lineBrackets = 0;
       lineNonSpace = 0;
       lineSymbols = 0;
       lineLast = 0;
@@ -351,6 +400,8 @@ export function scanText(text: string, s: TextStats, from = 0, to = text.length)
       punct++;
       if (isCodeSymbol(c)) lineSymbols++;
       if (isCodeDigraph(prev, c)) s.code += 0.5;
+      if (c === 91 || c === 123) lineBrackets++;
+      else if ((c === 93 || c === 125) && lineBrackets > 0) lineBrackets--;
       if (!inFence) {
         if (c === 63) s.questions++;
         if (c === 36 && i + 1 < n) {
@@ -359,6 +410,7 @@ export function scanText(text: string, s: TextStats, from = 0, to = text.length)
         }
         if ((c === 45 || c === 42) && lineNonSpace === 0 && i + 1 < n && text.charCodeAt(i + 1) === 32) {
           s.constraints += 0.25; // a bullet: one more listed requirement
+          if (lineStartKnown) s.subtasks++;
         }
       }
       if (isMathOperator(c)) {
@@ -404,6 +456,8 @@ export function scanText(text: string, s: TextStats, from = 0, to = text.length)
       if (c === 0xff1f && !inFence) s.questions++;
       cjk++;
     } else if (c < 0xdc00 || c > 0xdfff) {
+      // "• " opening a line: a bulleted sub-task.
+      if (c === 0x2022 && lineNonSpace === 0 && lineStartKnown && !inFence && i + 1 < n && text.charCodeAt(i + 1) === 32) s.subtasks++;
       other++;
     } else {
       // A surrogate pair (emoji, rare ideographs) counts once, at its first half.
@@ -429,6 +483,9 @@ export function scanText(text: string, s: TextStats, from = 0, to = text.length)
 }
 
 const C_HASH = hashStep(HASH_SEED, 99);
+/** Indentation widths above this many columns count as this one. */
+const MAX_INDENT = 32;
+
 
 function isLowercase(c: number): boolean {
   return c >= 97 && c <= 122;
