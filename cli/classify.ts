@@ -29,12 +29,18 @@ export interface ClassifyStreamOptions {
 
 const round4 = (x: number) => Number(x.toFixed(4));
 
-/** Why a request scored what it did: the bias, then each scored feature's share of the logit, largest first. */
+/**
+ * Why a request scored what it did: the bias, then each scored feature's share of the logit, largest
+ * first; then every detected feature the shipped weights do not score (weight 0, contribution 0).
+ */
 function explanation(features: Parameters<typeof explainClassification>[0]) {
   const e = explainClassification(features);
   return {
     bias: round4(e.bias),
-    contributions: e.terms.map((t) => ({ feature: t.feature, value: round4(t.raw), weight: round4(t.weight), contribution: round4(t.contribution) })),
+    contributions: [
+      ...e.terms.map((t) => ({ feature: t.feature, value: round4(t.raw), weight: round4(t.weight), contribution: round4(t.contribution) })),
+      ...e.unscored.map((u) => ({ feature: u.feature, value: round4(u.raw), weight: 0, contribution: 0 })),
+    ],
     logit: round4(e.logit),
   };
 }
@@ -109,7 +115,7 @@ export function classifyCommand(): Command {
     .option('--features', 'include the raw feature vector in each output line')
     .option(
       '--explain',
-      'include why: "explain": {bias, contributions: [{feature, value, weight, contribution}] largest first, logit}; score = sigmoid(logit), and "route" names the tier rule that decided',
+      'include why: "explain": {bias, contributions: [{feature, value, weight, contribution}] largest first (then the unscored features, weight 0), logit}; score = sigmoid(logit), and "route" names the tier rule that decided',
     )
     .action(async (flags: { rules?: string; features?: boolean; explain?: boolean }) => {
       const rules = flags.rules === undefined ? DEFAULT_TIER_RULES : readRules(flags.rules);

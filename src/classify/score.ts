@@ -85,6 +85,8 @@ export interface ScoreExplanation {
   bias: number;
   /** Scored features (weight ≠ 0), largest contribution first. */
   terms: ScoreTerm[];
+  /** Features detected but not scored (weight 0, so contribution 0), in feature order: what calibration left out. */
+  unscored: { feature: FeatureName; raw: number }[];
   /** bias + Σ contributions. */
   logit: number;
   score: number;
@@ -93,15 +95,19 @@ export interface ScoreExplanation {
 /** The score taken apart: why a request scored what it did. */
 export function explainScore(model: CompiledModel, features: FeatureVector): ScoreExplanation {
   const terms: ScoreTerm[] = [];
+  const unscored: ScoreExplanation['unscored'] = [];
   // Summed in feature order, as scoreFeatures does, so the two agree to the last bit.
   let logit = model.bias;
   FEATURE_NAMES.forEach((feature, i) => {
     const weight = model.weights[i] ?? 0;
-    if (weight === 0) return;
+    if (weight === 0) {
+      unscored.push({ feature, raw: features[feature] });
+      return;
+    }
     const normalized = normalizeFeature(model, i, features[feature]);
     logit += weight * normalized;
     terms.push({ feature, raw: features[feature], normalized, weight, contribution: weight * normalized });
   });
   terms.sort((a, b) => b.contribution - a.contribution);
-  return { bias: model.bias, terms, logit, score: 1 / (1 + Math.exp(-logit)) };
+  return { bias: model.bias, terms, unscored, logit, score: 1 / (1 + Math.exp(-logit)) };
 }

@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { classifyLine, classifyStream } from '../../../cli/classify.ts';
+import { FEATURE_NAMES } from '../../../src/classify/features.ts';
+import { SHIPPED_WEIGHTS } from '../../../src/classify/shipped-weights.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
@@ -94,6 +96,23 @@ describe('switchyard classify', () => {
     expect(1 / (1 + Math.exp(-logit))).toBeCloseTo(line.score, 3);
     // Without the flag the line stays as it was.
     expect(JSON.parse(classifyLine(JSON.stringify(request), 1).json)).not.toHaveProperty('explain');
+  });
+
+  it('explains every detected feature, the unscored ones (the task-structure cues among them) with weight and contribution 0', () => {
+    const request = { messages: [{ role: 'user', content: 'Answer in JSON:\n1. trace f\n2. sum 3 + 4\n[PYTHON]\ndef f(x):\n    for i in x:\n        if i:\n            return i\n[/PYTHON]' }] };
+    const line = JSON.parse(classifyLine(JSON.stringify(request), 1, { explain: true }).json) as {
+      explain: { contributions: { feature: string; value: number; weight: number; contribution: number }[] };
+    };
+    const { contributions } = line.explain;
+    expect(contributions.map((c) => c.feature).sort()).toEqual([...FEATURE_NAMES].sort());
+    const shipped = new Map(SHIPPED_WEIGHTS.features.map((f) => [f.name, f.weight]));
+    for (const c of contributions) {
+      expect(c.weight).toBeCloseTo(shipped.get(c.feature as (typeof FEATURE_NAMES)[number]) ?? Number.NaN, 4);
+      if (c.weight === 0) expect(c.contribution).toBe(0);
+    }
+    const value = (feature: string) => contributions.find((c) => c.feature === feature)?.value;
+    // def/for/if/return; indents 4, 8, 12; "1." "2."; json; 1, 2, 3, 4 and one operation
+    expect([value('codeConstructs'), value('codeNesting'), value('subtasks'), value('formatDemands'), value('quantities')]).toEqual([4, 3, 2, 1, 5]);
   });
 
   it('runs as a subcommand: JSONL out, exit code 1 when a line failed', async () => {
