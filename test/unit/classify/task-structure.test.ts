@@ -36,90 +36,47 @@ describe('bitCount', () => {
   });
 });
 
-describe('codeNesting: distinct indentation widths', () => {
-  it('counts one per nesting level, not per line', () => {
-    expect(cues(CRUX_LIKE).codeNesting).toBe(3);
-    const flat = Array.from({ length: 200 }, (_, i) => `    x${i} = ${i}`).join('\n');
-    expect(cues(`def f():\n${flat}`).codeNesting).toBe(1);
-  });
+/** [cue, what the case shows, prompt, expected count]: each detector on what it must count and what it must not. */
+const CASES: readonly [TaskCue, string, string, number][] = [
+  // codeNesting: distinct indentation widths
+  ['codeNesting', 'one per nesting level', CRUX_LIKE, 3],
+  ['codeNesting', 'not one per line', `def f():\n${Array.from({ length: 200 }, (_, i) => `    x${i} = ${i}`).join('\n')}`, 1],
+  ['codeNesting', 'a tab is 4 columns', 'if a:\n\tb()\n    c()', 1],
+  ['codeNesting', 'nothing from flat prose or blank indented lines', 'A paragraph.\n\nAnother paragraph with no indent.\n      \n', 0],
+  ['codeNesting', 'nested lists are levels too', '- a\n  - b\n    - c', 2],
+  ['codeNesting', 'absurd widths count as 32 columns', `x\n${' '.repeat(5000)}y\n${' '.repeat(40)}z`, 1],
+  // codeConstructs: distinct kinds of program construct where they are code
+  ['codeConstructs', 'definition, loop, branch, return, comprehension', CRUX_LIKE, 5],
+  ['codeConstructs', 'kinds, not occurrences', Array.from({ length: 50 }, () => 'for i in range(3):\n    pass').join('\n'), 1],
+  ['codeConstructs', 'anywhere inside a code block', '```\nx = 1; try { y() } catch (e) { throw e }\n```', 1],
+  ['codeConstructs', 'a list comprehension: loop + comprehension', 'evens = [n for n in xs]', 2],
+  ['codeConstructs', 'a dict comprehension', 'm = {k: v for k, v in items}', 2],
+  ['codeConstructs', 'not inside parentheses only', 'sorted(xs, key=lambda x: -x)', 0],
+  ['codeConstructs', 'not the same words mid-line in prose', 'Tell me what to do if it rains, and what else to bring for the trip with friends.', 0],
+  ['codeConstructs', 'not capitalised or in parentheses', 'If it rains, we stay.\nFor example, with a coat.\nReturn the book (if you can).', 0],
+  ['codeConstructs', 'never more kinds than there are', 'for\nif\ntry\nreturn\ndef\nlambda\nclass\nimport\nbreak\nasync\nwith\nx = [a for a in b]\nwhile\nelse\ncatch\nyield', CONSTRUCT_KINDS],
+  // subtasks: lines opening with a list marker
+  ['subtasks', 'numbered, lettered and bulleted lines', 'Do this:\n1. Intro\n2) Body\n  a) detail\n- dash\n* star\n• dot', 6],
+  ['subtasks', 'not mid-line, without the space, or a long number', 'Pick 1. Then 2) maybe.\n-x\n*emphasis*\n**bold**\n2024. was a year\n3.14 is pi', 0],
+  ['subtasks', 'not inside a code block', '```yaml\n- a\n- b\n1. c\n```', 0],
+  // formatDemands: distinct kinds of explicit output format
+  ['formatDemands', 'each kind once, whatever the case, and a stated length', 'Reply in JSON, as a markdown table, in 200 words, with UPPERCASE headings. Use the format below.', 7],
+  ['formatDemands', 'a kind repeated counts once', 'json json JSON Json', 1],
+  ['formatDemands', 'a stated length in number words', 'Answer in three paragraphs.', 1],
+  ['formatDemands', 'not inside a code block', '```\nimport json\nprint(json.dumps(table))\n```', 0],
+  ['formatDemands', 'nothing where no format is asked', 'Tell me about the history of Rome.', 0],
+  ['formatDemands', 'never more kinds than there are', 'json yaml csv xml table markdown bullets numbered headings uppercase format, in 100 words', FORMAT_KINDS],
+  // quantities: numbers, number words and operations
+  ['quantities', '3, two, 4, 5, 12 and three operations (4 + 5, 5 * x, x = 12)', 'Tom has 3 apples and two pears. 4 + 5 * x = 12. What is x?', 8],
+  ['quantities', 'a number with separators is one', 'Prices: 1,000.50 and 3.14', 2],
+  ['quantities', 'not inside a code block', '```\nx = 1 + 2 + 3\n```', 0],
+  ['quantities', 'nothing in prose without numbers', 'Write a poem about the sea.', 0],
+  ['quantities', 'hyphens are not arithmetic', 'a well-known x-ray', 0],
+];
 
-  it('takes a tab as 4 columns, and nothing from flat prose or blank indented lines', () => {
-    expect(cues('if a:\n\tb()\n    c()').codeNesting).toBe(1);
-    expect(cues('A paragraph.\n\nAnother paragraph with no indent.\n      \n').codeNesting).toBe(0);
-  });
-
-  it('sees nested lists as levels too, and caps absurd widths at 32 columns', () => {
-    expect(cues('- a\n  - b\n    - c').codeNesting).toBe(2);
-    expect(cues(`x\n${' '.repeat(5000)}y\n${' '.repeat(40)}z`).codeNesting).toBe(1);
-  });
-});
-
-describe('codeConstructs: distinct kinds of program construct where they are code', () => {
-  it('counts kinds, not occurrences', () => {
-    // definition, loop, branch, return, comprehension
-    expect(cues(CRUX_LIKE).codeConstructs).toBe(5);
-    const loops = Array.from({ length: 50 }, () => 'for i in range(3):\n    pass').join('\n');
-    expect(cues(loops).codeConstructs).toBe(1);
-  });
-
-  it('reads keywords inside a code block anywhere, and a comprehension inside brackets', () => {
-    expect(cues('```\nx = 1; try { y() } catch (e) { throw e }\n```').codeConstructs).toBe(1);
-    expect(cues('evens = [n for n in xs]').codeConstructs).toBe(2); // loop + comprehension
-    expect(cues('sorted(xs, key=lambda x: -x)').codeConstructs).toBe(0); // inside ( only: not counted
-    expect(cues('m = {k: v for k, v in items}').codeConstructs).toBe(2);
-  });
-
-  it('ignores the same words in prose: mid-line, capitalised, or in parentheses', () => {
-    expect(cues('Tell me what to do if it rains, and what else to bring for the trip with friends.').codeConstructs).toBe(0);
-    expect(cues('If it rains, we stay.\nFor example, with a coat.\nReturn the book (if you can).').codeConstructs).toBe(0);
-  });
-
-  it('never counts more kinds than there are', () => {
-    const all = 'for\nif\ntry\nreturn\ndef\nlambda\nclass\nimport\nbreak\nasync\nwith\nx = [a for a in b]\nwhile\nelse\ncatch\nyield';
-    expect(cues(all).codeConstructs).toBe(CONSTRUCT_KINDS);
-  });
-});
-
-describe('subtasks: lines opening with a list marker', () => {
-  it('counts numbered, lettered and bulleted lines', () => {
-    expect(cues('Do this:\n1. Intro\n2) Body\n  a) detail\n- dash\n* star\n• dot').subtasks).toBe(6);
-  });
-
-  it('ignores markers mid-line, without the space, long numbers, and lists inside code blocks', () => {
-    expect(cues('Pick 1. Then 2) maybe.\n-x\n*emphasis*\n**bold**\n2024. was a year\n3.14 is pi').subtasks).toBe(0);
-    expect(cues('```yaml\n- a\n- b\n1. c\n```').subtasks).toBe(0);
-  });
-});
-
-describe('formatDemands: distinct kinds of explicit output format', () => {
-  it('counts each kind once, whatever the case, and a stated length', () => {
-    expect(cues('Reply in JSON, as a markdown table, in 200 words, with UPPERCASE headings. Use the format below.').formatDemands).toBe(7);
-    expect(cues('json json JSON Json').formatDemands).toBe(1);
-    expect(cues('Answer in three paragraphs.').formatDemands).toBe(1);
-  });
-
-  it('ignores format words inside code blocks and prompts that demand no format', () => {
-    expect(cues('```\nimport json\nprint(json.dumps(table))\n```').formatDemands).toBe(0);
-    expect(cues('Tell me about the history of Rome.').formatDemands).toBe(0);
-  });
-
-  it('never counts more kinds than there are', () => {
-    const all = 'json yaml csv xml table markdown bullets numbered headings uppercase format, in 100 words';
-    expect(cues(all).formatDemands).toBe(FORMAT_KINDS);
-  });
-});
-
-describe('quantities: numbers, number words and operations', () => {
-  it('counts each given number and each operation between operands', () => {
-    // 3, two, 4, 5, 12 and three operations (4 + 5, 5 * x, x = 12)
-    expect(cues('Tom has 3 apples and two pears. 4 + 5 * x = 12. What is x?').quantities).toBe(8);
-    expect(cues('Prices: 1,000.50 and 3.14').quantities).toBe(2);
-  });
-
-  it('ignores numbers inside code blocks and dates or hyphens that are not arithmetic', () => {
-    expect(cues('```\nx = 1 + 2 + 3\n```').quantities).toBe(0);
-    expect(cues('Write a poem about the sea.').quantities).toBe(0);
-    expect(cues('a well-known x-ray').quantities).toBe(0);
+describe('task-structure detectors', () => {
+  it.each(CASES)('%s: %s', (cue, _what, prompt, expected) => {
+    expect(cues(prompt)[cue]).toBe(expected);
   });
 });
 
