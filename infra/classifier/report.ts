@@ -259,6 +259,7 @@ ${significantLine(r.leftOut)}
 Within each source the shipped score can only rank differently from length in characters where a scored
 cue varies, or where estimated tokens and characters disagree (code, non-Latin scripts): cues varying within
 ${r.sources.map((s) => `${s.name}: ${(r.varyingCues[s.name] ?? []).map((c) => `\`${c}\``).join(', ') || 'none'}`).join('; ')}.
+
 The task-structure cues (third run) per source, scored or not: share of prompts where each is above 0
 (distinct values):
 
