@@ -44,7 +44,8 @@ const PROJECT_GENERATED_FLEET = resolve(ROOT, 'workers', 'fleet.generated.json')
 const WORKERD_DIR = resolve(OUT, 'workerd');
 const rel = (path: string) => relative(ROOT, path);
 
-const TARGETS = { throughputPct: 80, addedP50Ms: 1, addedTtfbMs: 1, meteringCpuPct: 10, timesPortkey: 10, workerdCpuUs: 150 } as const;
+// Issue 14, must-show 1 (Node gateway vs the bare proxy) and 2, 3 (Portkey, raw workerd).
+const TARGETS = { throughputPct: 80, cpuTimesBare: 1.3, addedP50Ms: 0.25, addedTtfbMs: 0.3, meteringCpuPct: 10, timesPortkey: 10, workerdCpuUs: 150 } as const;
 
 const CONFIG_IDS = ['direct', 'bare', 'node', 'unmetered', 'portkey', 'workerd', 'wrangler'] as const;
 type ConfigId = (typeof CONFIG_IDS)[number];
@@ -588,6 +589,7 @@ function buildReport(input: ReportInput): { markdown: string; allPass: boolean }
   const perRound = (id: ConfigId, base: ConfigId, f: (a: RoundResult, b: RoundResult) => number) =>
     median(rounds(id).flatMap((r, i) => (rounds(base)[i] ? [f(r, rounds(base)[i] as RoundResult)] : [])));
   const pctOfBare = (id: ConfigId) => perRound(id, 'bare', (a, b) => (100 * a.high.rps) / b.high.rps);
+  const cpuTimesBare = (id: ConfigId) => perRound(id, 'bare', (a, b) => a.cpuUsPerRequest / b.cpuUsPerRequest);
   const addedP50 = (id: ConfigId) => perRound(id, 'direct', (a, b) => a.single.p50 - b.single.p50);
   const addedTtfb = (id: ConfigId) => perRound(id, 'direct', (a, b) => a.ttfbP50 - b.ttfbP50);
 
@@ -607,6 +609,7 @@ function buildReport(input: ReportInput): { markdown: string; allPass: boolean }
   const has = (id: ConfigId) => (results.get(id)?.length ?? 0) > 0;
   const targets = [
     { what: `throughput ≥ ${TARGETS.throughputPct}% of the bare proxy's (at ${CONNECTIONS} connections)`, value: pctOfBare('node'), shown: `${fmt(pctOfBare('node'), 1)}%`, pass: pctOfBare('node') >= TARGETS.throughputPct },
+    { what: `CPU per request ≤ ${TARGETS.cpuTimesBare}× the bare proxy's (${CONNECTIONS} connections)`, value: cpuTimesBare('node'), shown: `${fmt(cpuTimesBare('node'), 2)}×`, pass: cpuTimesBare('node') <= TARGETS.cpuTimesBare },
     { what: `added p50 latency ≤ ${TARGETS.addedP50Ms} ms over direct (1 connection)`, value: addedP50('node'), shown: `${signed(addedP50('node'), 3)} ms`, pass: addedP50('node') <= TARGETS.addedP50Ms },
     { what: `added time to first streamed byte ≤ ${TARGETS.addedTtfbMs} ms over direct (p50, 1 connection)`, value: addedTtfb('node'), shown: `${signed(addedTtfb('node'), 3)} ms`, pass: addedTtfb('node') <= TARGETS.addedTtfbMs },
   ];
