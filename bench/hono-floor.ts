@@ -7,25 +7,14 @@
 // Prints `hono floor on http://127.0.0.1:PORT → UPSTREAM` once listening.
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { proxyArgs } from './lib/proxy-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    upstream: { type: 'string' },
-    port: { type: 'string', default: '0' },
-    host: { type: 'string', default: '127.0.0.1' },
-    connections: { type: 'string', default: '128' },
-  },
-});
-if (!values.upstream) {
-  console.error('usage: node bench/hono-floor.ts --upstream http://HOST:PORT [--port N] [--connections N]');
-  process.exit(2);
-}
-const upstream = new URL(values.upstream).origin;
-const pool = new Pool(upstream, { connections: Number(values.connections), pipelining: 1 });
+const { upstream, port, host, connections } = proxyArgs('bench/hono-floor.ts');
+const pool = new Pool(upstream, { connections, pipelining: 1 });
 
 const app = new Hono();
 app.post('/v1/chat/completions', async (c) => {
@@ -33,10 +22,10 @@ app.post('/v1/chat/completions', async (c) => {
   const answer = await pool.request({ path: c.req.path, method: 'POST', headers: { 'content-type': 'application/json' }, body, headersTimeout: 30_000, bodyTimeout: 0 });
   const bytes = new Uint8Array(await answer.body.arrayBuffer());
   const type = answer.headers['content-type'];
-  return c.body(bytes, answer.statusCode as 200, { 'content-type': typeof type === 'string' ? type : 'application/json' });
+  return c.body(bytes, answer.statusCode as ContentfulStatusCode, { 'content-type': typeof type === 'string' ? type : 'application/json' });
 });
 
 const server = createServer(getRequestListener(app.fetch));
-server.listen(Number(values.port), values.host, () => {
-  console.log(`hono floor on http://${values.host}:${(server.address() as AddressInfo).port} → ${upstream}`);
+server.listen(port, host, () => {
+  console.log(`hono floor on http://${host}:${(server.address() as AddressInfo).port} → ${upstream}`);
 });
