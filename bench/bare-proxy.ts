@@ -7,24 +7,10 @@
 // Prints `bare proxy on http://127.0.0.1:PORT → UPSTREAM` once listening.
 import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { proxyArgs } from './lib/proxy-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    upstream: { type: 'string' },
-    port: { type: 'string', default: '0' },
-    host: { type: 'string', default: '127.0.0.1' },
-    connections: { type: 'string', default: '128' },
-  },
-});
-if (!values.upstream) {
-  console.error('usage: node bench/bare-proxy.ts --upstream http://HOST:PORT [--port N] [--connections N]');
-  process.exit(2);
-}
-const upstream = new URL(values.upstream).origin;
-const connections = Number(values.connections);
-if (!Number.isInteger(connections) || connections < 1) throw new Error('--connections must be a positive integer');
+const { upstream, port, host, connections } = proxyArgs('bench/bare-proxy.ts');
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not to the message; undici
 // also refuses some of them. `host` is the upstream's, set by undici.
@@ -66,9 +52,8 @@ const server = createServer({ noDelay: true, keepAliveTimeout: 60_000 }, (req, r
     });
 });
 
-server.listen(Number(values.port), values.host, () => {
-  const { port } = server.address() as AddressInfo;
-  console.log(`bare proxy on http://${values.host}:${port} → ${upstream} (undici Pool, ${connections} connections)`);
+server.listen(port, host, () => {
+  console.log(`bare proxy on http://${host}:${(server.address() as AddressInfo).port} → ${upstream} (undici Pool, ${connections} connections)`);
 });
 
 const close = () => {

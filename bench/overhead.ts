@@ -3,6 +3,8 @@
 // next to no time):
 //   direct     the load generator → the simulator
 //   bare       bench/bare-proxy.ts: node:http + undici Pool, no logic (the ceiling for any Node gateway)
+//   floor      bench/hono-floor.ts: Hono on @hono/node-server + undici Pool, no logic (what the
+//              framework Switchyard is built on costs before any of its own work)
 //   node       `switchyard serve` (auth, validation, classification, routing on; a real API key)
 //   unmetered  the same with usage metering and metrics off
 //   portkey    Portkey's AI gateway 1.15.2 on Node (the closest TypeScript peer), installed on
@@ -44,15 +46,17 @@ const PROJECT_GENERATED_FLEET = resolve(ROOT, 'workers', 'fleet.generated.json')
 const WORKERD_DIR = resolve(OUT, 'workerd');
 const rel = (path: string) => relative(ROOT, path);
 
-const TARGETS = { throughputPct: 80, addedP50Ms: 1, addedTtfbMs: 1, meteringCpuPct: 10, timesPortkey: 10, workerdCpuUs: 150 } as const;
+// Issue 14, must-show 1 (Node gateway vs the bare proxy) and 2, 3 (Portkey, raw workerd).
+const TARGETS = { throughputPct: 80, cpuTimesBare: 1.3, addedP50Ms: 0.25, addedTtfbMs: 0.3, meteringCpuPct: 10, timesPortkey: 10, workerdCpuUs: 150 } as const;
 
-const CONFIG_IDS = ['direct', 'bare', 'node', 'unmetered', 'portkey', 'workerd', 'wrangler'] as const;
+const CONFIG_IDS = ['direct', 'bare', 'floor', 'node', 'unmetered', 'portkey', 'workerd', 'wrangler'] as const;
 type ConfigId = (typeof CONFIG_IDS)[number];
 /** Always measured: every other row is read against them. */
 const BASELINES: readonly ConfigId[] = ['direct', 'bare'];
 const LABELS: Record<ConfigId, string> = {
   direct: 'direct (→ simulator)',
   bare: 'bare proxy (node:http + undici)',
+  floor: 'Hono floor (Hono + @hono/node-server + undici, no logic)',
   node: 'Switchyard on Node (`serve`)',
   unmetered: 'Switchyard on Node, metering off',
   portkey: `Portkey ${PORTKEY_VERSION} on Node`,
@@ -403,6 +407,13 @@ async function runComparison(s: Settings): Promise<number> {
       const m = await child.waitForLine(/bare proxy on (http:\/\/[\d.]+:\d+)/, 30_000);
       return { child, url: m[1] ?? '' };
     })();
+    const floorStart = want('floor')
+      ? (async () => {
+          const child = start('hono floor', NODE, ['bench/hono-floor.ts', '--upstream', sim.url, '--port', '0', '--connections', String(POOL_CONNECTIONS)]);
+          const m = await child.waitForLine(/hono floor on (http:\/\/[\d.]+:\d+)/, 30_000);
+          return { child, url: m[1] ?? '' };
+        })()
+      : undefined;
     const nodeStart = want('node') ? startNodeGateway(record, false) : undefined;
     // The same gateway with usage metering and metrics off: the baseline for what metering costs.
     const unmeteredStart = want('unmetered') ? startNodeGateway(record, false, false) : undefined;
@@ -438,8 +449,9 @@ async function runComparison(s: Settings): Promise<number> {
           return { child, url };
         })()
       : undefined;
-    const [bare, node, unmetered, portkey, workerd, wrangler] = await Promise.all([bareStart, nodeStart, unmeteredStart, portkeyStart, workerdStart, wranglerStart]);
+    const [bare, floor, node, unmetered, portkey, workerd, wrangler] = await Promise.all([bareStart, floorStart, nodeStart, unmeteredStart, portkeyStart, workerdStart, wranglerStart]);
     commands.push(bare.child.command);
+    if (floor) commands.push(floor.child.command);
     if (node) commands.push(`SWITCHYARD_KEYS='[<one key record>]' ${node.child.command}`);
     if (portkey) {
       commands.push(
@@ -470,7 +482,9 @@ async function runComparison(s: Settings): Promise<number> {
     for (const [id, started] of [
       ['direct', sim],
       ['bare', bare],
+      ['floor', floor],
     ] as const) {
+      if (!started) continue;
       const target = targetFor(started.url, MODEL, key);
       assertCompletion(LABELS[id], await post(target));
       configs.push({ id, target, child: started.child, model: MODEL });
@@ -588,6 +602,7 @@ function buildReport(input: ReportInput): { markdown: string; allPass: boolean }
   const perRound = (id: ConfigId, base: ConfigId, f: (a: RoundResult, b: RoundResult) => number) =>
     median(rounds(id).flatMap((r, i) => (rounds(base)[i] ? [f(r, rounds(base)[i] as RoundResult)] : [])));
   const pctOfBare = (id: ConfigId) => perRound(id, 'bare', (a, b) => (100 * a.high.rps) / b.high.rps);
+  const cpuTimesBare = (id: ConfigId) => perRound(id, 'bare', (a, b) => a.cpuUsPerRequest / b.cpuUsPerRequest);
   const addedP50 = (id: ConfigId) => perRound(id, 'direct', (a, b) => a.single.p50 - b.single.p50);
   const addedTtfb = (id: ConfigId) => perRound(id, 'direct', (a, b) => a.ttfbP50 - b.ttfbP50);
 
@@ -607,6 +622,7 @@ function buildReport(input: ReportInput): { markdown: string; allPass: boolean }
   const has = (id: ConfigId) => (results.get(id)?.length ?? 0) > 0;
   const targets = [
     { what: `throughput ≥ ${TARGETS.throughputPct}% of the bare proxy's (at ${CONNECTIONS} connections)`, value: pctOfBare('node'), shown: `${fmt(pctOfBare('node'), 1)}%`, pass: pctOfBare('node') >= TARGETS.throughputPct },
+    { what: `CPU per request ≤ ${TARGETS.cpuTimesBare}× the bare proxy's (${CONNECTIONS} connections)`, value: cpuTimesBare('node'), shown: `${fmt(cpuTimesBare('node'), 2)}×`, pass: cpuTimesBare('node') <= TARGETS.cpuTimesBare },
     { what: `added p50 latency ≤ ${TARGETS.addedP50Ms} ms over direct (1 connection)`, value: addedP50('node'), shown: `${signed(addedP50('node'), 3)} ms`, pass: addedP50('node') <= TARGETS.addedP50Ms },
     { what: `added time to first streamed byte ≤ ${TARGETS.addedTtfbMs} ms over direct (p50, 1 connection)`, value: addedTtfb('node'), shown: `${signed(addedTtfb('node'), 3)} ms`, pass: addedTtfb('node') <= TARGETS.addedTtfbMs },
   ];
@@ -642,6 +658,7 @@ function buildReport(input: ReportInput): { markdown: string; allPass: boolean }
     has('node') ? `Switchyard on Node ${fmt(cpu('node'), 0)} µs (${fmt(cpu('node') / cpu('bare'), 1)}× the bare proxy's)` : '',
     has('unmetered') ? `metering off ${fmt(cpu('unmetered'), 0)} µs` : '',
     `bare proxy ${fmt(cpu('bare'), 0)} µs`,
+    has('floor') ? `Hono floor ${fmt(cpu('floor'), 0)} µs (${fmt(cpu('floor') / cpu('bare'), 1)}×)` : '',
     has('portkey') ? `Portkey ${fmt(cpu('portkey'), 0)} µs (${fmt(cpu('portkey') / cpu('bare'), 1)}×)` : '',
     has('workerd') ? `raw workerd ${fmt(cpu('workerd'), 0)} µs` : '',
     has('wrangler') ? `wrangler dev (wrangler + workerd) ${fmt(cpu('wrangler'), 0)} µs` : '',
@@ -674,7 +691,8 @@ ${perRoundRows.join('\n')}
 Notes
 - This machine has ${os.cpus().length} cores, shared by everything in the run: the simulator, the bare proxy, the gateway (Node, or wrangler + workerd) and the load generator (autocannon, in the benchmark's own process). Every process stays up for the whole run; only one configuration is under load at a time. Absolute numbers are bound to this machine; the ratios are the result.
 - Request: \`POST ${PATH}\`, \`${requestBody('<model>', false)}\` (and the same with \`"stream": true\` for time to first byte), \`Authorization: Bearer <a real key>\` for every configuration (the simulator ignores it; the gateways verify it against a key record seeded through \`SWITCHYARD_KEYS\`). ${gatewayModels}.
-- Upstream: \`switchyard sim --profile zero\` (no simulated latency; ${MODEL}, max_tokens 16). The bare proxy and the Node gateway both use an undici Pool of ${POOL_CONNECTIONS} keep-alive connections.
+- Upstream: \`switchyard sim --profile zero\` (no simulated latency; ${MODEL}, max_tokens 16). The bare proxy${has('floor') ? ', the Hono floor' : ''} and the Node gateway all use an undici Pool of ${POOL_CONNECTIONS} keep-alive connections.
+${has('floor') ? '- Hono floor (bench/hono-floor.ts): the framework the Node gateway is built on with no logic at all: a Hono route on @hono/node-server reads the body as text, sends it upstream through an undici Pool and answers with the bytes (a streamed answer too, so its time to first byte is that of the whole answer). Between the bare proxy and it is what Hono and the adapter cost; between it and the gateway, what the gateway\'s own work (auth, validation, classification, routing, limits, metering, tracing) costs.\n' : ''}
 - CPU µs/req: user + system CPU time of the configuration's own process group (bare proxy; gateway; Portkey; workerd; wrangler + workerd; for direct, the simulator) during the ${CONNECTIONS}-connection measurement, divided by the requests answered (from /proc; 10 ms clock ticks). It does not depend on how busy the shared machine was, so it is the steadiest figure here.
 - Latency percentiles come from autocannon's per-response hrtime timings (its own histogram keeps whole milliseconds only). Time to first byte: undici, one keep-alive connection, from just before sending to the first body chunk.
 - Request logs off: \`--no-log\` for \`serve\`, \`SWITCHYARD_LOG_REQUESTS=false\` for the Worker (and \`--log-level warn\` for wrangler dev). The Worker rows are local workerd (raw, and behind wrangler's dev proxy), not Cloudflare's edge.

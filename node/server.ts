@@ -1,6 +1,6 @@
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { createServer, type Server } from 'node:http';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ExecutionContext } from 'hono';
 import { createApp } from '../src/app.ts';
@@ -51,7 +51,8 @@ const NODE_EXECUTION_CONTEXT: ExecutionContext = {
   props: {},
 };
 
-const sha256Hex = (key: string) => createHash('sha256').update(key).digest('hex');
+// One-shot digest: no Hash object per call (a third of createHash's cost for a key-sized input).
+const sha256Hex = (key: string) => hash('sha256', key, 'hex');
 
 export interface NodeGateway {
   url: string;

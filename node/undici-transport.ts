@@ -48,7 +48,7 @@ export function undiciTransport(options: UndiciTransportOptions): Transport & { 
         body: typeof request.body === 'object' ? Readable.fromWeb(request.body as unknown as NodeReadableStream<Uint8Array>) : (request.body ?? null),
         headersTimeout: request.firstByteMs,
         bodyTimeout: 0, // the relay enforces stream idleness; total time is the caller's signal
-        ...(request.cancel ? { signal: emitterFor(request.cancel) } : {}),
+        ...(request.cancel ? { signal: new CancelEmitter(request.cancel) } : {}),
       });
     } catch (error) {
       throw toTransportError(error, request.connectMs, request.firstByteMs, request.cancel);
@@ -66,32 +66,56 @@ export function undiciTransport(options: UndiciTransportOptions): Transport & { 
 /**
  * undici takes an EventEmitter-shaped signal (`once`/`on`/`removeListener`/`aborted`): far
  * cheaper per request than an AbortSignal, whose listeners cost tens of microseconds on Node.
+ * A class, not an object of closures and arrays: undici's request registers one listener
+ * (lib/api/api-request.js: for its answer's body, removed when that body closes), so the common
+ * case is one field set and cleared.
  */
-function emitterFor(cancel: Cancellation) {
-  // undici registers two listeners and removes them when the request settles.
-  const listeners: (() => void)[] = [];
-  const offs: (() => void)[] = [];
-  const on = (_event: 'abort', listener: () => void) => {
-    listeners.push(listener);
-    offs.push(cancel.onCancel(listener));
-  };
-  return {
-    get aborted() {
-      return cancel.cancelled;
-    },
-    get reason() {
-      return cancel.cancelled ? new Error(`request cancelled (${cancel.reason})`) : undefined;
-    },
-    on,
-    once: on,
-    removeListener(_event: 'abort', listener: () => void) {
-      const i = listeners.indexOf(listener);
-      if (i < 0) return;
-      offs[i]?.();
-      listeners.splice(i, 1);
-      offs.splice(i, 1);
-    },
-  };
+class CancelEmitter {
+  readonly #cancel: Cancellation;
+  #listener: (() => void) | undefined;
+  #off: (() => void) | undefined;
+  /** Listeners past the first (for any other caller). */
+  #more: { listener: () => void; off: () => void }[] | undefined;
+
+  constructor(cancel: Cancellation) {
+    this.#cancel = cancel;
+  }
+
+  get aborted(): boolean {
+    return this.#cancel.cancelled;
+  }
+
+  get reason(): Error | undefined {
+    return this.#cancel.cancelled ? new Error(`request cancelled (${this.#cancel.reason})`) : undefined;
+  }
+
+  on(_event: 'abort', listener: () => void): this {
+    const off = this.#cancel.onCancel(listener);
+    if (this.#listener === undefined) {
+      this.#listener = listener;
+      this.#off = off;
+    } else {
+      (this.#more ??= []).push({ listener, off });
+    }
+    return this;
+  }
+
+  once(event: 'abort', listener: () => void): this {
+    return this.on(event, listener);
+  }
+
+  removeListener(_event: 'abort', listener: () => void): this {
+    if (this.#listener === listener) {
+      this.#off?.();
+      const next = this.#more?.shift();
+      this.#listener = next?.listener;
+      this.#off = next?.off;
+      return this;
+    }
+    const i = this.#more?.findIndex((l) => l.listener === listener) ?? -1;
+    if (i >= 0) this.#more?.splice(i, 1)[0]?.off();
+    return this;
+  }
 }
 
 function toTransportError(error: unknown, connectMs: number, firstByteMs: number, cancel: Cancellation | undefined): TransportError {

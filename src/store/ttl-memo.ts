@@ -9,6 +9,8 @@ export class TtlMemo<V> {
   readonly #maxEntries: number;
   readonly #now: () => number;
   readonly #staleMs: number;
+  /** The key last inserted or moved to the end of the Map (the most recently used one). */
+  #newest: string | undefined;
 
   /**
    * `staleMs`: how long an entry past its TTL is still kept for `getStale` (for when the store
@@ -34,8 +36,13 @@ export class TtlMemo<V> {
       if (entry.staleUntil <= now) this.#entries.delete(key);
       return undefined;
     }
-    this.#entries.delete(key);
-    this.#entries.set(key, entry); // re-insert: Map order is the recency order
+    // Re-insert: Map order is the recency order. The most recent entry is already last (a hot
+    // key asked again and again), and moving it would cost a delete and an insert for nothing.
+    if (key !== this.#newest) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      this.#newest = key;
+    }
     return entry.value;
   }
 
@@ -56,6 +63,7 @@ export class TtlMemo<V> {
     this.#entries.delete(key);
     const now = this.#now();
     this.#entries.set(key, { value, expiresAt: Math.min(now + this.#ttlMs, notAfter), staleUntil: Math.min(now + this.#ttlMs + this.#staleMs, notAfter) });
+    this.#newest = key;
     while (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next();
       if (oldest.done === true) break;
@@ -65,5 +73,6 @@ export class TtlMemo<V> {
 
   clear(): void {
     this.#entries.clear();
+    this.#newest = undefined;
   }
 }

@@ -62,6 +62,33 @@ describe('the undici transport', () => {
     await expect(next).rejects.toThrow();
   });
 
+  it('leaves no listener on the cancellation once a request has settled, and aborts one cancelled before it is sent', async () => {
+    // A CancelScope that counts what is registered on it.
+    class CountingScope extends CancelScope {
+      active = 0;
+      override onCancel(callback: () => void): () => void {
+        this.active++;
+        const off = super.onCancel(callback);
+        return () => {
+          this.active--;
+          off();
+        };
+      }
+    }
+    const settled = new CountingScope();
+    const r = await get('/ok', settled);
+    await r.bytes();
+    await new Promise((resolve) => setImmediate(resolve)); // undici lets go when the body has closed (next tick)
+    expect(settled.active).toBe(0);
+    const failed = new CountingScope();
+    await get('/slow', failed, 100).catch(() => undefined);
+    expect(failed.active).toBe(0);
+    const early = new CountingScope();
+    early.cancel('client');
+    const error = await get('/ok', early).catch((e: unknown) => e);
+    expect((error as TransportError).phase).toBe('aborted');
+  });
+
   it('reports a missing first byte as a first_byte timeout', async () => {
     const error = await get('/slow', undefined, 100).catch((e: unknown) => e);
     expect((error as TransportError).phase).toBe('first_byte');
