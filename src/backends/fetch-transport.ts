@@ -12,10 +12,12 @@ export const fetchTransport = (fetcher: typeof fetch = fetch): Transport =>
     // One controller: the headers timer and a cancellation (client gone, deadline) both end it.
     const controller = new AbortController();
     let headersTimedOut = false;
-    const timer = setTimeout(() => {
+    const onHeadersTimeout = () => {
       headersTimedOut = true;
       controller.abort();
-    }, budget);
+    };
+    // On the exchange's one timer when it has one (src/backends/cancellation.ts).
+    const disarm = request.cancel?.alarm ? request.cancel.alarm(budget, onHeadersTimeout) : ownTimer(budget, onHeadersTimeout);
     request.cancel?.onCancel(() => controller.abort());
     const signal = controller.signal;
     let response: Response;
@@ -42,10 +44,15 @@ export const fetchTransport = (fetcher: typeof fetch = fetch): Transport =>
       }
       throw new TransportError('network', error instanceof Error ? error.message : String(error), { cause: error });
     } finally {
-      clearTimeout(timer);
+      disarm();
     }
     return fetchResponse(response);
   };
+
+function ownTimer(ms: number, callback: () => void): () => void {
+  const timer = setTimeout(callback, ms);
+  return () => clearTimeout(timer);
+}
 
 function fetchResponse(response: Response): UpstreamResponse {
   return {

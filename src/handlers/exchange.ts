@@ -83,15 +83,14 @@ export interface ExchangeScope {
  */
 export function exchangeScope(c: Context<AppEnv>, gw: Pick<Gateway, 'now'>, totalMs: number): ExchangeScope {
   const cancel = new CancelScope();
-  const left = Math.max(0, totalMs - (gw.now() - c.get('record').startedAt));
-  const deadline = setTimeout(() => cancel.cancel('deadline'), left);
+  cancel.expireAfter(Math.max(0, totalMs - (gw.now() - c.get('record').startedAt)));
   const signal = c.req.raw.signal;
   const onClientGone = () => cancel.cancel('client');
   signal.addEventListener('abort', onClientGone, { once: true });
   return {
     cancel,
     release: () => {
-      clearTimeout(deadline);
+      cancel.dispose();
       signal.removeEventListener('abort', onClientGone);
     },
   };
