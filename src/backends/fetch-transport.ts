@@ -12,12 +12,10 @@ export const fetchTransport = (fetcher: typeof fetch = fetch): Transport =>
     // One controller: the headers timer and a cancellation (client gone, deadline) both end it.
     const controller = new AbortController();
     let headersTimedOut = false;
-    const onHeadersTimeout = () => {
+    const timer = setTimeout(() => {
       headersTimedOut = true;
       controller.abort();
-    };
-    // On the exchange's one timer when it has one (src/backends/cancellation.ts).
-    const disarm = request.cancel?.alarm ? request.cancel.alarm(budget, onHeadersTimeout) : ownTimer(budget, onHeadersTimeout);
+    }, budget);
     request.cancel?.onCancel(() => controller.abort());
     const signal = controller.signal;
     let response: Response;
@@ -44,15 +42,10 @@ export const fetchTransport = (fetcher: typeof fetch = fetch): Transport =>
       }
       throw new TransportError('network', error instanceof Error ? error.message : String(error), { cause: error });
     } finally {
-      disarm();
+      clearTimeout(timer);
     }
     return fetchResponse(response);
   };
-
-function ownTimer(ms: number, callback: () => void): () => void {
-  const timer = setTimeout(callback, ms);
-  return () => clearTimeout(timer);
-}
 
 function fetchResponse(response: Response): UpstreamResponse {
   return {

@@ -83,14 +83,15 @@ export interface ExchangeScope {
  */
 export function exchangeScope(c: Context<AppEnv>, gw: Pick<Gateway, 'now'>, totalMs: number): ExchangeScope {
   const cancel = new CancelScope();
-  cancel.expireAfter(Math.max(0, totalMs - (gw.now() - c.get('record').startedAt)));
+  const left = Math.max(0, totalMs - (gw.now() - c.get('record').startedAt));
+  const deadline = setTimeout(() => cancel.cancel('deadline'), left);
   const signal = c.req.raw.signal;
   const onClientGone = () => cancel.cancel('client');
   signal.addEventListener('abort', onClientGone, { once: true });
   return {
     cancel,
     release: () => {
-      cancel.dispose();
+      clearTimeout(deadline);
       signal.removeEventListener('abort', onClientGone);
     },
   };
