@@ -28,6 +28,7 @@ import { fmt, median } from './lib/stats.ts';
 import { buildWorkerBundle, wranglerBuildSettings } from './lib/worker-bundle.ts';
 import { startWorkerd, type StartedWorkerd, type WorkerBundle } from './lib/workerd.ts';
 import { fleetYaml, startSimulator, targetFor, workerBindings } from './overhead.ts';
+import { RUNTIME_CALLS } from './runtime-calls-worker.ts';
 
 const CONNECTIONS = 32;
 const OUT = resolve(ROOT, 'bench', 'out', 'workerd-bench');
@@ -37,7 +38,13 @@ const SAMPLING_US = 100;
 const TARGET_CPU_US = 150;
 const rel = (path: string) => relative(ROOT, path);
 
-type VariantId = 'floor' | 'switchyard' | 'baseline';
+type VariantId = 'floor' | 'switchyard' | 'model-id' | 'unmetered' | 'baseline';
+/** The variants that only switch a part of the same Worker off: measured, not profiled. */
+const PARTS_OFF: readonly VariantId[] = ['model-id', 'unmetered'];
+
+/** Calls per request in the runtime-calls Worker, and requests per operation (the least disturbed one counts). */
+const CALLS_PER_REQUEST = 20_000;
+const CALL_REPEATS = 3;
 
 interface Variant {
   id: VariantId;
@@ -65,17 +72,20 @@ interface Settings {
   quick: boolean;
   baseline: string | undefined;
   profile: boolean;
+  partsOff: boolean;
 }
 
 const USAGE = `${COMMON_USAGE}
   --baseline <ref>  also measure the Worker built from this git ref's src/ and workers/ (e.g. main,
                     HEAD~1): a change against the code before it, in the same run
   --no-profile      leave out the inspector profiles (the comparison only)
+  --parts-off       also the same Worker with a concrete model id (no classification) and with
+                    metering off: what each part adds
 
 Defaults: --duration 5 --rounds 3, profiles of 10 s; --quick: --duration 2 --rounds 1, profiles of 3 s.`;
 
 function settingsFrom(argv: readonly string[]): Settings {
-  const f = parseFlags(argv, { baseline: { type: 'string' }, 'no-profile': { type: 'boolean', default: false } });
+  const f = parseFlags(argv, { baseline: { type: 'string' }, 'no-profile': { type: 'boolean', default: false }, 'parts-off': { type: 'boolean', default: false } });
   const quick = f.quick === true;
   const baseline = typeof f.baseline === 'string' ? f.baseline : undefined;
   if (baseline !== undefined && !/^[\w./~^@-]+$/.test(baseline)) throw new UsageError(`--baseline takes a git ref (got "${baseline}")`);
@@ -87,12 +97,13 @@ function settingsFrom(argv: readonly string[]): Settings {
     quick,
     baseline,
     profile: f['no-profile'] !== true,
+    partsOff: f['parts-off'] === true,
   };
 }
 
 // ---------------------------------------------------------------- bundles
 
-async function bundle(id: VariantId, options: { entry?: string; fleetJson?: string }): Promise<WorkerBundle> {
+async function bundle(id: string, options: { entry?: string; fleetJson?: string }): Promise<WorkerBundle> {
   const dir = resolve(OUT, id);
   rmSync(dir, { recursive: true, force: true });
   const built = await buildWorkerBundle(dir, options);
@@ -241,6 +252,38 @@ async function profiled(v: Variant, apiKey: string, s: Settings, stamp: string):
   return { variant: v, rps: result.rps, requests: result.requests, cpuUs, threads, split: splitOf(mapped, v.bundle.module), summary: summarizeProfile(mapped, 10), file };
 }
 
+// ---------------------------------------------------------------- single runtime calls
+
+interface CallCost {
+  op: string;
+  us: number;
+}
+
+/**
+ * What one call of each operation costs in this workerd: the process's CPU for a request making
+ * it CALLS_PER_REQUEST times, less an empty loop's, per call (the least of CALL_REPEATS requests).
+ */
+async function runtimeCallCosts(): Promise<CallCost[]> {
+  const calls = await bundle('calls', { entry: 'bench/runtime-calls-worker.ts' });
+  const w = await startWorkerd(calls, {}, { readyPath: '/?op=empty&n=0' });
+  const cpuOf = async (op: string) => {
+    let least = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < CALL_REPEATS; i++) {
+      const before = cpuMs(w.child);
+      const r = await fetch(`${w.url}/?op=${encodeURIComponent(op)}&n=${CALLS_PER_REQUEST}`);
+      const text = await r.text();
+      if (r.status !== 200) throw new Error(`runtime calls Worker, ${op}: ${r.status} ${text.slice(0, 200)}`);
+      least = Math.min(least, cpuMs(w.child) - before);
+    }
+    return (least * 1000) / CALLS_PER_REQUEST;
+  };
+  const empty = await cpuOf('empty');
+  const costs: CallCost[] = [];
+  for (const op of RUNTIME_CALLS.filter((o) => o !== 'empty')) costs.push({ op, us: (await cpuOf(op)) - empty });
+  w.child.proc.kill('SIGTERM');
+  return costs;
+}
+
 // ---------------------------------------------------------------- the run
 
 async function run(s: Settings): Promise<number> {
@@ -263,6 +306,12 @@ async function run(s: Settings): Promise<number> {
       { id: 'floor', label: 'floor: pass-through Worker (bench/bare-worker.ts)', bundle: await bundle('floor', { entry: 'bench/bare-worker.ts' }), bindings: { UPSTREAM: sim.url }, model: 'llama-3.1-8b', readyPath: '/health' },
       { id: 'switchyard', label: `Switchyard Worker (${codeVersion()})`, bundle: await bundle('switchyard', { fleetJson }), bindings: gatewayBindings, model: 'auto', readyPath: '/healthz' },
     ];
+    if (s.partsOff) {
+      // The same bundle, a part off at a time: what classification and metering each add.
+      const sy = variants[1]!;
+      variants.push({ ...sy, id: 'model-id', label: 'Switchyard Worker, concrete model id (no classification)', model: 'llama-3.1-8b' });
+      variants.push({ ...sy, id: 'unmetered', label: 'Switchyard Worker, metering off (`SWITCHYARD_METERING=false`)', bindings: { ...sy.bindings, SWITCHYARD_METERING: 'false' } });
+    }
     if (s.baseline !== undefined) {
       const { entry, commit } = baselineTree(s.baseline);
       variants.push({ id: 'baseline', label: `Switchyard Worker at ${s.baseline} (commit ${commit})`, bundle: await bundle('baseline', { entry, fleetJson }), bindings: gatewayBindings, model: 'auto', readyPath: '/healthz' });
@@ -292,12 +341,14 @@ async function run(s: Settings): Promise<number> {
     for (const { w } of started) w.child.proc.kill('SIGTERM');
     const profiles: Profiled[] = [];
     if (s.profile) {
-      for (const v of variants) {
+      for (const v of variants.filter((x) => !PARTS_OFF.includes(x.id))) {
         console.log(`profiling ${v.id} through workerd's inspector…`);
         profiles.push(await profiled(v, key, s, stamp));
       }
     }
-    const markdown = report({ s, startedAt, loadAtStart, loadAfterRounds, loadAtEnd: loadAverage(), variants, rounds, profiles, simUrl: sim.url });
+    console.log('timing single runtime calls…');
+    const calls = await runtimeCallCosts();
+    const markdown = report({ s, startedAt, loadAtStart, loadAfterRounds, loadAtEnd: loadAverage(), variants, rounds, profiles, calls });
     publishSection('workerd', markdown, { quick: s.quick, after: 'overhead-workerd-profile', copy: resolve(OUT, 'workerd.md') });
     return 0;
   } finally {
@@ -317,7 +368,7 @@ interface ReportInput {
   variants: Variant[];
   rounds: Map<VariantId, Round[]>;
   profiles: Profiled[];
-  simUrl: string;
+  calls: CallCost[];
 }
 
 function report(input: ReportInput): string {
@@ -338,8 +389,16 @@ function report(input: ReportInput): string {
   const verdict = `Target (issue 14 item 3): CPU per request inside raw workerd ≤ ${TARGET_CPU_US} µs → Switchyard ${fmt(sy, 0)} µs: **${sy <= TARGET_CPU_US ? 'PASS' : 'FAIL'}**; the floor alone (workerd's HTTP stack, fetch, Request, Response with no gateway code) is ${fmt(floorCpu, 0)} µs, so the gateway's own share is ${fmt(sy - floorCpu, 0)} µs${
     floorCpu > TARGET_CPU_US ? ` and the target is below what the runtime itself costs per request on this machine` : ''
   }.`;
+  // On a shared machine the CPU a request costs drifts with what else runs; a ratio of two
+  // measurements taken back to back in the same round drifts much less.
+  const pairedRatio = (a: VariantId, b: VariantId) => {
+    const ra = rounds.get(a) ?? [];
+    const rb = rounds.get(b) ?? [];
+    return median(ra.map((r, i) => r.cpuUs / (rb[i]?.cpuUs ?? Number.NaN)));
+  };
+  const baseCpu = med('baseline', (r) => r.cpuUs);
   const baselineLine = variants.some((v) => v.id === 'baseline')
-    ? `\nAgainst the baseline in this run: ${fmt(med('baseline', (r) => r.cpuUs), 0)} → ${fmt(sy, 0)} µs CPU/req (${fmt((100 * (sy - med('baseline', (r) => r.cpuUs))) / med('baseline', (r) => r.cpuUs), 1)} %), gateway share over the floor ${fmt(med('baseline', (r) => r.cpuUs) - floorCpu, 0)} → ${fmt(sy - floorCpu, 0)} µs.\n`
+    ? `\nAgainst the baseline in this run: ${fmt(baseCpu, 0)} → ${fmt(sy, 0)} µs CPU/req (medians, ${fmt((100 * (sy - baseCpu)) / baseCpu, 1)} %); per round, this code ÷ the baseline: median **${fmt(pairedRatio('switchyard', 'baseline'), 3)}** (${(rounds.get('switchyard') ?? []).map((r, i) => fmt(r.cpuUs / (rounds.get('baseline')?.[i]?.cpuUs ?? Number.NaN), 2)).join(' / ')}); × floor per round, median: baseline ${fmt(pairedRatio('baseline', 'floor'), 2)}, this code ${fmt(pairedRatio('switchyard', 'floor'), 2)}.\n`
     : '';
 
   let profileText = '';
@@ -380,6 +439,15 @@ ${tops}
 `;
   }
 
+  const callsText = `### What single runtime calls cost in this workerd
+
+bench/runtime-calls-worker.ts makes one operation ${CALLS_PER_REQUEST.toLocaleString('en')} times in one request; the workerd process's CPU for that request less an empty loop's, per call (the least of ${CALL_REPEATS} requests: the one the shared machine disturbed least). These are the calls the gateway makes per request; the isolate cannot time them itself (its clock stands still while JavaScript runs).
+
+| operation | µs per call |
+|---|---:|
+${input.calls.map((c) => `| ${c.op} | ${fmt(c.us, 2)} |`).join('\n')}
+`;
+
   return `## Worker in raw workerd: the floor, the isolate's share, the profile
 
 Measured ${input.startedAt.toISOString()} on ${machine()}; 1-minute load average ${fmt(input.loadAtStart, 2)} at the start, ${fmt(input.loadAfterRounds, 2)} after the rounds, ${fmt(input.loadAtEnd, 2)} at the end (the machine's 2 cores are shared with other work: CPU per request from /proc and ratios within this run are the signal).
@@ -390,7 +458,8 @@ ${comparison}
 
 ${verdict}
 ${baselineLine}${profileText}
-Command: \`npm run bench -- workerd${s.baseline !== undefined ? ` --baseline ${s.baseline}` : ''}${s.quick ? ' --quick' : ''}\``;
+${callsText}
+Command: \`npm run bench -- workerd${s.baseline !== undefined ? ` --baseline ${s.baseline}` : ''}${s.partsOff ? ' --parts-off' : ''}${s.rounds !== (s.quick ? 1 : 3) ? ` --rounds ${s.rounds}` : ''}${s.duration !== (s.quick ? 2 : 5) ? ` --duration ${s.duration}` : ''}${s.profile ? '' : ' --no-profile'}${s.quick ? ' --quick' : ''}\``;
 }
 
 export const benchmark: Benchmark = {

@@ -1,0 +1,65 @@
+// What single runtime calls cost inside workerd (`npm run bench -- workerd`): GET /?op=<name>&n=<count>
+// runs the operation `count` times in one request; the benchmark reads the workerd process's
+// CPU time around it (the isolate's clock does not move while JavaScript runs, so it cannot time
+// itself). The operations are the ones the gateway makes per request.
+interface Ctx {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+const BODY = new TextEncoder().encode('{"id":"cmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there."}}],"usage":{"prompt_tokens":9,"completion_tokens":3}}');
+const EIGHT: Record<string, string> = {
+  'content-type': 'application/json',
+  'x-request-id': 'f0c1d2e3-a4b5-4c6d-8e9f-0a1b2c3d4e5f',
+  'x-switchyard-model': 'llama-3.1-8b',
+  'x-switchyard-region': 'bench',
+  'x-switchyard-tier': 'small',
+  'x-switchyard-route': 'classified:small pick=bench/ep-0',
+  'x-switchyard-cache': 'bypass',
+  'access-control-expose-headers': 'x-request-id,x-switchyard-model',
+};
+
+const sink: unknown[] = [];
+const keep = (value: unknown) => {
+  if (sink.length > 64) sink.length = 0;
+  sink.push(value);
+};
+
+const OPS: Record<string, (request: Request, ctx: Ctx) => unknown> = {
+  empty: () => undefined,
+  'setTimeout + clearTimeout': () => clearTimeout(setTimeout(() => {}, 60_000)),
+  queueMicrotask: () => queueMicrotask(() => {}),
+  'Promise.resolve().then': () => void Promise.resolve().then(() => {}),
+  AbortController: () => keep(new AbortController().signal),
+  'signal add + removeEventListener': (request) => {
+    const listener = () => {};
+    request.signal.addEventListener('abort', listener, { once: true });
+    request.signal.removeEventListener('abort', listener);
+  },
+  'Headers.get': (request) => keep(request.headers.get('authorization')),
+  'new Headers + 8 set': () => {
+    const headers = new Headers();
+    for (const name in EIGHT) headers.set(name, EIGHT[name] as string);
+    keep(headers);
+  },
+  'new Response(bytes, 8 headers as a Headers)': () => keep(new Response(BODY, { status: 200, headers: new Headers(EIGHT) })),
+  'new Response(bytes, 8 headers as a record)': () => keep(new Response(BODY, { status: 200, headers: EIGHT })),
+  'TextEncoder.encode (51 chars)': () => keep(new TextEncoder().encode('sy-0123456789012345678901234567890123456789abcdefgh')),
+  'crypto.subtle.digest SHA-256 (awaited)': async () => keep(await crypto.subtle.digest('SHA-256', BODY)),
+  'ctx.waitUntil': (_request, ctx) => ctx.waitUntil(Promise.resolve()),
+};
+
+export const RUNTIME_CALLS = Object.keys(OPS);
+
+export default {
+  async fetch(request: Request, _env: unknown, ctx: Ctx): Promise<Response> {
+    const url = new URL(request.url);
+    const op = OPS[url.searchParams.get('op') ?? ''];
+    const n = Number(url.searchParams.get('n') ?? '0');
+    if (!op || !Number.isInteger(n) || n < 0) return new Response(`ops: ${RUNTIME_CALLS.join(', ')}`, { status: 404 });
+    for (let i = 0; i < n; i++) {
+      const result = op(request, ctx);
+      if (result instanceof Promise) await result;
+    }
+    return new Response(`ran ${n}`);
+  },
+};
