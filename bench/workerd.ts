@@ -17,7 +17,7 @@ import { loadFleetFile } from '../cli/fleet-file.ts';
 import { ApiKeys } from '../src/auth/api-keys.ts';
 import { MemoryStore } from '../src/store/memory-store.ts';
 import { COMMON_USAGE, numberFlag, parseFlags, UsageError, type Benchmark } from './lib/benchmark.ts';
-import { ROOT, stopAll, type Child } from './lib/children.ts';
+import { ROOT, stopAllAndReport, type Child } from './lib/children.ts';
 import { groupCpuPreciseMs } from './lib/cpu-usage.ts';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './lib/cpuprofile.ts';
 import { profileDuring, sourceMapped } from './lib/inspector-profile.ts';
@@ -394,8 +394,7 @@ async function run(s: Settings): Promise<number> {
     publishSection('workerd', markdown, { quick: s.quick, after: 'overhead-workerd-profile', copy: resolve(OUT, 'workerd.md') });
     return 0;
   } finally {
-    const leftovers = await stopAll();
-    if (leftovers.length > 0) console.error(`could not stop: ${leftovers.join(', ')}`);
+    await stopAllAndReport();
   }
 }
 
