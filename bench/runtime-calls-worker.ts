@@ -9,6 +9,11 @@ interface Ctx {
   waitUntil(promise: Promise<unknown>): void;
 }
 
+interface Env {
+  /** The simulator's origin, for the fetch operations. */
+  UPSTREAM?: string;
+}
+
 const BODY = new TextEncoder().encode('{"id":"cmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there."}}],"usage":{"prompt_tokens":9,"completion_tokens":3}}');
 const EIGHT: Record<string, string> = {
   'content-type': 'application/json',
@@ -40,7 +45,22 @@ const keep = (value: unknown) => {
   sink.push(value);
 };
 
-const OPS: Record<string, (request: Request, ctx: Ctx) => unknown> = {
+const CHAT = '{"model":"llama-3.1-8b","messages":[{"role":"user","content":"Say hello in one short sentence."}],"max_tokens":16}';
+/** The upstream headers Switchyard sends (src/backends/vllm.ts), as a record. */
+const UPSTREAM_HEADERS: Record<string, string> = {
+  traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+  'x-gateway-inference-fairness-id': 'bench',
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'x-request-id': 'f0c1d2e3-a4b5-4c6d-8e9f-0a1b2c3d4e5f',
+};
+const upstream = (env: Env) => `${env.UPSTREAM ?? ''}/v1/chat/completions`;
+const readAll = async (response: Response) => keep(await response.arrayBuffer());
+
+/** Operations that fetch from the simulator: fewer calls (each waits for a real exchange). */
+export const FETCH_OPS = new Set(['fetch: plain (headers record, string body)', 'fetch: + AbortSignal', 'fetch: + AbortSignal + redirect manual (as Switchyard)']);
+
+const OPS: Record<string, (request: Request, ctx: Ctx, env: Env) => unknown> = {
   empty: () => undefined,
   'setTimeout + clearTimeout': () => clearTimeout(setTimeout(() => {}, 60_000)),
   queueMicrotask: () => queueMicrotask(() => {}),
@@ -65,18 +85,22 @@ const OPS: Record<string, (request: Request, ctx: Ctx) => unknown> = {
   'new Request (no body)': () => keep(new Request('http://gateway/')),
   'crypto.subtle.digest SHA-256 (awaited)': async () => keep(await crypto.subtle.digest('SHA-256', BODY)),
   'ctx.waitUntil': (_request, ctx) => ctx.waitUntil(Promise.resolve()),
+  'fetch: plain (headers record, string body)': async (_r, _c, env) => readAll(await fetch(upstream(env), { method: 'POST', headers: UPSTREAM_HEADERS, body: CHAT })),
+  'fetch: + AbortSignal': async (_r, _c, env) => readAll(await fetch(upstream(env), { method: 'POST', headers: UPSTREAM_HEADERS, body: CHAT, signal: new AbortController().signal })),
+  'fetch: + AbortSignal + redirect manual (as Switchyard)': async (_r, _c, env) =>
+    readAll(await fetch(upstream(env), { method: 'POST', headers: UPSTREAM_HEADERS, body: CHAT, signal: new AbortController().signal, redirect: 'manual' })),
 };
 
 export const RUNTIME_CALLS = Object.keys(OPS);
 
 export default {
-  async fetch(request: Request, _env: unknown, ctx: Ctx): Promise<Response> {
+  async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {
     const url = new URL(request.url);
     const op = OPS[url.searchParams.get('op') ?? ''];
     const n = Number(url.searchParams.get('n') ?? '0');
     if (!op || !Number.isInteger(n) || n < 0) return new Response(`ops: ${RUNTIME_CALLS.join(', ')}`, { status: 404 });
     for (let i = 0; i < n; i++) {
-      const result = op(request, ctx);
+      const result = op(request, ctx, env);
       if (result instanceof Promise) await result;
     }
     return new Response(`ran ${n}`);

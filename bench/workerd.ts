@@ -28,7 +28,7 @@ import { fmt, median } from './lib/stats.ts';
 import { buildWorkerBundle, wranglerBuildSettings } from './lib/worker-bundle.ts';
 import { startWorkerd, type StartedWorkerd, type WorkerBundle } from './lib/workerd.ts';
 import { fleetYaml, startSimulator, targetFor, workerBindings } from './overhead.ts';
-import { RUNTIME_CALLS } from './runtime-calls-worker.ts';
+import { FETCH_OPS, RUNTIME_CALLS } from './runtime-calls-worker.ts';
 
 const CONNECTIONS = 32;
 const OUT = resolve(ROOT, 'bench', 'out', 'workerd-bench');
@@ -44,6 +44,8 @@ const PARTS_OFF: readonly VariantId[] = ['model-id', 'unmetered'];
 
 /** Calls per request in the runtime-calls Worker, and requests per operation (the least disturbed one counts). */
 const CALLS_PER_REQUEST = 20_000;
+/** The same for the operations that fetch from the simulator (each a real exchange). */
+const FETCHES_PER_REQUEST = 2_000;
 const CALL_REPEATS = 3;
 
 interface Variant {
@@ -302,23 +304,25 @@ interface CallCost {
  * What one call of each operation costs in this workerd: the process's CPU for a request making
  * it CALLS_PER_REQUEST times, less an empty loop's, per call (the least of CALL_REPEATS requests).
  */
-async function runtimeCallCosts(): Promise<CallCost[]> {
+async function runtimeCallCosts(simUrl: string): Promise<CallCost[]> {
   const calls = await bundle('calls', { entry: 'bench/runtime-calls-worker.ts' });
-  const w = await startWorkerd(calls, {}, { readyPath: '/?op=empty&n=0' });
-  const cpuOf = async (op: string) => {
+  const w = await startWorkerd(calls, { UPSTREAM: simUrl }, { readyPath: '/?op=empty&n=0' });
+  const cpuOf = async (op: string, n: number) => {
     let least = Number.POSITIVE_INFINITY;
     for (let i = 0; i < CALL_REPEATS; i++) {
       const before = cpuMs(w.child);
-      const r = await fetch(`${w.url}/?op=${encodeURIComponent(op)}&n=${CALLS_PER_REQUEST}`);
+      const r = await fetch(`${w.url}/?op=${encodeURIComponent(op)}&n=${n}`);
       const text = await r.text();
       if (r.status !== 200) throw new Error(`runtime calls Worker, ${op}: ${r.status} ${text.slice(0, 200)}`);
       least = Math.min(least, cpuMs(w.child) - before);
     }
-    return (least * 1000) / CALLS_PER_REQUEST;
+    return (least * 1000) / n;
   };
-  const empty = await cpuOf('empty');
+  const empty = await cpuOf('empty', CALLS_PER_REQUEST);
   const costs: CallCost[] = [];
-  for (const op of RUNTIME_CALLS.filter((o) => o !== 'empty')) costs.push({ op, us: (await cpuOf(op)) - empty });
+  for (const op of RUNTIME_CALLS.filter((o) => o !== 'empty')) {
+    costs.push({ op, us: FETCH_OPS.has(op) ? await cpuOf(op, FETCHES_PER_REQUEST) : (await cpuOf(op, CALLS_PER_REQUEST)) - empty });
+  }
   w.child.proc.kill('SIGTERM');
   return costs;
 }
@@ -389,7 +393,7 @@ async function run(s: Settings): Promise<number> {
     const upstream = await (await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: targetFor(sim.url, 'llama-3.1-8b', key).body })).text();
     const loop = await loopCosts(variants, key, fleetJson, upstream, Math.max(3, s.rounds));
     console.log('timing single runtime calls…');
-    const calls = await runtimeCallCosts();
+    const calls = await runtimeCallCosts(sim.url);
     const markdown = report({ s, startedAt, loadAtStart, loadAfterRounds, loadAtEnd: loadAverage(), variants, rounds, profiles, calls, loop });
     publishSection('workerd', markdown, { quick: s.quick, after: 'overhead-workerd-profile', copy: resolve(OUT, 'workerd.md') });
     return 0;
@@ -497,7 +501,7 @@ ${variants.some((v) => v.id === 'baseline') ? `\nIn the loop, this code minus th
 
   const callsText = `### What single runtime calls cost in this workerd
 
-bench/runtime-calls-worker.ts makes one operation ${CALLS_PER_REQUEST.toLocaleString('en')} times in one request; the workerd process's CPU for that request less an empty loop's, per call (the least of ${CALL_REPEATS} requests: the one the shared machine disturbed least). These are the calls the gateway makes per request; the isolate cannot time them itself (its clock stands still while JavaScript runs).
+bench/runtime-calls-worker.ts makes one operation ${CALLS_PER_REQUEST.toLocaleString('en')} times in one request (a fetch from the simulator ${FETCHES_PER_REQUEST.toLocaleString('en')} times, one after another, its answer read: the whole exchange's CPU in workerd); the workerd process's CPU for that request less an empty loop's, per call (the least of ${CALL_REPEATS} requests: the one the shared machine disturbed least). These are the calls the gateway makes per request; the isolate cannot time them itself (its clock stands still while JavaScript runs).
 
 | operation | µs per call |
 |---|---:|
