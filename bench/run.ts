@@ -13,7 +13,7 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
     load: async () => (await import('./overhead.ts')).benchmark,
   },
   workerd: {
-    summary: 'the Worker in raw workerd serve next to a pass-through Worker (the floor): CPU per request side by side (target ≤ 150 µs), --baseline <ref> for before/after, the isolate\'s JavaScript vs runtime split from an inspector profile',
+    summary: 'the Worker in raw workerd serve next to a pass-through Worker (the floor): CPU per request side by side (target ≤ 150 µs), --baseline <ref> for before/after, its own code replayed inside the isolate, the isolate\'s JavaScript vs runtime split from an inspector profile, what single runtime calls cost',
     load: async () => (await import('./workerd.ts')).benchmark,
   },
   classify: {

@@ -524,7 +524,7 @@ Command: \`npm run bench -- workerd${s.baseline !== undefined ? ` --baseline ${s
 }
 
 export const benchmark: Benchmark = {
-  summary: `the Worker in raw workerd serve next to a pass-through Worker (the floor), CPU per request side by side in one run (target ≤ ${TARGET_CPU_US} µs), optionally against a --baseline git ref; the isolate's JavaScript vs runtime split from an inspector profile`,
+  summary: `the Worker in raw workerd serve next to a pass-through Worker (the floor), CPU per request side by side in one run (target ≤ ${TARGET_CPU_US} µs), optionally against a --baseline git ref; its own code replayed inside the isolate; the isolate's JavaScript vs runtime split from an inspector profile; what single runtime calls cost`,
   usage: USAGE,
   run: (argv) => run(settingsFrom(argv)),
 };
