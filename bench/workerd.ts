@@ -9,7 +9,9 @@
 // (bench/lib/workerd.ts), against one `switchyard sim --profile zero`, in interleaved rounds at
 // 32 connections: CPU per request of each workerd process from /proc. Then each Worker once more
 // under its inspector's CPU profiler, split into the isolate's JavaScript (what Cloudflare bills),
-// the runtime's native code called from it, GC, and the rest of the process.
+// the runtime's native code called from it, GC, and the rest of the process; each Worker's own
+// code replayed inside its isolate against a canned upstream (bench/in-isolate-loop.ts); and what
+// single runtime calls cost there (bench/runtime-calls-worker.ts), since the profiler inflates them.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
