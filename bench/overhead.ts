@@ -201,7 +201,7 @@ const requestBody = (model: string, stream: boolean) =>
     ...(stream ? { stream: true } : {}),
   });
 
-function targetFor(origin: string, model: string, apiKey: string, extraHeaders: Record<string, string> = {}): HttpTarget {
+export function targetFor(origin: string, model: string, apiKey: string, extraHeaders: Record<string, string> = {}): HttpTarget {
   return {
     origin,
     path: PATH,
@@ -269,7 +269,7 @@ async function checkHealth(label: string, origin: string): Promise<void> {
   }
 }
 
-async function startSimulator(): Promise<{ child: Child; url: string }> {
+export async function startSimulator(): Promise<{ child: Child; url: string }> {
   const child = start('simulator', NODE, ['cli/main.ts', 'sim', '--port', '0', '--profile', 'zero', '--model', MODEL, '--path-style', 'v1']);
   const m = await child.waitForLine(/ready on (http:\/\/[\d.]+:\d+)/, 30_000);
   return { child, url: m[1] ?? '' };
@@ -344,7 +344,7 @@ export default createWorker(fleet);
 }
 
 /** The Worker's env in raw workerd: what wrangler dev gets from overhead-wrangler.env. */
-const workerBindings = (record: unknown): Record<string, string> => ({ SWITCHYARD_KEYS: JSON.stringify([record]), SWITCHYARD_LOG_REQUESTS: 'false' });
+export const workerBindings = (record: unknown): Record<string, string> => ({ SWITCHYARD_KEYS: JSON.stringify([record]), SWITCHYARD_LOG_REQUESTS: 'false' });
 
 // ---------------------------------------------------------------- the comparison
 

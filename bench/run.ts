@@ -12,6 +12,10 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
     summary: 'gateway overhead vs a direct call and a bare Node proxy (Node and wrangler dev), one run, side by side',
     load: async () => (await import('./overhead.ts')).benchmark,
   },
+  workerd: {
+    summary: 'the Worker in raw workerd serve next to a pass-through Worker (the floor): CPU per request side by side (target ≤ 150 µs), --baseline <ref> for before/after, its own code replayed inside the isolate, the isolate\'s JavaScript vs runtime split from an inspector profile, what single runtime calls cost',
+    load: async () => (await import('./workerd.ts')).benchmark,
+  },
   classify: {
     summary: 'classifier latency: p50/p99 per request up to a 1,000,000-character prompt (target p99 ≤ 0.2 ms at 128k characters: the classifier reads a fixed budget)',
     load: async () => (await import('./classify.ts')).benchmark,

@@ -103,7 +103,9 @@ export function sourceMapped(profile: CpuProfile, bundleName: string, mapFile: s
     }
     mapped++;
     const source = entry.originalSource.startsWith('file://') ? entry.originalSource : pathToFileURL(resolve(base, entry.originalSource)).href;
-    return { ...node, callFrame: { ...frame, url: source, lineNumber: entry.originalLine, columnNumber: entry.originalColumn } };
+    // A minified bundle's function names are one or two letters; the map often has the original.
+    const functionName = 'name' in entry && typeof entry.name === 'string' && entry.name !== '' ? entry.name : frame.functionName;
+    return { ...node, callFrame: { ...frame, functionName, url: source, lineNumber: entry.originalLine, columnNumber: entry.originalColumn } };
   });
   return { profile: { ...profile, nodes }, mapped, unmapped };
 }

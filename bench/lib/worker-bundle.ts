@@ -79,9 +79,10 @@ async function wranglerEsbuild(): Promise<typeof import('esbuild')> {
 /**
  * Builds the Worker into `outdir`. `fleetJson`, when given, is the compiled fleet bundled in
  * place of workers/fleet.generated.json (which `wrangler deploy`'s build step writes);
- * `external` leaves packages out (esbuild globs such as `@smithy/*`).
+ * `external` leaves packages out (esbuild globs such as `@smithy/*`); `entry` bundles another
+ * module than wrangler.toml's `main` with the same settings (a benchmark's own Worker).
  */
-export async function buildWorkerBundle(outdir: string, options: { fleetJson?: string; external?: readonly string[] } = {}): Promise<WorkerBundle> {
+export async function buildWorkerBundle(outdir: string, options: { fleetJson?: string; external?: readonly string[]; entry?: string } = {}): Promise<WorkerBundle> {
   const esbuild = await wranglerEsbuild();
   const settings = wranglerBuildSettings();
   const plugins: Plugin[] = [
@@ -104,7 +105,7 @@ export async function buildWorkerBundle(outdir: string, options: { fleetJson?: s
     });
   }
   const result = await esbuild.build({
-    entryPoints: [resolve(ROOT, settings.main)],
+    entryPoints: [resolve(ROOT, options.entry ?? settings.main)],
     absWorkingDir: ROOT,
     bundle: true,
     outdir,

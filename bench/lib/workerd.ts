@@ -80,8 +80,8 @@ export interface StartedWorkerd {
   inspector?: string;
 }
 
-/** Writes the config next to the bundle and starts `workerd serve` on it; resolves once /healthz answers. */
-export async function startWorkerd(bundle: WorkerBundle, bindings: Record<string, string>, options: { inspector?: boolean } = {}): Promise<StartedWorkerd> {
+/** Writes the config next to the bundle and starts `workerd serve` on it; resolves once `readyPath` (default /healthz) answers. */
+export async function startWorkerd(bundle: WorkerBundle, bindings: Record<string, string>, options: { inspector?: boolean; readyPath?: string } = {}): Promise<StartedWorkerd> {
   if (!existsSync(WORKERD)) throw new Error(`no workerd binary at ${rel(WORKERD)} (installed with wrangler / @cloudflare/workerd)`);
   const port = await freePort();
   const configFile = resolve(bundle.dir, 'config.capnp');
@@ -89,6 +89,6 @@ export async function startWorkerd(bundle: WorkerBundle, bindings: Record<string
   const inspector = options.inspector ? `127.0.0.1:${await freePort()}` : undefined;
   const child = start('workerd', WORKERD, ['serve', rel(configFile), ...(inspector ? ['--inspector-addr', inspector] : [])], childEnv());
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/healthz`, child, 60_000);
+  await waitForHttp(`${url}${options.readyPath ?? '/healthz'}`, child, 60_000);
   return { child, url, ...(inspector ? { inspector } : {}) };
 }
