@@ -1,4 +1,5 @@
 import type { Endpoint } from '../api/schemas.ts';
+import { afterResponse } from '../after-response.ts';
 import type { Store } from '../store/store.ts';
 import { assembleJson, assembleSse } from './assemble.ts';
 import { decide, type CacheDecision } from './cacheable.ts';
@@ -117,9 +118,6 @@ export class ResponseCache {
     await this.tiers.fill(key, entry);
   }
 }
-
-/** A macrotask later: past the microtasks that hand the response to the runtime. */
-const afterResponse = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** The cache, or none when the policy turns it off or no tier is left on. */
 export function createResponseCache(deps: ResponseCacheDeps): ResponseCache | undefined {

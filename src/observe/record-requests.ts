@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
+import { afterResponse } from '../after-response.ts';
 import { defer } from '../handlers/defer.ts';
 import type { Gateway } from '../gateway.ts';
 import { meterRequest } from '../meter/meter-request.ts';
@@ -32,7 +33,8 @@ export const recordRequests = (gw: Pick<Gateway, 'log' | 'metrics' | 'now' | 're
     const status = c.res.status;
     const error = c.error;
     defer(c, async () => {
-      if (record.ended) await record.ended;
+      // A stream is done when its body ends; a whole answer once it has left (a macrotask later).
+      await (record.ended ?? afterResponse());
       const endedAt = now();
       if (operation) meterRequest(record, gw, endedAt);
       // The limiter's estimate gives way to what was metered: real tokens, and the cost budgets count.
