@@ -44,7 +44,8 @@ export interface FederationStack {
   /** Request log lines by x-request-id, for ids starting with the run id. */
   readonly logs: Map<string, LogLine>;
   readonly runId: string;
-  startGateway(options?: { inspect?: boolean }): Promise<GatewayProcess>;
+  /** `nodeArgs`: flags for Node / V8 before the script (e.g. a heap setting under test). */
+  startGateway(options?: { inspect?: boolean; nodeArgs?: readonly string[] }): Promise<GatewayProcess>;
   stopGateway(gateway: GatewayProcess): Promise<void>;
   setFaults(sim: Sim, patch: Record<string, unknown>): Promise<void>;
   /** Clears every simulator's faults (those running). */
@@ -108,6 +109,7 @@ export async function startFederationStack(options: StackOptions): Promise<Feder
       const inspector = o.inspect ? `127.0.0.1:${await freePort()}` : undefined;
       const args = [
         ...(inspector ? [`--inspect=${inspector}`] : []),
+        ...(o.nodeArgs ?? []),
         'cli/main.ts', 'serve', '--fleet', rel(fleetFile), '--port', '0', '--probe-interval', '0', '--keys-file', rel(noKeysFile),
       ];
       const child = start('gateway', NODE, args, childEnv(gatewayEnv), { onLine: requestLogSink(runId, logs, otherLines) });
