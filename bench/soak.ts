@@ -46,6 +46,8 @@ interface Settings {
   profile: string;
   runtime: Runtime;
   heap: HeapFlags;
+  /** Unique requests sent with Cache-Control: no-store, so the L1 holds only the pooled prompts. */
+  uniqueNoStore: boolean;
   quick: boolean;
 }
 
@@ -59,6 +61,8 @@ const USAGE = `  --minutes <n>          measured load (default 10; --quick 1)
   --runtime <name>       node: \`switchyard serve\` | workerd: the Worker in raw \`workerd serve\` (default node)
   --heap <flags>         Node only: serve = the production V8 flags (${SERVE_V8_FLAGS.join(' ')}) |
                          default = V8's defaults for this machine (default serve)
+  --unique-no-store      unique requests carry Cache-Control: no-store, so the L1 response cache
+                         does not fill during the run (its growth apart from the rest)
   --quick                one minute; bench/RESULTS.md is not updated
   -h, --help             this help`;
 
@@ -73,6 +77,7 @@ function settingsFrom(argv: readonly string[]): Settings {
     profile: { type: 'string' },
     runtime: { type: 'string' },
     heap: { type: 'string' },
+    'unique-no-store': { type: 'boolean' },
   });
   if (f.rounds !== undefined || f.duration !== undefined) throw new UsageError('use --minutes; --duration and --rounds do not apply');
   const quick = f.quick === true;
@@ -93,6 +98,7 @@ function settingsFrom(argv: readonly string[]): Settings {
     profile,
     runtime: runtime as Runtime,
     heap: heap as HeapFlags,
+    uniqueNoStore: f['unique-no-store'] === true,
     quick,
   };
 }
@@ -232,7 +238,7 @@ async function run(s: Settings): Promise<number> {
           const content = slot === undefined ? `${stack.runId}${tag} request ${i}: name one prime number.` : `${stack.runId} pooled prompt ${slot}: name one prime number.`;
           return {
             path: CHAT_PATH,
-            headers: { ...headers, 'x-request-id': `${stack.runId}${tag}-${i}` },
+            headers: { ...headers, 'x-request-id': `${stack.runId}${tag}-${i}`, ...(slot === undefined && s.uniqueNoStore ? { 'cache-control': 'no-store' } : {}) },
             body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content }], max_tokens: s.maxTokens, temperature: 0, ...(stream ? { stream: true } : {}) }),
           };
         },
@@ -326,7 +332,9 @@ async function run(s: Settings): Promise<number> {
     // evicted): with ~32 distinct answers a second it fills for longer than the run. Filling it
     // first is not practical here (the simulators answer ~64 requests at a time), so its growth is
     // in the window, and read as such: the live heap after V8's major GCs shows its pace.
-    const l1Note = `The L1 response cache (${fmt(DEFAULT_EDGE_CACHE.l1.maxBytes / MiB, 0)} MiB bound, LRU) fills during the run: every unique answer is a new entry, so the live heap grows with the cache until it reaches its bound — read the live-heap rows with that in mind. Warm-up: ${WARMUP_S} s of the mix, ${warm.length} requests, ${warmFailed} not ok.`;
+    const l1Note = s.uniqueNoStore
+      ? `Unique requests carry \`Cache-Control: no-store\` (\`--unique-no-store\`): the L1 response cache holds only the ${POOL} pooled prompts, so it does not grow during the run and what remains is the gateway's own memory behaviour. Warm-up: ${WARMUP_S} s of the mix, ${warm.length} requests, ${warmFailed} not ok.`
+      : `The L1 response cache (${fmt(DEFAULT_EDGE_CACHE.l1.maxBytes / MiB, 0)} MiB bound, LRU) fills during the run: every unique answer is a new entry, so the live heap grows with the cache until it reaches its bound — read the live-heap rows with that in mind. Warm-up: ${WARMUP_S} s of the mix, ${warm.length} requests, ${warmFailed} not ok.`;
     const gcRow = onNode
       ? `\n| live heap after V8's own major GCs, MiB (lowest per minute; a PerformanceObserver in the gateway, nothing forced) | ${drift((m) => m.liveAfterMajorMiB ?? Number.NaN)}; ${majors.length} major GCs, ${fmt(Math.min(...liveAfterMajor), 1)}–${fmt(Math.max(...liveAfterMajor), 1)} after them |\n| GC pause ms per minute (every GC) | ${drift((m) => m.gcPauseMs ?? Number.NaN, 0)} |`
       : '';
@@ -363,7 +371,7 @@ Every request and memory sample: \`${rel(lastJson(s))}\` (local, git-ignored).
 Commands (ports picked free at run time; paths relative to the repository):
 
 \`\`\`
-npm run bench -- soak${s.quick ? ' --quick' : ''}   # --runtime ${s.runtime}${onNode ? ` --heap ${s.heap}` : ''} --minutes ${s.minutes} --rate ${s.rate} --stream-share ${s.streamShare} --repeat-share ${s.repeatShare} --max-tokens ${s.maxTokens} --sample-every ${s.sampleEveryS} --profile ${s.profile}
+npm run bench -- soak${s.quick ? ' --quick' : ''}   # --runtime ${s.runtime}${onNode ? ` --heap ${s.heap}` : ''}${s.uniqueNoStore ? ' --unique-no-store' : ''} --minutes ${s.minutes} --rate ${s.rate} --stream-share ${s.streamShare} --repeat-share ${s.repeatShare} --max-tokens ${s.maxTokens} --sample-every ${s.sampleEveryS} --profile ${s.profile}
 ${stack.commands().join('\n')}
 \`\`\`${errors.length > 0 ? `\n\nFirst errors: ${errors.slice(0, 5).map((x) => `\`${outcomeOf(x)} ${x.status} ${(x.error ?? '').slice(0, 160).replace(/`/g, "'")}\``).join('; ')}` : ''}${stack.otherLines.count > 0 ? `\n\nThe gateway wrote ${stack.otherLines.count} other line(s) (first ${stack.otherLines.first.length}): ${stack.otherLines.first.map((l) => `\`${l.replace(/`/g, "'")}\``).join('; ')}` : ''}`;
     writeFileSync(lastJson(s), JSON.stringify({ settings: s, memory, majors, gcPerSample, minutes, samples }, null, 1));
