@@ -2,8 +2,8 @@
 // through the gateway over the simulated federation, keys and response cache on Redis
 // (bench/lib/federation-stack.ts), half of it streaming and a share of it repeated prompts (cache
 // hits): `switchyard serve` with the V8 flags an operator runs it with (node/heap-settings.ts),
-// or, with --runtime workerd, the Worker in raw `workerd serve`. Every few seconds the gateway's RSS (/proc), V8 heap (its inspector) and CPU are
-// sampled; on Node the live heap after each major GC V8 runs by itself is read too (a GC
+// or, with --runtime workerd, the Worker in raw `workerd serve`. Every few seconds the gateway's
+// RSS (/proc), V8 heap (its inspector) and CPU are sampled; on Node the live heap after each major GC V8 runs by itself is read too (a GC
 // observer, so no forced GC changes the run). The report sets the first minute against the last:
 // RSS, heap, p50/p99, and every error; and a section of its own per runtime.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -28,8 +28,9 @@ type Runtime = (typeof RUNTIMES)[number];
 const HEAPS = ['serve', 'default'] as const;
 type HeapFlags = (typeof HEAPS)[number];
 /** The run's name: its files in bench/out and its section of bench/RESULTS.md, so the variants can run at once. */
-const runName = (s: Pick<Settings, 'runtime' | 'heap'>) => (s.runtime === 'workerd' ? 'soak-workerd' : s.heap === 'serve' ? 'soak' : 'soak-default-heap');
-const lastJson = (s: Pick<Settings, 'runtime' | 'heap'>) => resolve(OUT, `${runName(s)}-last.json`);
+const runName = (s: Pick<Settings, 'runtime' | 'heap' | 'uniqueNoStore'>) =>
+  `${s.runtime === 'workerd' ? 'soak-workerd' : s.heap === 'serve' ? 'soak' : 'soak-default-heap'}${s.uniqueNoStore ? '-unique-no-store' : ''}`;
+const lastJson = (s: Pick<Settings, 'runtime' | 'heap' | 'uniqueNoStore'>) => resolve(OUT, `${runName(s)}-last.json`);
 const rel = (path: string) => relative(ROOT, path);
 const WARMUP_S = 10;
 
@@ -338,7 +339,7 @@ async function run(s: Settings): Promise<number> {
     const gcRow = onNode
       ? `\n| live heap after V8's own major GCs, MiB (lowest per minute; a PerformanceObserver in the gateway, nothing forced) | ${drift((m) => m.liveAfterMajorMiB ?? Number.NaN)}; ${majors.length} major GCs, ${fmt(Math.min(...liveAfterMajor), 1)}–${fmt(Math.max(...liveAfterMajor), 1)} after them |\n| GC pause ms per minute (every GC) | ${drift((m) => m.gcPauseMs ?? Number.NaN, 0)} |`
       : '';
-    const title = onNode ? (s.heap === 'serve' ? 'Soak' : "Soak with V8's default heap") : 'Soak in raw workerd';
+    const title = `${onNode ? (s.heap === 'serve' ? 'Soak' : "Soak with V8's default heap") : 'Soak in raw workerd'}${s.uniqueNoStore ? ', unique requests not cached' : ''}`;
     const markdown = `## ${title}: ${s.minutes} minute${s.minutes === 1 ? '' : 's'} of steady load, keys and cache on Redis
 
 Measured ${startedAt.toISOString()} (run took ${seconds} s) on ${machine()}; 1-minute load average ${fmt(loadAtStart, 2)} at the start, ${fmt(loadAverage(), 2)} at the end; ${sharedNote(memory.map((x) => x.load1), cores)} Gateway code: ${code}.
