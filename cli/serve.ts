@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { heapSettingsNote } from '../node/heap-settings.ts';
 import { startNodeGateway } from '../node/server.ts';
 import { DEFAULT_STORE_FILE, FileStore } from './file-store.ts';
 import { loadFleetFile } from './fleet-file.ts';
@@ -39,7 +40,7 @@ export function serveCommand(): Command {
         file: `the key file ${opts.keysFile} (read live: \`switchyard keys\` changes apply within a second)`,
         memory: 'in-memory',
       }[gateway.keyStore];
-      console.log(`switchyard gateway on ${gateway.url} — fleet ${opts.fleet}, key store ${store}`);
+      console.log(`switchyard gateway on ${gateway.url} — fleet ${opts.fleet}, key store ${store}; ${heapSettingsNote()}`);
       const stop = () => void gateway.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -13,6 +13,7 @@ import { loadFleetFile } from '../../cli/fleet-file.ts';
 import { undiciTransport } from '../../node/undici-transport.ts';
 import { childEnv, freePort, NODE, ROOT, start, stop, type Child } from './children.ts';
 import { startDurableRedis, type DurableRedis } from './durable-redis.ts';
+import { bundleWorker, prepareBenchWorker, startWorkerd } from './workerd.ts';
 import { CHAT_PATH, fleetYaml, MODEL, REGIONS, requestLogSink, simLabel, startSim, type LogLine, type OtherLines, type PolicyPlan, type Sim } from './federation.ts';
 
 export const OUT = resolve(ROOT, 'bench', 'out');
@@ -44,7 +45,10 @@ export interface FederationStack {
   /** Request log lines by x-request-id, for ids starting with the run id. */
   readonly logs: Map<string, LogLine>;
   readonly runId: string;
-  startGateway(options?: { inspect?: boolean }): Promise<GatewayProcess>;
+  /** `nodeArgs`: flags for Node / V8 before the script (e.g. a heap setting under test). */
+  startGateway(options?: { inspect?: boolean; nodeArgs?: readonly string[] }): Promise<GatewayProcess>;
+  /** The Worker (workers/gateway.ts over this fleet, as `wrangler deploy` bundles it) in raw `workerd serve`, same env. */
+  startWorkerdGateway(options?: { inspect?: boolean }): Promise<GatewayProcess>;
   stopGateway(gateway: GatewayProcess): Promise<void>;
   setFaults(sim: Sim, patch: Record<string, unknown>): Promise<void>;
   /** Clears every simulator's faults (those running). */
@@ -94,6 +98,16 @@ export async function startFederationStack(options: StackOptions): Promise<Feder
   const otherLines: OtherLines = { first: [], count: 0 };
   const gatewayEnv = { ...secrets, UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: redis.token };
   let lastGateway: Child | undefined;
+  let workerdCommands: string[] = [];
+  const firstAnswer = async (origin: string) => {
+    const probe = await fetch(origin + CHAT_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'cache-control': 'no-store' },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Say one word.' }], max_tokens: 2 }),
+    });
+    const text = await probe.text();
+    if (probe.status !== 200) throw new Error(`the gateway's first answer was ${probe.status}: ${text.slice(0, 300)}`);
+  };
 
   const stack: FederationStack = {
     sims,
@@ -108,6 +122,7 @@ export async function startFederationStack(options: StackOptions): Promise<Feder
       const inspector = o.inspect ? `127.0.0.1:${await freePort()}` : undefined;
       const args = [
         ...(inspector ? [`--inspect=${inspector}`] : []),
+        ...(o.nodeArgs ?? []),
         'cli/main.ts', 'serve', '--fleet', rel(fleetFile), '--port', '0', '--probe-interval', '0', '--keys-file', rel(noKeysFile),
       ];
       const child = start('gateway', NODE, args, childEnv(gatewayEnv), { onLine: requestLogSink(runId, logs, otherLines) });
@@ -115,14 +130,28 @@ export async function startFederationStack(options: StackOptions): Promise<Feder
       const ready = await child.waitForLine(/gateway on (http:\/\/[\d.]+:\d+).*/, 30_000);
       const origin = ready[1] ?? '';
       if (!ready[0].includes('key store Upstash')) throw new Error(`the gateway is not on the Redis key store: ${ready[0]}`);
-      const probe = await fetch(origin + CHAT_PATH, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'cache-control': 'no-store' },
-        body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Say one word.' }], max_tokens: 2 }),
-      });
-      const text = await probe.text();
-      if (probe.status !== 200) throw new Error(`the gateway's first answer was ${probe.status}: ${text.slice(0, 300)}`);
+      await firstAnswer(origin);
       return { origin, child, ...(inspector ? { inspector } : {}) };
+    },
+    startWorkerdGateway: async (o = {}) => {
+      const files = {
+        fleetFile,
+        fleetJson: resolve(OUT, `${options.name}-fleet.generated.json`),
+        entry: resolve(OUT, `${options.name}-worker.js`),
+        config: resolve(OUT, `wrangler.${options.name}.toml`),
+        generatedBy: `bench/${options.name}.ts`,
+      };
+      prepareBenchWorker(files);
+      const bundle = bundleWorker(files.config, resolve(OUT, `${options.name}-workerd`));
+      const started = await startWorkerd(bundle, gatewayEnv, { inspector: o.inspect === true });
+      lastGateway = started.child;
+      workerdCommands = [
+        `node_modules/.bin/node cli/main.ts fleet compile --fleet ${rel(fleetFile)} --out ${rel(files.fleetJson)}`,
+        `# ${rel(files.entry)}: export default createWorker(<that JSON>); ${rel(files.config)}: wrangler.toml with main → that entry and no [build]`,
+        bundle.command,
+      ];
+      await firstAnswer(started.url);
+      return { origin: started.url, child: started.child, ...(started.inspector ? { inspector: started.inspector } : {}) };
     },
     stopGateway: (gateway) => stop(gateway.child, 'SIGTERM', 5000),
     setFaults: async (sim, patch) => {
@@ -140,7 +169,10 @@ export async function startFederationStack(options: StackOptions): Promise<Feder
     commands: () => [
       ...redis.commands,
       ...sims.map((x) => (x.child?.command ?? '').replace(x.apiKey, `<${x.region} key>`)),
-      `${Object.keys(gatewayEnv).map((k) => `${k}='<${k.startsWith('UPSTASH') ? 'the bridge' : 'the region key'}>'`).join(' ')} ${lastGateway?.command ?? ''}`,
+      ...workerdCommands,
+      workerdCommands.length > 0
+        ? `${lastGateway?.command ?? ''}   # bindings in the generated config: ${Object.keys(gatewayEnv).join(', ')}`
+        : `${Object.keys(gatewayEnv).map((k) => `${k}='<${k.startsWith('UPSTASH') ? 'the bridge' : 'the region key'}>'`).join(' ')} ${lastGateway?.command ?? ''}`,
       `(the health prober: src/health/run-probe.ts in the benchmark's process every ${options.probeIntervalMs} ms, writing to the same Redis)`,
     ],
   };
