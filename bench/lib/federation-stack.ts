@@ -44,7 +44,8 @@ export interface FederationStack {
   /** Request log lines by x-request-id, for ids starting with the run id. */
   readonly logs: Map<string, LogLine>;
   readonly runId: string;
-  startGateway(options?: { inspect?: boolean }): Promise<GatewayProcess>;
+  /** A fresh gateway; `policy`: under another routing policy than the stack's (its own fleet file, same simulators). */
+  startGateway(options?: { inspect?: boolean; policy?: PolicyPlan }): Promise<GatewayProcess>;
   stopGateway(gateway: GatewayProcess): Promise<void>;
   setFaults(sim: Sim, patch: Record<string, unknown>): Promise<void>;
   /** Clears every simulator's faults (those running). */
@@ -106,9 +107,14 @@ export async function startFederationStack(options: StackOptions): Promise<Feder
     otherLines,
     startGateway: async (o = {}) => {
       const inspector = o.inspect ? `127.0.0.1:${await freePort()}` : undefined;
+      let fleet = fleetFile;
+      if (o.policy !== undefined && o.policy !== options.policy) {
+        fleet = resolve(OUT, `${options.name}-fleet-${o.policy.name}.yaml`);
+        writeFileSync(fleet, fleetYaml(sims, o.policy, `bench/${options.name}.ts`));
+      }
       const args = [
         ...(inspector ? [`--inspect=${inspector}`] : []),
-        'cli/main.ts', 'serve', '--fleet', rel(fleetFile), '--port', '0', '--probe-interval', '0', '--keys-file', rel(noKeysFile),
+        'cli/main.ts', 'serve', '--fleet', rel(fleet), '--port', '0', '--probe-interval', '0', '--keys-file', rel(noKeysFile),
       ];
       const child = start('gateway', NODE, args, childEnv(gatewayEnv), { onLine: requestLogSink(runId, logs, otherLines) });
       lastGateway = child;
