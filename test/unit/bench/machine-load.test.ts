@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { machineLoadNote, treeCpuMs } from '../../../bench/lib/machine-load.ts';
+import { treeCpuMs } from '../../../bench/lib/cpu-usage.ts';
+import { machineLoadNote } from '../../../bench/lib/machine-load.ts';
 
 describe('treeCpuMs', () => {
   it('counts this process and the CPU of children it has reaped', () => {

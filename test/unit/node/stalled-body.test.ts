@@ -2,26 +2,12 @@
 // finishes: after the body timeout (short here) it answers 408 in OpenAI's shape, logs the
 // request once, and closes the connection, instead of holding it for Node's 300 s.
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNodeGateway, type NodeGateway } from '../../../node/server.ts';
-import { ApiKeys } from '../../../src/auth/api-keys.ts';
-import type { RequestLog } from '../../../src/observe/request-log.ts';
-import { MemoryStore } from '../../../src/store/memory-store.ts';
-import { localFleet } from '../core/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { useNodeGateway } from './node-gateway-fixture.ts';
 
 const BODY_TIMEOUT_MS = 300;
-let gateway: NodeGateway;
-let key = '';
-const logs: RequestLog[] = [];
-
-beforeAll(async () => {
-  const created = await new ApiKeys(new MemoryStore()).create({ tenant: 'acme' });
-  key = created.key;
-  gateway = await startNodeGateway({ fleet: localFleet(), keys: [created.record], env: {}, probeIntervalMs: 0, metrics: false, bodyTimeoutMs: BODY_TIMEOUT_MS, log: (line) => logs.push(line) });
-});
-afterAll(async () => {
-  await gateway?.close();
-});
+const fixture = useNodeGateway({ bodyTimeoutMs: BODY_TIMEOUT_MS });
+const { logs } = fixture;
 
 interface Exchange {
   answer: string;
@@ -34,7 +20,7 @@ interface Exchange {
 /** Writes `head` and keeps the connection open without sending more; collects the answer until the gateway closes or `giveUpMs`. */
 function stall(head: string, giveUpMs = 5_000): Promise<Exchange> {
   return new Promise((resolve, reject) => {
-    const socket = connect(gateway.port, '127.0.0.1');
+    const socket = connect(fixture.gateway.port, '127.0.0.1');
     let answer = '';
     let sentAt = 0;
     let answeredAfterMs = Number.NaN;
@@ -57,7 +43,7 @@ function stall(head: string, giveUpMs = 5_000): Promise<Exchange> {
 }
 
 /** A request line and the common headers; `rest` ends the headers and starts the body. */
-const post = (path: string, rest: string) => `POST ${path} HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${key}\r\n${rest}`;
+const post = (path: string, rest: string) => `POST ${path} HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${fixture.key}\r\n${rest}`;
 const json = `{"model":"llama-3.1-8b","messages":[{"role":"user","content":"hel`;
 
 describe('a request body that never finishes', () => {
@@ -87,7 +73,7 @@ describe('a request body that never finishes', () => {
     const before = logs.length;
     const whole = `{"model":"no-such-model","messages":[{"role":"user","content":"hi"}]}`;
     const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(gateway.port, '127.0.0.1');
+      const socket = connect(fixture.gateway.port, '127.0.0.1');
       let text = '';
       socket.on('data', (c) => (text += c.toString()));
       socket.on('error', reject);
