@@ -25,7 +25,8 @@ import { CHAT_PATH, endpointIdOf, listening, MODEL, simLabel, startSim, type Log
 import { OUT, startFederationStack, type FederationStack } from './lib/federation-stack.ts';
 import { openLoop, type OpenLoopSample } from './lib/open-loop.ts';
 import { publishSection } from './lib/results-file.ts';
-import { codeVersion, loadAverage, machine } from './lib/run-info.ts';
+import { machineLoadNote, watchMachineLoad, type MachineLoad } from './lib/machine-load.ts';
+import { codeVersion, machine } from './lib/run-info.ts';
 import { fmt, percentile } from './lib/stats.ts';
 
 const LAST_JSON = resolve(OUT, 'chaos-last.json');
@@ -49,6 +50,8 @@ interface Settings {
   profile: string;
   probeIntervalMs: number;
   quick: boolean;
+  /** Each fault also runs first on a gateway whose routing policy has these weights, side by side. */
+  baselineWeights: Readonly<Record<string, number>> | undefined;
 }
 
 // ---------------------------------------------------------------- the faults
@@ -135,6 +138,10 @@ const USAGE = `  --seconds <s>         measured load per fault (default 60; --qu
   --faults <a,b,…>      which faults, in order (default all: ${FAULT_NAMES.join(',')})
   --profile <name>      simulator latency profile: h100-8b | fast (default h100-8b)
   --probe-interval <ms> the health prober's interval (default 1000)
+  --baseline-weights <type=w,…>
+                        run each fault first on a gateway whose RoutingPolicy has these scorer weights,
+                        then on the default (load=1,latency=1, error-rate at its default), side by side;
+                        e.g. load=1,latency=1,error-rate=0 routes as before the error-rate scorer
   --quick               20 s per fault; bench/RESULTS.md is not updated
   -h, --help            this help
 
@@ -150,6 +157,7 @@ function settingsFrom(argv: readonly string[]): Settings {
     faults: { type: 'string' },
     profile: { type: 'string' },
     'probe-interval': { type: 'string' },
+    'baseline-weights': { type: 'string' },
   });
   if (f.rounds !== undefined || f.duration !== undefined) throw new UsageError('use --seconds (per fault); --duration and --rounds do not apply');
   const quick = f.quick === true;
@@ -168,8 +176,25 @@ function settingsFrom(argv: readonly string[]): Settings {
     profile,
     probeIntervalMs: numberFlag(f['probe-interval'], 1000, 'probe-interval', true),
     quick,
+    baselineWeights: typeof f['baseline-weights'] === 'string' ? weightsFlag(f['baseline-weights']) : undefined,
   };
 }
+
+/** `load=1,latency=1,error-rate=0` → the RoutingPolicy's weights (the fleet compiler checks the scorer names). */
+function weightsFlag(text: string): Record<string, number> {
+  const weights: Record<string, number> = {};
+  for (const part of text.split(',')) {
+    const [name, value, extra] = part.split('=').map((x) => x.trim());
+    const weight = Number(value);
+    if (!name || !/^[a-z-]+$/.test(name) || extra !== undefined || value === '' || !(weight >= 0 && Number.isFinite(weight))) {
+      throw new UsageError(`--baseline-weights: "${part}" is not scorer=weight (a weight ≥ 0)`);
+    }
+    weights[name] = weight;
+  }
+  return weights;
+}
+
+const weightsText = (weights: Readonly<Record<string, number>>) => Object.entries(weights).map(([k, v]) => `${k}=${v}`).join(', ');
 
 // ---------------------------------------------------------------- one window
 
@@ -190,11 +215,15 @@ interface Row {
   servedBy: string | undefined;
   /** A stream whose upstream was cut: what mid-stream failover made of it (the request log). */
   continuation: string | undefined;
+  /** Attempts actually sent upstream for it (the request log; 1 when it went straight through). */
+  attempts: number;
   logged: boolean;
 }
 
 interface Window {
   fault: Fault;
+  /** Run under the baseline weights (--baseline-weights), not the default policy. */
+  baseline: boolean;
   injectAt: number;
   clearAt: number;
   /** When inject() / clear() started (ms into the window): the fault's start and end. */
@@ -239,15 +268,17 @@ function toRow(x: OpenLoopSample, streaming: boolean, log: LogLine | undefined):
     touched: [...new Set(sent.map((a) => a.endpoint))],
     servedBy: served?.endpoint,
     continuation: log?.continuation,
+    attempts: sent.length,
     logged: log !== undefined,
   };
 }
 
-async function runWindow(stack: FederationStack, fault: Fault, s: Settings): Promise<Window> {
+async function runWindow(stack: FederationStack, fault: Fault, s: Settings, baseline: boolean): Promise<Window> {
   await stack.resetFaults();
   stack.prober.resume();
-  const gateway = await stack.startGateway();
-  const prefix = `${stack.runId}-${fault.name}`;
+  const weights = baseline ? s.baselineWeights : undefined;
+  const gateway = await stack.startGateway(weights === undefined ? {} : { policy: { ...POLICY, name: 'chaos-baseline', weights } });
+  const prefix = `${stack.runId}-${fault.name}${baseline ? '-baseline' : ''}`;
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.key}` };
   const load = (tag: string, durationMs: number, startedAt?: number) =>
     openLoop({
@@ -303,6 +334,7 @@ async function runWindow(stack: FederationStack, fault: Fault, s: Settings): Pro
     for (const x of samples) stack.logs.delete(`${prefix}-${x.index}`);
     return {
       fault,
+      baseline,
       injectAt,
       clearAt,
       injected,
@@ -343,6 +375,8 @@ interface Analysis {
   failureSpan: { first: number; last: number } | undefined;
   /** Streams whose upstream was cut after their first bytes: continued on another endpoint, or lost (ended with the error event). */
   cutStreams: { cut: number; continued: number; lost: number };
+  /** Attempts sent after a request's first (a failure sent it elsewhere): in the window, and of requests sent during the fault. */
+  secondAttempts: { total: number; during: number };
   logged: number;
 }
 
@@ -399,9 +433,12 @@ function analyse(w: Window, stack: FederationStack): Analysis {
       continued: w.rows.filter((r) => r.continuation === 'continued').length,
       lost: w.rows.filter((r) => r.continuation !== undefined && r.continuation !== 'continued').length,
     },
+    secondAttempts: { total: extraAttempts(w.rows), during: extraAttempts(during) },
     logged: w.rows.filter((r) => r.logged).length,
   };
 }
+
+const extraAttempts = (rows: readonly Row[]) => rows.reduce((n, r) => n + Math.max(0, r.attempts - 1), 0);
 
 // ---------------------------------------------------------------- the report
 
@@ -444,20 +481,26 @@ function failureExamples(w: Window): string {
     .join('; ')}.`;
 }
 
-function buildReport(windows: readonly Window[], analyses: readonly Analysis[], stack: FederationStack, s: Settings, meta: { startedAt: Date; finishedAt: Date; load: [number, number]; code: string }): string {
+/** The fault's name, and the weights when the window ran under the baseline. */
+const windowName = (w: Pick<Window, 'fault' | 'baseline'>, s: Settings) => (w.baseline && s.baselineWeights ? `${w.fault.name} (baseline: ${weightsText(s.baselineWeights)})` : w.fault.name);
+
+/** The section: the whole run, or one of its own for a run of some faults only or with a baseline (the full run's section stays). */
+const sectionOf = (s: Settings) => (s.faults.length === FAULT_NAMES.length && s.baselineWeights === undefined ? 'chaos' : `chaos-${s.faults.join('-')}${s.baselineWeights ? '-baseline' : ''}`);
+
+function buildReport(windows: readonly Window[], analyses: readonly Analysis[], stack: FederationStack, s: Settings, meta: { startedAt: Date; finishedAt: Date; load: MachineLoad; code: string }): string {
   const rows = windows.map((w, i) => {
     const a = analyses[i];
     if (!a) return '';
     const c = a.counts;
     return (
-      `| ${w.fault.name} | ${w.rows.length} | **${a.failed}** (${a.failedDuring} during the fault) | ${c['http-error']} / ${c['no-response']} / ${c['error-event']} | **${a.silent}** | **${a.late}** (max ${ms(a.maxLatency)}; ${a.lateInGateway} by the gateway's own clock) | ` +
-      `${ms(a.leaveMs)}${a.touchesAfterLeaving > 0 ? ` (+${a.touchesAfterLeaving} probes)` : ''} | ${ms(a.returnMs)} | ${fmt(a.targetShare.before, 1)}% / ${fmt(a.targetShare.faultLastTen, 1)}% / ${fmt(a.targetShare.lastTenSeconds, 1)}% | ${fmt(a.p99.before, 0)} / ${fmt(a.p99.during, 0)} / ${fmt(a.p99.after, 0)} | ${a.cutStreams.cut} / ${a.cutStreams.continued} / ${a.cutStreams.lost} |`
+      `| ${windowName(w, s)} | ${w.rows.length} | **${a.failed}** (${a.failedDuring} during the fault) | ${c['http-error']} / ${c['no-response']} / ${c['error-event']} | **${a.silent}** | **${a.late}** (max ${ms(a.maxLatency)}; ${a.lateInGateway} by the gateway's own clock) | ` +
+      `${ms(a.leaveMs)}${a.touchesAfterLeaving > 0 ? ` (+${a.touchesAfterLeaving} probes)` : ''} | ${ms(a.returnMs)} | ${fmt(a.targetShare.before, 1)}% / ${fmt(a.targetShare.faultLastTen, 1)}% / ${fmt(a.targetShare.lastTenSeconds, 1)}% | ${fmt(a.p99.before, 0)} / ${fmt(a.p99.during, 0)} / ${fmt(a.p99.after, 0)} | ${a.cutStreams.cut} / ${a.cutStreams.continued} / ${a.cutStreams.lost} | ${a.secondAttempts.total} (${a.secondAttempts.during}) |`
     );
   });
   const details = windows
     .map((w, i) => {
       const a = analyses[i];
-      return `<details><summary>${w.fault.name}: ${w.fault.what(s)}</summary>
+      return `<details><summary>${windowName(w, s)}: ${w.fault.what(s)}</summary>
 
 Injected at ${sec(w.injected)} s (done ${ms(w.injectDone - w.injected)} later), cleared at ${sec(w.cleared)} s (done ${ms(w.clearDone - w.cleared)} later)${w.error ? ` — **the fault's script failed**: ${w.error}` : ''}. Outcomes: ${OUTCOME_NAMES.map((n) => `${n} ${a?.counts[n] ?? 0}`).join(', ')}. ${a?.failureSpan ? `Failed requests were sent from ${ms(a.failureSpan.first)} to ${ms(a.failureSpan.last)} after the injection. ` : ''}Prober rounds written in the window: ${w.proberRounds} (${w.proberFailures} failed). Warm-up requests not ok: ${w.warmupFailed}. Request log lines matched: ${a?.logged ?? 0} of ${w.rows.length}.${failureExamples(w)}
 
@@ -468,18 +511,23 @@ ${timeline(w, stack)}
     .join('\n\n');
   const seconds = Math.round((meta.finishedAt.getTime() - meta.startedAt.getTime()) / 1000);
   const b = BREAKER_DEFAULTS;
-  return `## Chaos: one fault at a time under steady load
+  const title =
+    sectionOf(s) === 'chaos'
+      ? 'Chaos: one fault at a time under steady load'
+      : `Chaos: ${s.faults.join(', ')}${s.baselineWeights ? `, each under the baseline weights (${weightsText(s.baselineWeights)}) and then the default policy` : ' only'}`;
+  return `## ${title}
 
-Measured ${meta.startedAt.toISOString()} (run took ${seconds} s) on ${machine()}; 1-minute load average ${fmt(meta.load[0], 2)} at the start, ${fmt(meta.load[1], 2)} at the end. **The machine was shared**: other engineers ran tests and benchmarks on the same 2 cores during the run. Gateway code: ${meta.code}.
+Measured ${meta.startedAt.toISOString()} (run took ${seconds} s) on ${machine()}. ${machineLoadNote(meta.load)} Gateway code: ${meta.code}.
 
-${s.rate} req/s open loop (${fmt(100 * s.streamShare, 0)}% streaming, \`max_tokens\` ${s.maxTokens}, \`temperature\` 0 so each is a cache lookup and write, every prompt unique so each a miss) for ${s.seconds} s per fault through \`switchyard serve\` over three regions (us-east: 2 simulators, eu-west: 1, apac: 1; \`--profile ${s.profile}\`), keys, response cache (L3) and health snapshot on Redis (redis-server behind the Upstash REST bridge), the health prober apart from the gateway every ${s.probeIntervalMs} ms (as the Worker's cron). Each fault: a fresh gateway, ${WARMUP_S} s warm-up, then the fault from ${sec((2 / 15) * s.seconds * 1000)} s to ${sec((2 / 3) * s.seconds * 1000)} s of the window. Routing policy timeouts: connect ${POLICY.timeouts.connectMs} ms, first byte ${POLICY.timeouts.firstByteMs} ms, stream idle ${POLICY.timeouts.streamIdleMs} ms, **deadline (totalMs) ${DEADLINE_MS} ms**.
+${s.rate} req/s open loop (${fmt(100 * s.streamShare, 0)}% streaming, \`max_tokens\` ${s.maxTokens}, \`temperature\` 0 so each is a cache lookup and write, every prompt unique so each a miss) for ${s.seconds} s per fault through \`switchyard serve\` over three regions (us-east: 2 simulators, eu-west: 1, apac: 1; \`--profile ${s.profile}\`), keys, response cache (L3) and health snapshot on Redis (redis-server behind the Upstash REST bridge), the health prober apart from the gateway every ${s.probeIntervalMs} ms (as the Worker's cron). Each fault: a fresh gateway, ${WARMUP_S} s warm-up, then the fault from ${sec((2 / 15) * s.seconds * 1000)} s to ${sec((2 / 3) * s.seconds * 1000)} s of the window. Routing policy: weights ${weightsText(POLICY.weights ?? { load: 1, latency: 1 })} (error-rate at its default, twice the others together)${s.baselineWeights ? `; the baseline rows: ${weightsText(s.baselineWeights)}` : ''}; timeouts connect ${POLICY.timeouts.connectMs} ms, first byte ${POLICY.timeouts.firstByteMs} ms, stream idle ${POLICY.timeouts.streamIdleMs} ms, **deadline (totalMs) ${DEADLINE_MS} ms**.
 
-| Fault | requests | failed (goal 0) | of them HTTP error / no response / error event | silent truncations (goal 0) | after the deadline (goal 0) | traffic leaves the target | traffic returns after the clear | target's share: before / the fault's last 10 s / the window's last 10 s | p99 ms before / during / after | streams cut / continued / lost |
-|---|---:|---:|---|---:|---:|---|---|---|---|---|
+| Fault | requests | failed (goal 0) | of them HTTP error / no response / error event | silent truncations (goal 0) | after the deadline (goal 0) | traffic leaves the target | traffic returns after the clear | target's share: before / the fault's last 10 s / the window's last 10 s | p99 ms before / during / after | streams cut / continued / lost | second attempts (of requests sent during the fault) |
+|---|---:|---:|---|---:|---:|---|---|---|---|---|---:|
 ${rows.join('\n')}
 
 - **failed**: anything but a complete answer (${Object.entries(OUTCOMES).filter(([k]) => k !== 'ok').map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}). Another region could serve every request in every fault here, so the goal is 0 throughout. Streams cut after their first byte are continued on another endpoint (the policy opts in to mid-stream failover); one that cannot be continued must end with an error event, never silently.
 - **streams cut / continued / lost**: streams whose upstream was cut or stalled after the first bytes (the request log's \`continuation\`): continued to a whole answer on another endpoint, or lost (\`failed\`: no endpoint could continue it; \`ineligible\`: a kind of stream that is never continued) and ended with the error event.
+- **second attempts**: attempts sent after a request's first (its first endpoint failed before the first byte and the gateway sent it elsewhere: the client waited for both), from the request log.
 - **silent truncations**: \`truncated\` + \`connection-cut\` — a stream the client got without \`data: [DONE]\` and without an error event.
 - **after the deadline**: the client had its whole answer (or error) later than the policy's totalMs after sending; \`by the gateway's own clock\`: those whose duration in the gateway's request log (arrival to last byte) is past it too — the rest of the time went outside the gateway (the client's and the gateway's processes waiting for the shared CPU).
 - **target's share**: of the requests sent, those that reached a target endpoint before the fault and in its last 10 s (near 0: traffic stayed away), and those a target answered in the window's last 10 s (back in rotation).
@@ -494,14 +542,14 @@ Every request of the run: \`${rel(LAST_JSON)}\` (local, git-ignored).
 Commands (ports picked free at run time; paths relative to the repository):
 
 \`\`\`
-npm run bench -- chaos${s.quick ? ' --quick' : ''}   # --seconds ${s.seconds} --rate ${s.rate} --stream-share ${s.streamShare} --max-tokens ${s.maxTokens} --cut-after ${s.cutAfterChunks} --faults ${s.faults.join(',')} --profile ${s.profile} --probe-interval ${s.probeIntervalMs}
+npm run bench -- chaos${s.quick ? ' --quick' : ''}   # --seconds ${s.seconds} --rate ${s.rate} --stream-share ${s.streamShare} --max-tokens ${s.maxTokens} --cut-after ${s.cutAfterChunks} --faults ${s.faults.join(',')} --profile ${s.profile} --probe-interval ${s.probeIntervalMs}${s.baselineWeights ? ` --baseline-weights ${Object.entries(s.baselineWeights).map(([k, v]) => `${k}=${v}`).join(',')}` : ''}
 ${stack.commands().join('\n')}
 \`\`\`${stack.otherLines.count > 0 ? `\n\nThe gateways wrote ${stack.otherLines.count} other line(s) (first ${stack.otherLines.first.length}): ${stack.otherLines.first.map((l) => `\`${l.replace(/`/g, "'")}\``).join('; ')}` : ''}`;
 }
 
 async function run(s: Settings): Promise<number> {
   const startedAt = new Date();
-  const loadAtStart = loadAverage();
+  const machineLoad = watchMachineLoad();
   const code = codeVersion();
   try {
     const stack = await startFederationStack({ name: 'chaos', profile: s.profile, policy: POLICY, probeIntervalMs: s.probeIntervalMs });
@@ -509,17 +557,23 @@ async function run(s: Settings): Promise<number> {
     for (const name of s.faults) {
       const fault = FAULTS.find((f) => f.name === name);
       if (!fault) continue;
-      console.log(`${fault.name}: ${fault.what(s)} — ${s.seconds} s at ${s.rate} req/s…`);
-      const w = await runWindow(stack, fault, s);
-      const a = analyse(w, stack);
-      console.log(`  ${w.rows.length} requests: ${a.failed} failed, ${a.silent} silent truncations, ${a.late} after the deadline; leave ${ms(a.leaveMs)}, return ${ms(a.returnMs)}; streams cut ${a.cutStreams.cut}, continued ${a.cutStreams.continued}, lost ${a.cutStreams.lost}`);
-      windows.push(w);
+      for (const baseline of s.baselineWeights ? [true, false] : [false]) {
+        console.log(`${windowName({ fault, baseline }, s)}: ${fault.what(s)} — ${s.seconds} s at ${s.rate} req/s…`);
+        const done = await runWindow(stack, fault, s, baseline);
+        const a = analyse(done, stack);
+        console.log(
+          `  ${done.rows.length} requests: ${a.failed} failed, ${a.silent} silent truncations, ${a.late} after the deadline; leave ${ms(a.leaveMs)}, return ${ms(a.returnMs)}; ` +
+            `target's share ${fmt(a.targetShare.before, 1)}% / ${fmt(a.targetShare.faultLastTen, 1)}% / ${fmt(a.targetShare.lastTenSeconds, 1)}%; second attempts ${a.secondAttempts.total}; streams cut ${a.cutStreams.cut}, continued ${a.cutStreams.continued}, lost ${a.cutStreams.lost}`,
+        );
+        windows.push(done);
+      }
     }
     await stack.prober.stop();
     const analyses = windows.map((w) => analyse(w, stack));
-    const markdown = buildReport(windows, analyses, stack, s, { startedAt, finishedAt: new Date(), load: [loadAtStart, loadAverage()], code });
+    const markdown = buildReport(windows, analyses, stack, s, { startedAt, finishedAt: new Date(), load: machineLoad(), code });
     writeFileSync(LAST_JSON, JSON.stringify({ settings: s, windows: windows.map((w) => ({ ...w, fault: w.fault.name })) }, null, 1));
-    publishSection('chaos', markdown, { quick: s.quick, after: 'failover' });
+    const section = sectionOf(s);
+    publishSection(section, markdown, { quick: s.quick, after: section === 'chaos' ? 'failover' : 'chaos' });
     const bad = analyses.reduce((n, a) => n + a.silent + a.late, 0) + windows.filter((w) => w.error !== undefined).length;
     return bad > 0 ? 1 : 0;
   } finally {

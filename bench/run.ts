@@ -53,7 +53,7 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
     load: async () => (await import('./continuation.ts')).benchmark,
   },
   fuzz: {
-    summary: 'hostile client at volume: ≥10,000 malformed requests (19 input classes) at switchyard serve and a share in raw workerd; counts by status and class, 0 5xx, live heap after forced GC before/after',
+    summary: 'hostile client at volume: ≥10,000 malformed requests (20 input classes) at switchyard serve and a share in raw workerd; counts by status and class, 0 5xx, live heap after forced GC before/after',
     load: async () => (await import('./fuzz.ts')).benchmark,
   },
   prefix: {

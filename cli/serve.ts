@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { heapSettingsNote } from '../node/heap-settings.ts';
 import { startNodeGateway } from '../node/server.ts';
+import { DEFAULT_BODY_TIMEOUT_MS } from '../src/api/read-body.ts';
 import { DEFAULT_STORE_FILE, FileStore } from './file-store.ts';
 import { loadFleetFile } from './fleet-file.ts';
 
@@ -10,6 +11,12 @@ const port = (value: string) => {
   return n;
 };
 
+/** A whole number of milliseconds, at least `min`. */
+const milliseconds = (min: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number of milliseconds${min > 0 ? `, at least ${min}` : ''}`);
+  return n;
+};
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -19,12 +26,9 @@ export function serveCommand(): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--keys-file <file>', 'key file written by `switchyard keys`, read live (used without Upstash and SWITCHYARD_KEYS)', DEFAULT_STORE_FILE)
     .option('--no-log', 'do not write a log line per request')
-    .option('--probe-interval <ms>', 'how often to probe every endpoint (/health, /metrics); 0 = never', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of milliseconds');
-      return n;
-    }, 10_000)
-    .action(async (opts: { fleet: string; port: number; host: string; keysFile: string; log: boolean; probeInterval: number }) => {
+    .option('--probe-interval <ms>', 'how often to probe every endpoint (/health, /metrics); 0 = never', milliseconds(0), 10_000)
+    .option('--body-timeout <ms>', 'how long a request body may take to arrive before the answer is 408 request_timeout', milliseconds(1), DEFAULT_BODY_TIMEOUT_MS)
+    .action(async (opts: { fleet: string; port: number; host: string; keysFile: string; log: boolean; probeInterval: number; bodyTimeout: number }) => {
       const { compiled } = loadFleetFile(opts.fleet);
       const gateway = await startNodeGateway({
         fleet: compiled,
@@ -32,6 +36,7 @@ export function serveCommand(): Command {
         host: opts.host,
         keyStore: new FileStore(opts.keysFile),
         probeIntervalMs: opts.probeInterval,
+        bodyTimeoutMs: opts.bodyTimeout,
         ...(opts.log ? { log: (line) => console.log(JSON.stringify(line)) } : {}),
       });
       const store = {

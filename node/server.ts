@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { ExecutionContext } from 'hono';
 import { createApp } from '../src/app.ts';
 import { errors } from '../src/api/errors.ts';
+import { DEFAULT_BODY_TIMEOUT_MS } from '../src/api/read-body.ts';
 import type { BreakerOptions } from '../src/health/circuit-breaker.ts';
 import { seedKeys, type KeyRecord } from '../src/auth/api-keys.ts';
 import type { CompiledFleet } from '../src/fleet/compiled.ts';
@@ -43,6 +44,8 @@ export interface NodeGatewayOptions {
   breaker?: Partial<BreakerOptions>;
   /** Usage metering and metrics: how long deltas gather before a write (default 1000 ms), or false for off. */
   metrics?: { flushMs?: number } | false;
+  /** How long a request body may take to arrive once read before the answer is 408 (default 60 s; src/api/read-body.ts). */
+  bodyTimeoutMs?: number;
 }
 
 const NODE_EXECUTION_CONTEXT: ExecutionContext = {
@@ -130,6 +133,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     ...(options.log ? { log: options.log } : {}),
     ...(interval > 0 ? { probeIntervalMs: interval } : {}),
     ...(options.breaker ? { breaker: options.breaker } : {}),
+    ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
     metrics: options.metrics ?? (env['SWITCHYARD_METERING'] === 'false' ? false : { flushMs: Number(env['SWITCHYARD_METRICS_FLUSH_MS'] ?? 1_000) }),
   });
   // The same prober the Worker's cron runs, on an interval: one round at a time. Its requests
@@ -168,7 +172,10 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       },
     },
   );
-  const server: Server = createServer({ requireHostHeader: false }, listener);
+  // Node's own bound on receiving a whole request (300 s by default) stays the outer one: a
+  // longer body timeout than that would never be reached.
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const server: Server = createServer({ requireHostHeader: false, requestTimeout: Math.max(300_000, bodyTimeoutMs + 60_000) }, listener);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
   // Requests Node's parser refuses get OpenAI's error shape too, not a bare status line; so do CONNECT,
   // which Node never routes, and an Expect Node cannot meet.

@@ -1,5 +1,6 @@
 import { kvTransferHosts } from './api/kv-transfer.ts';
 import type { RedactOptions } from './api/redact.ts';
+import { DEFAULT_BODY_TIMEOUT_MS } from './api/read-body.ts';
 import type { Backend } from './backends/backend.ts';
 import { DEFAULT_EDGE_CACHE } from './cache/policy.ts';
 import { createResponseCache, type ResponseCache, type ResponseCacheDeps } from './cache/response-cache.ts';
@@ -55,6 +56,8 @@ export interface GatewayDeps {
    * (default 2 s). `false` turns metering off (the overhead benchmark's baseline).
    */
   metrics?: { flushMs?: number } | false;
+  /** How long a request body may take to arrive once read, before a 408 (default DEFAULT_BODY_TIMEOUT_MS, 60 s). */
+  bodyTimeoutMs?: number;
 }
 
 /** The immutable per-isolate view built once from the deps: lookups the hot path needs. */
@@ -75,6 +78,8 @@ export interface Gateway {
   /** Regions (or SageMaker endpoints) whose upstream secret is not set, with the secret's name (for the operator, not for clients). */
   readonly missingCredentials: readonly { region: string; endpoint?: string; secret: string }[];
   readonly log: ((line: RequestLog) => void) | undefined;
+  /** How long a request body may take to arrive (src/api/read-body.ts). */
+  readonly bodyTimeoutMs: number;
   /** Per-endpoint load and health as this isolate sees it. */
   readonly live: LiveState;
   /** Hosts a client's `kv_transfer_params` may name; undefined when the routing policy does not accept them from clients. */
@@ -144,6 +149,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     credentialMissing: (c) => missingRegions.has(c.region.id) || missingEndpoints.has(c.endpoint.id),
     missingCredentials,
     log: deps.log,
+    bodyTimeoutMs: deps.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
     kvTransferHosts: kvTransferHosts(fleet.routing.kvTransfer, fleet.endpoints.map((e) => e.baseUrl)),
     live: new LiveState(fleet.endpoints.map((e) => e.id), {
       ...(deps.breaker ? { breaker: deps.breaker } : {}),

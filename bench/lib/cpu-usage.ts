@@ -15,10 +15,11 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** Milliseconds of CPU used so far by the live processes of group `pgid`; undefined without /proc. */
-export function groupCpuMs(pgid: number): number | undefined {
-  if (!existsSync('/proc/self/stat')) return undefined;
-  let ticks = 0;
+/**
+ * Every live process's /proc/<pid>/stat fields after the command name (which may hold spaces):
+ * [0] state, [1] ppid, [2] pgrp, … [11] utime, [12] stime, [13] cutime, [14] cstime (clock ticks).
+ */
+function* processStats(): Generator<{ pid: number; fields: string[] }> {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -27,12 +28,41 @@ export function groupCpuMs(pgid: number): number | undefined {
     } catch {
       continue; // exited meanwhile
     }
-    // Fields after the command name (which may hold spaces): state ppid pgrp … utime(14) stime(15).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) !== pgid) continue;
-    ticks += Number(fields[11]) + Number(fields[12]);
+    yield { pid: Number(entry), fields: stat.slice(stat.lastIndexOf(')') + 2).split(' ') };
   }
+}
+
+/** Milliseconds of CPU used so far by the live processes of group `pgid`; undefined without /proc. */
+export function groupCpuMs(pgid: number): number | undefined {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  let ticks = 0;
+  for (const { fields } of processStats()) if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
   return (ticks * 1000) / clockTicks();
+}
+
+/**
+ * Milliseconds of CPU used so far by process `root` and all its descendants: the live ones, and
+ * those already reaped (their parents' cutime / cstime); NaN without /proc or without `root`.
+ */
+export function treeCpuMs(root: number = process.pid): number {
+  if (!existsSync('/proc/self/stat')) return Number.NaN;
+  const children = new Map<number, number[]>();
+  const ticks = new Map<number, number>();
+  for (const { pid, fields } of processStats()) {
+    ticks.set(pid, Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]));
+    const ppid = Number(fields[1]);
+    const list = children.get(ppid);
+    if (list) list.push(pid);
+    else children.set(ppid, [pid]);
+  }
+  if (!ticks.has(root)) return Number.NaN;
+  let total = 0;
+  const stack = [root];
+  for (let pid = stack.pop(); pid !== undefined; pid = stack.pop()) {
+    total += ticks.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return (total * 1000) / clockTicks();
 }
 
 /**

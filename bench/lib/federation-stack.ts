@@ -45,8 +45,11 @@ export interface FederationStack {
   /** Request log lines by x-request-id, for ids starting with the run id. */
   readonly logs: Map<string, LogLine>;
   readonly runId: string;
-  /** `nodeArgs`: flags for Node / V8 before the script (e.g. a heap setting under test). */
-  startGateway(options?: { inspect?: boolean; nodeArgs?: readonly string[] }): Promise<GatewayProcess>;
+  /**
+   * A fresh gateway. `nodeArgs`: flags for Node / V8 before the script (e.g. a heap setting under
+   * test); `policy`: under another routing policy than the stack's (its own fleet file, same simulators).
+   */
+  startGateway(options?: { inspect?: boolean; nodeArgs?: readonly string[]; policy?: PolicyPlan }): Promise<GatewayProcess>;
   /** The Worker (workers/gateway.ts over this fleet, as `wrangler deploy` bundles it) in raw `workerd serve`, same env. */
   startWorkerdGateway(options?: { inspect?: boolean }): Promise<GatewayProcess>;
   stopGateway(gateway: GatewayProcess): Promise<void>;
@@ -120,10 +123,15 @@ export async function startFederationStack(options: StackOptions): Promise<Feder
     otherLines,
     startGateway: async (o = {}) => {
       const inspector = o.inspect ? `127.0.0.1:${await freePort()}` : undefined;
+      let fleet = fleetFile;
+      if (o.policy !== undefined && o.policy !== options.policy) {
+        fleet = resolve(OUT, `${options.name}-fleet-${o.policy.name}.yaml`);
+        writeFileSync(fleet, fleetYaml(sims, o.policy, `bench/${options.name}.ts`));
+      }
       const args = [
         ...(inspector ? [`--inspect=${inspector}`] : []),
         ...(o.nodeArgs ?? []),
-        'cli/main.ts', 'serve', '--fleet', rel(fleetFile), '--port', '0', '--probe-interval', '0', '--keys-file', rel(noKeysFile),
+        'cli/main.ts', 'serve', '--fleet', rel(fleet), '--port', '0', '--probe-interval', '0', '--keys-file', rel(noKeysFile),
       ];
       const child = start('gateway', NODE, args, childEnv(gatewayEnv), { onLine: requestLogSink(runId, logs, otherLines) });
       lastGateway = child;

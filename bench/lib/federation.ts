@@ -46,7 +46,11 @@ export interface PolicyPlan {
   readonly timeouts: { connectMs: number; firstByteMs: number; totalMs: number; streamIdleMs: number };
   /** Continue a stream cut after its first bytes on another endpoint (the RoutingPolicy's opt-in). */
   readonly midStreamFailover?: boolean;
+  /** The RoutingPolicy's scorer weights (default load 1, latency 1; error-rate then takes its default). */
+  readonly weights?: Readonly<Record<string, number>>;
 }
+
+const DEFAULT_WEIGHTS: Readonly<Record<string, number>> = { load: 1, latency: 1 };
 
 /** Three regions of simulators, one model, a routing policy without a static preference (load + latency). */
 export function fleetYaml(sims: readonly Sim[], policy: PolicyPlan, generatedBy: string): string {
@@ -77,7 +81,7 @@ spec: { rank: 1, description: "edge / small", defaultModel: ${MODEL} }`,
 kind: RoutingPolicy
 metadata: { name: ${policy.name} }
 spec:
-  weights: { load: 1, latency: 1 }
+  weights: { ${Object.entries(policy.weights ?? DEFAULT_WEIGHTS).map(([k, v]) => `${k}: ${v}`).join(', ')} }
   loadBalancing: round-robin
   timeouts: { connectMs: ${t.connectMs}, firstByteMs: ${t.firstByteMs}, totalMs: ${t.totalMs}, streamIdleMs: ${t.streamIdleMs} }${policy.midStreamFailover ? '\n  midStreamFailover: { enabled: true }' : ''}`,
   `apiVersion: serving.kserve.io/v1beta1

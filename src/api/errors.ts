@@ -99,6 +99,8 @@ export const errors = {
     new GatewayError(400, message, { code: 'invalid_request', param }),
   unsupportedMediaType: () =>
     new GatewayError(415, 'Request body must be JSON (Content-Type: application/json).', { code: 'unsupported_media_type' }),
+  bodyTimeout: (timeoutMs: number) =>
+    new GatewayError(408, `The request body did not arrive within ${timeoutMs} ms.`, { code: 'request_timeout' }),
   bodyTooLarge: (limitBytes: number) =>
     new GatewayError(413, `Request body exceeds the limit of ${limitBytes} bytes.`, { code: 'request_too_large' }),
   missingKey: () =>

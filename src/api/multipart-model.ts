@@ -1,4 +1,4 @@
-import { bodyReadFailed } from './read-body.ts';
+import { bodyReadFailed, DEFAULT_BODY_TIMEOUT_MS, withinBodyTimeout } from './read-body.ts';
 import { errors, GatewayError } from './errors.ts';
 
 /**
@@ -51,8 +51,16 @@ function append(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Reads a multipart body as far as its `model` field (or its first file part, with `stopAtFile`), within `limitBytes`. */
-export async function sniffUpload(request: Request, limitBytes: number, options: { stopAtFile: boolean }): Promise<SniffedUpload> {
+/**
+ * Reads a multipart body as far as its `model` field (or its first file part, with `stopAtFile`),
+ * within `limitBytes` and `options.timeoutMs` (a 408 past it). The rest, streamed to the upstream,
+ * runs under the routing policy's deadline.
+ */
+export function sniffUpload(request: Request, limitBytes: number, options: { stopAtFile: boolean; timeoutMs?: number }): Promise<SniffedUpload> {
+  return withinBodyTimeout(sniff(request, limitBytes, options.stopAtFile), options.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
+}
+
+async function sniff(request: Request, limitBytes: number, stopAtFile: boolean): Promise<SniffedUpload> {
   const boundary = multipartBoundary(request.headers.get('content-type'));
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > limitBytes) throw errors.bodyTooLarge(limitBytes);
@@ -99,7 +107,7 @@ export async function sniffUpload(request: Request, limitBytes: number, options:
       const name = /\bname="([^"]*)"/i.exec(disposition)?.[1];
       const isFile = /\bfilename\*?=/i.test(disposition);
       const valueStart = headersEnd + CRLFCRLF.length;
-      if (isFile && options.stopAtFile) return { model: undefined, done: false };
+      if (isFile && stopAtFile) return { model: undefined, done: false };
       const valueEnd = indexOf(buf, nextPart, Math.max(valueStart, scanFrom));
       if (valueEnd < 0) {
         scanFrom = Math.max(valueStart, buf.length - nextPart.length + 1);

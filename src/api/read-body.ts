@@ -1,12 +1,35 @@
 import { errors, GatewayError } from './errors.ts';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts';
 
+/** How long a request body may take to arrive once the gateway reads it, unless told otherwise (`switchyard serve --body-timeout`). */
+export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
+
 /**
- * Reads a JSON request body under a byte limit and a nesting limit (src/api/json-depth.ts). A declared Content-Length over the limit is
- * refused before reading anything; a chunked body is counted as it arrives and abandoned
- * the moment it passes the limit, so an oversized upload never sits in memory.
+ * `reading`, unless the body has not arrived whole within `timeoutMs`: then a 408. A client that
+ * sends its headers and then stalls would otherwise hold the request until the runtime's own
+ * limit (Node's requestTimeout: 300 s). The read is left pending, not cancelled: cancelling
+ * would destroy the connection before the 408 is written; the runtime drops it with the
+ * connection, which is closed after the answer.
  */
-export async function readJsonBody(request: Request, limitBytes: number): Promise<{ text: string; json: unknown }> {
+export async function withinBodyTimeout<T>(reading: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(errors.bodyTimeout(timeoutMs)), timeoutMs);
+  });
+  try {
+    return await Promise.race([reading, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Reads a JSON request body under a byte limit, a nesting limit (src/api/json-depth.ts) and a
+ * time limit. A declared Content-Length over the limit is refused before reading anything; a
+ * chunked body is counted as it arrives and abandoned the moment it passes the limit, so an
+ * oversized upload never sits in memory.
+ */
+export async function readJsonBody(request: Request, limitBytes: number, timeoutMs: number = DEFAULT_BODY_TIMEOUT_MS): Promise<{ text: string; json: unknown }> {
   const type = request.headers.get('content-type');
   if (type !== null && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) throw errors.unsupportedMediaType();
 
@@ -14,7 +37,7 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
   if (declared !== null && Number(declared) > limitBytes) throw errors.bodyTooLarge(limitBytes);
   let text: string;
   try {
-    text = declared !== null ? await request.text() : await readCounted(request, limitBytes);
+    text = await withinBodyTimeout(declared !== null ? request.text() : readCounted(request, limitBytes), timeoutMs);
   } catch (error) {
     throw bodyReadFailed(error);
   }

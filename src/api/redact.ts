@@ -50,10 +50,22 @@ export function withoutSecrets(text: string, options: RedactOptions = {}): strin
   return out;
 }
 
+/**
+ * How much of an upstream's text the client patterns scan. Some backtrack in time quadratic in a
+ * run of `a.a.a.…` or `a-a-a-…` (a megabyte took minutes, the event loop blocked): only the head
+ * can reach the client anyway.
+ */
+const MAX_SCAN_CHARS = 4 * MAX_CHARS;
+
 /** The text a client may see: secrets, then hosts, addresses, URLs, paths and stack traces removed, and short. */
 export function redactForClient(text: string, options: RedactOptions = {}): string {
   let out = withoutSecrets(text, options);
   for (const host of options.internal ?? []) out = out.split(host).join('[host]');
+  if (out.length > MAX_SCAN_CHARS) {
+    // Cut at a space, so no half host, URL or path slips past the patterns; a text without one is dropped whole.
+    const space = out.lastIndexOf(' ', MAX_SCAN_CHARS);
+    out = space > 0 ? `${out.slice(0, space)} …` : '…';
+  }
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
   out = out.replace(/\s+/g, ' ').trim();
   return out.length > MAX_CHARS ? `${out.slice(0, MAX_CHARS - 1)}…` : out;

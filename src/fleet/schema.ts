@@ -176,6 +176,11 @@ const FairnessSchema = z.strictObject({
 });
 
 export const RoutingPolicySpecSchema = z.strictObject({
+  /**
+   * Scorer weights (src/route/registry.ts names the scorers). `error-rate` is in both profiles
+   * even when not named here, at twice the other weights together; naming it sets its weight
+   * (0 turns it off).
+   */
   weights: z.record(z.string(), z.number().nonnegative()).default({ geo: 1 }),
   loadBalancing: z.enum(LOAD_BALANCERS).default('round-robin'),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),

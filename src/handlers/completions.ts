@@ -55,7 +55,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const record = c.get('record');
     const endpoint = ENDPOINT[kind];
     const { routing } = gw.fleet;
-    const { text, json } = await readJsonBody(c.req.raw, routing.limits.maxBodyBytes);
+    const { text, json } = await readJsonBody(c.req.raw, routing.limits.maxBodyBytes, gw.bodyTimeoutMs);
     const parsed = REQUEST_SCHEMAS[kind].safeParse(json);
     if (!parsed.success) throw invalid(parsed.error);
     const request = parsed.data;

@@ -40,7 +40,7 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
     // Tokens per minute counts what a JSON call will cost (an upload's audio has no token estimate).
     let estimate = 0;
     if (endpoint.body === 'json') {
-      const { text, json } = await readJsonBody(c.req.raw, routing.limits.maxBodyBytes);
+      const { text, json } = await readJsonBody(c.req.raw, routing.limits.maxBodyBytes, gw.bodyTimeoutMs);
       const parsed = ProxyRequestSchema.safeParse(json);
       if (!parsed.success) throw invalid(parsed.error);
       checkKvTransfer(json, gw.kvTransferHosts);
@@ -57,7 +57,7 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
       const serving = gw.fleet.models.filter((m) => m.capabilities.includes(endpoint.capability));
       const sole = serving.length === 1 ? serving[0] : undefined;
       const limit = routing.limits.maxUploadBytes;
-      const upload = await sniffUpload(c.req.raw, limit, { stopAtFile: sole !== undefined });
+      const upload = await sniffUpload(c.req.raw, limit, { stopAtFile: sole !== undefined, timeoutMs: gw.bodyTimeoutMs });
       const requested = upload.model ?? sole?.id;
       if (requested === undefined) throw errors.invalidRequest('the multipart field "model" is required', 'model');
       requestedModel = requested;

@@ -40,6 +40,8 @@ export interface EndpointView {
   readonly breakerRetryAt: number;
   /** Epoch ms until which the endpoint answered 429 / queue full (spill over until then). */
   readonly saturatedUntil: number;
+  /** The decayed share of its recent outcomes that failed, 0..1 (src/route/error-rate.ts); 0 with none. */
+  readonly errorRate: number;
 }
 
 export const UNKNOWN_ENDPOINT: EndpointView = {
@@ -50,4 +52,5 @@ export const UNKNOWN_ENDPOINT: EndpointView = {
   breaker: 'closed',
   breakerRetryAt: 0,
   saturatedUntil: 0,
+  errorRate: 0,
 };

@@ -3,6 +3,7 @@ import { SaturationMarks } from '../health/saturation.ts';
 import type { HealthSnapshot } from '../health/snapshot.ts';
 import { observePeakEwma, type PeakEwma } from './balancers/peak-ewma.ts';
 import { UNKNOWN_ENDPOINT, type EndpointView } from './endpoint-view.ts';
+import { ERROR_RATE_FLOOR, errorRateAt, observeOutcome, type DecayedOutcomes } from './error-rate.ts';
 import type { RouteState } from './types.ts';
 
 /** The Worker's cron probes once a minute; Node's prober says its own interval. */
@@ -14,13 +15,16 @@ interface Traffic {
   /** In flight by tenant; created on the first request that names one. */
   tenants: Map<string, number> | undefined;
   latency: PeakEwma | undefined;
+  /** Decayed counts of the outcomes the breaker counts, for the error rate (src/route/error-rate.ts). */
+  errors: DecayedOutcomes | undefined;
 }
 
 const NO_TENANTS: ReadonlyMap<string, number> = new Map();
 
 /**
  * What this isolate knows about each endpoint right now: in-flight counts, peak-EWMA latency,
- * circuit breakers (passive outlier detection on live traffic) and 429 saturation marks. The
+ * circuit breakers (passive outlier detection on live traffic), each endpoint's decayed error rate
+ * (from the outcomes the breakers count) and 429 saturation marks. The
  * forwarder writes it; routing reads it through a per-request view that also carries the
  * prober's last health snapshot. Bounded: one entry per endpoint of the fleet.
  *
@@ -36,6 +40,8 @@ export class LiveState {
   readonly #unsettled = new Set<string>();
   /** Endpoints that have been marked saturated at least once (marks are looked up for these only). */
   readonly #marked = new Set<string>();
+  /** Endpoints whose error rate may be above the floor (a failure adds one; a view drops it once its rate has decayed below). */
+  readonly #failing = new Set<string>();
 
   readonly #probeIntervalMs: number;
 
@@ -52,7 +58,7 @@ export class LiveState {
   constructor(endpointIds: Iterable<string>, options: { breaker?: Partial<BreakerOptions>; probeIntervalMs?: number } = {}) {
     const ids = [...endpointIds];
     this.#probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
-    for (const id of ids) this.#traffic.set(id, { inflight: 0, tenants: undefined, latency: undefined });
+    for (const id of ids) this.#traffic.set(id, { inflight: 0, tenants: undefined, latency: undefined, errors: undefined });
     this.#breakers = new CircuitBreakers(ids, options.breaker);
     this.#saturation = new SaturationMarks(ids);
   }
@@ -93,6 +99,10 @@ export class LiveState {
 
   /** Records an outcome; a breaker opening, closing or taking its probe's answer changes the generation. */
   #record(endpointId: string, outcome: 'success' | 'failure', now: number, body: boolean): void {
+    const traffic = this.#traffic.get(endpointId);
+    if (traffic === undefined) return;
+    traffic.errors = observeOutcome(traffic.errors, outcome === 'failure', now);
+    if (outcome === 'failure') this.#failing.add(endpointId);
     const before = this.#breakers.retryAt(endpointId, now);
     this.#breakers.record(endpointId, outcome, now, body);
     if (this.#breakers.retryAt(endpointId, now) === before) return;
@@ -168,11 +178,21 @@ export class LiveState {
     return wake;
   }
 
+  /** Whether some endpoint's error rate is above the floor at `now`; forgets those whose rate has decayed below it. */
+  #anyFailing(now: number): boolean {
+    for (const id of this.#failing) {
+      if (errorRateAt(this.#traffic.get(id)?.errors, now) > ERROR_RATE_FLOOR) return true;
+      this.#failing.delete(id);
+    }
+    return false;
+  }
+
   view(now: number, snapshot?: HealthSnapshot): RouteState {
     return {
       now,
       probeIntervalMs: this.#probeIntervalMs,
       generation: this.#generationAt(now, snapshot),
+      failing: this.#failing.size > 0 && this.#anyFailing(now),
       endpoint: (id): EndpointView => {
         const traffic = this.#traffic.get(id);
         if (traffic === undefined) return UNKNOWN_ENDPOINT;
@@ -185,6 +205,7 @@ export class LiveState {
           breaker: unsettled ? this.#breakers.state(id, now) : 'closed',
           breakerRetryAt: unsettled ? this.#breakers.retryAt(id, now) : 0,
           saturatedUntil: this.#marked.size > 0 && this.#marked.has(id) ? this.#saturation.saturatedUntil(id) : 0,
+          errorRate: traffic.errors === undefined ? 0 : errorRateAt(traffic.errors, now),
         };
       },
     };

@@ -5,6 +5,7 @@ import { notSaturated } from './filters/not-saturated.ts';
 import { placement } from './filters/placement.ts';
 import { fairShare, type FairShareOptions } from './filters/fair-share.ts';
 import { geoScorer } from './scorers/geo.ts';
+import { defaultErrorRateWeight, ERROR_RATE, errorRateScorer } from './scorers/error-rate.ts';
 import { passFilters } from './filter-pass.ts';
 import { arrayRanking } from './ranking.ts';
 import { groupScored, type RegionGroup } from './region-groups.ts';
@@ -16,8 +17,8 @@ export interface Pipeline {
   readonly filters: readonly Filter[];
   readonly scorers: readonly WeightedScorer[];
   /**
-   * The profile of an edge-placed tier (pattern 6's tier 1): proximity alone, so the nearest
-   * region serving the model comes first and the fallbacks follow by distance.
+   * The profile of an edge-placed tier (pattern 6's tier 1): proximity, so the nearest region
+   * serving the model comes first and the fallbacks follow by distance, and recent errors.
    */
   readonly nearest: readonly WeightedScorer[];
   readonly picker: Picker;
@@ -30,17 +31,28 @@ export const profileFor = (pipeline: Pipeline, request: RouteRequest): readonly 
 // As llm-d's enforceScoreRange: out-of-range scores are clamped (+Infinity to 1); NaN counts as 0.
 const clamp01 = (x: number) => (Number.isNaN(x) ? 0 : x < 0 ? 0 : x > 1 ? 1 : x);
 
-/** Builds the pipeline from the routing policy's weights; a weight of 0 leaves a scorer out. */
+/**
+ * Builds the pipeline from the routing policy's weights; a weight of 0 leaves a scorer out.
+ * The error-rate scorer is in both profiles: at the policy's weight for it (0 leaves it out), or
+ * if the policy does not name it, at twice the profile's other weights together.
+ */
 export function pipelineFromWeights(weights: Readonly<Record<string, number>>, picker: Picker = regionPoolPicker(), fairness?: FairShareOptions): Pipeline {
   const scorers: WeightedScorer[] = [];
+  let others = 0;
   for (const [type, weight] of Object.entries(weights)) {
     if (!isScorerType(type)) throw new Error(`routing policy weights an unknown scorer "${type}"`);
     if (weight > 0) scorers.push({ scorer: SCORERS[type](), weight });
+    if (type !== ERROR_RATE) others += weight;
   }
+  const named = weights[ERROR_RATE];
+  if (named === undefined) scorers.push({ scorer: errorRateScorer(), weight: defaultErrorRateWeight(others) });
+  const nearest: WeightedScorer[] = [{ scorer: geoScorer(), weight: 1 }];
+  const nearestErrorRate = named ?? defaultErrorRateWeight(1);
+  if (nearestErrorRate > 0) nearest.push({ scorer: errorRateScorer(), weight: nearestErrorRate });
   // Key scope comes before health: a key's residency holds even when its whole zone is down.
   // Fairness last: a tenant's share is of the endpoints that could take the request at all.
   const filters = [servesModel(), keyScope(), placement(), healthy(), notSaturated(), ...(fairness ? [fairShare(fairness)] : [])];
-  return { filters, scorers, nearest: [{ scorer: geoScorer(), weight: 1 }], picker };
+  return { filters, scorers, nearest, picker };
 }
 
 /**
@@ -82,6 +94,12 @@ function flatten(candidates: readonly Candidate[], regions: readonly ScoredRegio
   });
 }
 
+/** The profile less the scorers that would score every candidate 1 in this state (a new list only when there are such). */
+function withoutFlat(profile: readonly WeightedScorer[], state: RouteState): readonly WeightedScorer[] {
+  for (const s of profile) if (s.scorer.flat?.(state)) return profile.filter((w) => !w.scorer.flat?.(state));
+  return profile;
+}
+
 const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
 
 /** A route: the ranking the forwarder walks, whole in `ranked` for whoever wants it as a list. */
@@ -118,7 +136,7 @@ export function planRoute(pipeline: Pipeline, request: RouteRequest, all: readon
     return { ok: false, droppedBy, reason: droppedBy.reason, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   }
 
-  const profile = profileFor(pipeline, request);
+  const profile = withoutFlat(profileFor(pipeline, request), state);
   const { picker } = pipeline;
   let ranking: Ranking;
   let regionScoped = true;

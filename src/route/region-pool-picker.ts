@@ -1,15 +1,20 @@
 import { BALANCERS, type BalanceContext, type Balancer } from './balancers/balancer.ts';
 import { sortByKeyDesc } from './balancers/pool-order.ts';
 import { groupScored } from './region-groups.ts';
+import { ERROR_RATE } from './scorers/error-rate.ts';
 import { PREFIX_AFFINITY } from './scorers/prefix-affinity.ts';
 import type { Candidate, Picker, Ranking, RouteRequest, RouteState, Scored, ScoredRegion } from './types.ts';
 
 export const REGION_POOL = 'region-pool';
 
-/** Whether prefix-affinity scored the members of a pool unequally (it is weighted and the request has a prefix). */
-function prefixScoresDiffer(pool: readonly Scored[]): boolean {
-  const first = pool[0]?.parts[PREFIX_AFFINITY];
-  return pool.some((m) => m.parts[PREFIX_AFFINITY] !== first);
+/**
+ * Whether a scorer that knows something the balancer cannot scored the members of a pool
+ * unequally: prefix-affinity (which endpoint holds the prompt's prefix) or error-rate (which
+ * one has been failing).
+ */
+function scoresOverruleBalancer(pool: readonly Scored[]): boolean {
+  const first = pool[0]?.parts;
+  return pool.some((m) => m.parts[PREFIX_AFFINITY] !== first?.[PREFIX_AFFINITY] || m.parts[ERROR_RATE] !== first?.[ERROR_RATE]);
 }
 
 /** One region's pool in its order; entries are made as they are read. */
@@ -96,10 +101,10 @@ class PoolRanking implements Ranking {
  * (round robin, least connections, weighted round robin, consistent hashing, P2C). The result
  * is the pick followed by every fallback, nearest region first.
  *
- * One exception inside a pool: when the members' prefix-affinity scores differ, the scorer knows
- * which endpoint holds the request's prompt prefix and the balancer cannot, so the pool is
- * ordered by total score, highest first, the balancer's order breaking ties. Without a prefix
- * (equal scores) the balancer alone orders the pool, as before.
+ * One exception inside a pool: when the members' prefix-affinity scores differ (the scorer knows
+ * which endpoint holds the request's prompt prefix and the balancer cannot) or their error-rate
+ * scores do (one has been failing), the pool is ordered by total score, highest first, the
+ * balancer's order breaking ties. Otherwise (equal scores) the balancer alone orders the pool.
  *
  * A pool is ordered when the ranking is read that far (`rank`): its balancer moves on only for
  * requests that reach it.
@@ -128,7 +133,7 @@ export function regionPoolPicker(random: () => number = Math.random): Picker & {
       const member = byEndpoint.get(candidate.endpoint.id);
       if (member) pool.push(member);
     }
-    if (prefixScoresDiffer(pool)) sortByKeyDesc(pool, pool.map((m) => m.total));
+    if (scoresOverruleBalancer(pool)) sortByKeyDesc(pool, pool.map((m) => m.total));
     return listPool(pool);
   };
 

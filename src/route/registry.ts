@@ -1,4 +1,5 @@
 import { costScorer, COST } from './scorers/cost.ts';
+import { errorRateScorer, ERROR_RATE } from './scorers/error-rate.ts';
 import { geoScorer, GEO } from './scorers/geo.ts';
 import { kvCacheScorer, KV_CACHE } from './scorers/kv-cache.ts';
 import { latencyScorer, LATENCY } from './scorers/latency.ts';
@@ -19,6 +20,7 @@ export const SCORERS = {
   [LATENCY]: latencyScorer,
   [SESSION_AFFINITY]: sessionAffinityScorer,
   [PREFIX_AFFINITY]: prefixAffinityScorer,
+  [ERROR_RATE]: errorRateScorer,
 } satisfies Record<string, () => Scorer>;
 
 export type ScorerType = keyof typeof SCORERS;

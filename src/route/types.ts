@@ -51,6 +51,8 @@ export interface RouteState {
    * every view with the same token and `now >= since` (src/route/filter-pass.ts); absent = never.
    */
   readonly generation?: { readonly since: number };
+  /** Some endpoint's recent error rate is above the error-rate scorer's floor (absent: none is). */
+  readonly failing?: boolean;
 }
 
 export interface Plugin {
@@ -85,6 +87,11 @@ export interface Scorer extends Plugin {
    * not endpoints. Absent: scored per endpoint.
    */
   readonly scope?: 'region';
+  /**
+   * True when every candidate would score 1 in this state (nothing to tell them apart by): the
+   * pipeline leaves the scorer out of this request, so it costs nothing and adds no part.
+   */
+  flat?(state: RouteState): boolean;
   score(request: RouteRequest, candidates: readonly Candidate[], state: RouteState): readonly number[];
 }
 

@@ -110,10 +110,9 @@ describe('a stream cut midway', () => {
     const cutting = `${stack.info.simUrls['us-east-8b']}/sim/faults`;
     expect((await fetch(cutting, { method: 'POST', body: JSON.stringify({ cutAfterChunks: 3 }) })).status).toBe(200);
     try {
-      // Routing spreads this tenant over three regions, so how soon the cutting endpoint has
-      // had its 5 failures in a row depends on scoring; send until it has (bounded). The test
-      // fleet opts in to mid-stream failover, so a cut stream is continued in another region and
-      // still ends with [DONE]: a cut shows as a stream that started in us-east.
+      // Routing spreads this tenant over three regions, about a third of its streams starting in
+      // us-east. The test fleet opts in to mid-stream failover, so a cut stream is continued in
+      // another region and still ends with [DONE]: a cut shows as a stream that started in us-east.
       const streamOnce = async (): Promise<boolean> => {
         const response = await chat(stack.info.keys.other, { stream: true, max_tokens: 8 });
         expect(response.status).toBe(200);
@@ -122,15 +121,11 @@ describe('a stream cut midway', () => {
         return response.headers.get('x-switchyard-region') === 'us-east';
       };
       let cuts = 0;
-      for (let i = 0; i < 80 && cuts < 5; i++) if (await streamOnce()) cuts++;
-      expect(cuts).toBe(5);
-      // Its breaker is open now: until the 5 s cooldown ends, no stream goes to it.
-      const opened = Date.now();
-      for (let i = 0; i < 15; i++) {
-        const sentAt = Date.now();
-        const truncated = await streamOnce();
-        if (sentAt - opened < 4_500) expect(truncated).toBe(false);
-      }
+      for (let i = 0; i < 60; i++) if (await streamOnce()) cuts++;
+      // Were a cut not the endpoint's failure, ~20 of the 60 would have been cut. Each cut raises
+      // its error rate, which steers streams elsewhere (and 5 in a row open its breaker).
+      expect(cuts).toBeGreaterThanOrEqual(1);
+      expect(cuts).toBeLessThanOrEqual(5);
     } finally {
       await fetch(cutting, { method: 'POST', body: JSON.stringify({ cutAfterChunks: null }) });
     }

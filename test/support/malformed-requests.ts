@@ -58,6 +58,7 @@ export const INPUT_CLASSES = [
   'oversize-chunked',
   'slow-body',
   'truncated-body',
+  'stalled-body',
 ] as const;
 export type InputClass = (typeof INPUT_CLASSES)[number];
 
@@ -555,6 +556,22 @@ const truncatedBody = (t: FuzzTarget) =>
       : body;
     const headers: [string, string][] = framing === 'both' ? [...auth, chunked, ['content-length', String(body.byteLength)]] : [...auth, chunked];
     return { transport: 'raw', inputClass: 'truncated-body', parts: [rawRequest('POST', req.path, headers, framed)], gapMs: 0, mayGoUnanswered: framing === 'chunk-cut' || framing === 'no-last-chunk' };
+  });
+
+/**
+ * A body that stops partway and never goes on, the client staying connected (a Content-Length
+ * not reached, or chunks without the last one): the gateway must answer 408 once its body timeout
+ * passes. Not in `malformedRequest`'s mix: each case takes the whole body timeout, so the fuzz
+ * benchmark sends its own small count of them at a gateway with a short one.
+ */
+export const stalledBody = (t: FuzzTarget): fc.Arbitrary<RawCase> =>
+  fc.record({ req: request(t), keep: fc.double({ min: 0, max: 0.99, noNaN: true }), chunked: fc.boolean() }).map(({ req, keep, chunked }): RawCase => {
+    const body = bytes(JSON.stringify(req.body));
+    const part = body.slice(0, Math.floor(body.byteLength * keep));
+    const framing: [string, string] = chunked ? ['transfer-encoding', 'chunked'] : ['content-length', String(body.byteLength)];
+    const sent = chunked && part.byteLength > 0 ? concat([bytes(`${part.byteLength.toString(16)}\r\n`), part, bytes('\r\n')]) : part;
+    const head = rawRequest('POST', req.path, [['authorization', `Bearer ${t.key}`], ['content-type', 'application/json'], framing], sent);
+    return { transport: 'raw', inputClass: 'stalled-body', parts: [head], gapMs: 0, mayGoUnanswered: false };
   });
 
 function splitEvenly(body: Uint8Array, pieces: number): Uint8Array[] {

@@ -407,7 +407,7 @@ describe('an invalid fleet file', () => {
   it('names an unknown scorer in the routing weights', () => {
     const text = fleetText(REGION_US, THREE_TIERS, MODEL_TINY, POLICY.replace('{ geo: 1 }', '{ geo: 1, vibes: 3 }'));
     expect(problemsOf(text)).toEqual([
-      { document: 6, kind: 'RoutingPolicy', name: 'default', field: 'spec.weights.vibes', line: lineOf(text, 'vibes: 3'), message: 'unknown scorer "vibes"; known scorers: geo, cost, load, kv-cache, latency, session-affinity, prefix-affinity' },
+      { document: 6, kind: 'RoutingPolicy', name: 'default', field: 'spec.weights.vibes', line: lineOf(text, 'vibes: 3'), message: 'unknown scorer "vibes"; known scorers: geo, cost, load, kv-cache, latency, session-affinity, prefix-affinity, error-rate' },
     ]);
   });
 

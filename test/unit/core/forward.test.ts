@@ -161,19 +161,25 @@ describe('forward', () => {
       expect(calls).toHaveLength(1);
     });
 
-    it('never opens the breaker, however many such answers in a row', async () => {
+    it('never opens the breaker nor raises the error rate, however many such answers in a row', async () => {
       const live = freshLive();
       const endpoint = 'us-east/llama-3.1-8b/pod-a';
       for (let i = 0; i < 20; i++) await rejection(run([httpError(500)], {}, live).promise);
-      expect(live.view(1_100).endpoint(endpoint).breaker).toBe('closed');
+      const view = live.view(1_100);
+      expect(view.endpoint(endpoint).breaker).toBe('closed');
+      expect(view.endpoint(endpoint).errorRate).toBe(0);
+      expect(view.failing).toBe(false);
       expect(live.admit(endpoint, 1_100)).toBe(true);
     });
 
-    it('while the same number of endpoint failures (503) opens it', async () => {
+    it('while the same number of endpoint failures (503) opens it and raises the error rate', async () => {
       const live = freshLive();
       const endpoint = 'us-east/llama-3.1-8b/pod-a';
       for (let i = 0; i < 5; i++) await rejection(run([httpError(503)], { maxAttempts: 1 }, live).promise);
-      expect(live.view(1_100).endpoint(endpoint).breaker).toBe('open');
+      const view = live.view(1_100);
+      expect(view.endpoint(endpoint).breaker).toBe('open');
+      expect(view.endpoint(endpoint).errorRate).toBeGreaterThan(0.5);
+      expect(view.failing).toBe(true);
     });
   });
 

@@ -176,12 +176,23 @@ describe('pipelineFromWeights', () => {
     expect(built.scorers.map((s) => [s.scorer.type, s.weight])).toEqual([
       ['geo', 2],
       ['cost', 0.5],
+      ['error-rate', 5], // not named: twice the others together
+    ]);
+    expect(built.nearest.map((s) => [s.scorer.type, s.weight])).toEqual([
+      ['geo', 1],
+      ['error-rate', 2],
     ]);
     expect(built.picker.type).toBe('region-pool');
   });
 
-  it('leaves out a scorer weighted 0', () => {
-    expect(pipelineFromWeights({ geo: 1, cost: 0 }).scorers.map((s) => s.scorer.type)).toEqual(['geo']);
+  it('leaves out a scorer weighted 0, error-rate too when the policy says so', () => {
+    expect(pipelineFromWeights({ geo: 1, cost: 0 }).scorers.map((s) => s.scorer.type)).toEqual(['geo', 'error-rate']);
+    const off = pipelineFromWeights({ geo: 1, 'error-rate': 0 });
+    expect(off.scorers.map((s) => s.scorer.type)).toEqual(['geo']);
+    expect(off.nearest.map((s) => s.scorer.type)).toEqual(['geo']);
+    const named = pipelineFromWeights({ 'error-rate': 3, geo: 1 });
+    expect(named.scorers.map((s) => [s.scorer.type, s.weight])).toEqual([['error-rate', 3], ['geo', 1]]);
+    expect(named.nearest.map((s) => [s.scorer.type, s.weight])).toEqual([['geo', 1], ['error-rate', 3]]);
   });
 
   it('throws on an unknown scorer', () => {

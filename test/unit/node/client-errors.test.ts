@@ -3,30 +3,16 @@
 // error with a stack; requests Node's own HTTP parser refuses get OpenAI's error shape.
 import { connect } from 'node:net';
 import { Agent } from 'undici';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startNodeGateway, type NodeGateway } from '../../../node/server.ts';
-import { ApiKeys } from '../../../src/auth/api-keys.ts';
-import type { RequestLog } from '../../../src/observe/request-log.ts';
-import { MemoryStore } from '../../../src/store/memory-store.ts';
-import { localFleet } from '../core/fixtures.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { useNodeGateway } from './node-gateway-fixture.ts';
 
-let gateway: NodeGateway;
-let key = '';
-const logs: RequestLog[] = [];
-
-beforeAll(async () => {
-  const created = await new ApiKeys(new MemoryStore()).create({ tenant: 'acme' });
-  key = created.key;
-  gateway = await startNodeGateway({ fleet: localFleet(), keys: [created.record], env: {}, probeIntervalMs: 0, metrics: false, log: (line) => logs.push(line) });
-});
-afterAll(async () => {
-  await gateway?.close();
-});
+const fixture = useNodeGateway();
+const { logs } = fixture;
 
 /** Writes raw bytes to the gateway; resolves with everything it answered once it closes (or `afterMs`). */
 function raw(bytes: string, options: { destroyAfterWrite?: boolean; afterMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect(gateway.port, '127.0.0.1');
+    const socket = connect(fixture.gateway.port, '127.0.0.1');
     let answer = '';
     socket.on('data', (chunk) => (answer += chunk.toString()));
     socket.on('error', (error) => (options.destroyAfterWrite ? resolve(answer) : reject(error)));
@@ -52,7 +38,7 @@ describe('a client that leaves in the middle of its upload', () => {
     try {
       const before = logs.length;
       const body = `{"model":"llama-3.1-8b","messages":[{"role":"user","content":"${'x'.repeat(2_000)}`;
-      await raw(`POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${framing(body)}`, { destroyAfterWrite: true });
+      await raw(`POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${fixture.key}\r\nContent-Type: application/json\r\n${framing(body)}`, { destroyAfterWrite: true });
       await until(() => logs.length > before);
       expect(logs.at(-1)).toMatchObject({ path: '/v1/chat/completions', status: 499, error: { code: 'client_closed_request' } });
       expect(errors.mock.calls.flat().join('\n')).not.toMatch(/stack|internal_error/);
@@ -119,14 +105,14 @@ describe('an answer given before the whole request arrived', () => {
   };
 
   it.each([
-    ['a chunked body over the limit (413)', { authorization: () => `Bearer ${key}` }],
+    ['a chunked body over the limit (413)', { authorization: () => `Bearer ${fixture.key}` }],
     ['a body sent with a key that is not valid (401)', { authorization: () => 'Bearer sy-not-a-key' }],
   ])('closes the connection and says so, so the next request on it is not lost: %s', async (_what, how) => {
     // One connection: the next request goes on the same socket, if the gateway lets it.
     const dispatcher = new Agent({ connections: 1 });
     try {
       for (let i = 0; i < 3; i++) {
-        const first = await fetch(`${gateway.url}/v1/chat/completions`, {
+        const first = await fetch(`${fixture.gateway.url}/v1/chat/completions`, {
           method: 'POST',
           headers: { authorization: how.authorization(), 'content-type': 'application/json' },
           body: streamed(limit * 2),
@@ -136,7 +122,7 @@ describe('an answer given before the whole request arrived', () => {
         expect([401, 413]).toContain(first.status);
         expect(first.headers.get('connection')).toBe('close');
         expect((await first.json()) as unknown).toMatchObject({ error: { type: expect.any(String) } });
-        const next = await fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${key}` }, dispatcher } as RequestInit);
+        const next = await fetch(`${fixture.gateway.url}/v1/models`, { headers: { authorization: `Bearer ${fixture.key}` }, dispatcher } as RequestInit);
         expect(next.status).toBe(200);
         await next.arrayBuffer();
       }
@@ -146,14 +132,14 @@ describe('an answer given before the whole request arrived', () => {
   });
 
   it.each([
-    ['a body over the limit', 413, (size: number) => `POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`],
+    ['a body over the limit', 413, (size: number) => `POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${fixture.key}\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`],
     // Node's parser refuses the head at 16 KiB; the client is still sending it.
     ['a head far over the header limit', 431, () => `POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nX-Pad: `],
   ])('keeps reading what the client still sends before it closes, so a client busy sending %s gets the %i, not a reset', async (_what, status, head) => {
     for (let i = 0; i < 3; i++) {
       const size = limit * 2;
       const answer = await new Promise<{ text: string; error?: string }>((resolve) => {
-        const socket = connect(gateway.port, '127.0.0.1');
+        const socket = connect(fixture.gateway.port, '127.0.0.1');
         let text = '';
         socket.on('data', (chunk) => (text += chunk.toString()));
         socket.on('error', (error) => resolve({ text, error: String(error) }));

@@ -113,7 +113,8 @@ describe('the reused filter pass', () => {
               const request: RouteRequest = { model, key: c.key as KeyScope, caller: undefined, tenant: event.tenant, sessionKey: event.session, capability: c.capability };
               const view = live.view(t - event.olderBy, snapshot);
               expect(view.generation).toBeDefined();
-              const bare: RouteState = { now: view.now, probeIntervalMs: view.probeIntervalMs, endpoint: (id) => view.endpoint(id) };
+              // No generation (so never reused); what the error-rate scorer reads stays.
+              const bare: RouteState = { now: view.now, probeIntervalMs: view.probeIntervalMs, failing: view.failing ?? false, endpoint: (id) => view.endpoint(id) };
               const a = passFilters(reusing.filters, request, candidates, view);
               const b = passFilters(afresh.filters, request, candidates, bare);
               expect(a.ok ? a.regions.map((g) => [g.region.id, g.members.map((c) => c.endpoint.id)]) : a.droppedBy.type).toEqual(
