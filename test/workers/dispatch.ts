@@ -4,7 +4,7 @@ import { env as bindings } from 'cloudflare:workers';
 import { inject } from 'vitest';
 import { createWorker, type Env } from '../../workers/gateway.ts';
 
-type Worker = ReturnType<typeof createWorker>;
+export type Worker = ReturnType<typeof createWorker>;
 
 /**
  * The Worker's env in tests: its bindings, each region's upstream secret, the test keys (hashes),

@@ -3,9 +3,8 @@
 // uninterrupted stream (a European caller, served by eu-west from the start) receives.
 import { describe, expect, inject, it } from 'vitest';
 import { createWorker } from '../../workers/gateway.ts';
-import { dispatchRead, testEnv } from './dispatch.ts';
+import { dispatchRead, testEnv, type Worker } from './dispatch.ts';
 
-const worker = createWorker(inject('fleet'));
 const env = testEnv();
 const key = inject('keys').any;
 
@@ -25,7 +24,7 @@ interface Streamed {
   last: string;
 }
 
-async function stream(path: string, body: Record<string, unknown>, cf: Record<string, string>): Promise<Streamed> {
+async function stream(worker: Worker, path: string, body: Record<string, unknown>, cf: Record<string, string>): Promise<Streamed> {
   const request = new Request(`https://gateway.test${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
@@ -53,11 +52,14 @@ describe('mid-stream failover in workerd', () => {
     ['chat', '/v1/chat/completions', { messages: [{ role: 'user', content: 'Tell me about switchyards.' }] }],
     ['text completion', '/v1/completions', { prompt: 'A switchyard is' }],
   ] as const)('continues a cut %s in another region as one stream, identical to an uninterrupted one', async (_name, path, body) => {
-    const whole = await stream(path, body, CALLERS.europe);
+    // A fresh Worker (isolate) per case: one that has seen us-east cut a stream steers new streams
+    // away from it (the error-rate scorer), and each case needs its first leg there.
+    const worker = createWorker(inject('fleet'));
+    const whole = await stream(worker, path, body, CALLERS.europe);
     expect(whole.region).toBe('eu-west');
     expect(whole.last).toBe('data: [DONE]');
 
-    const continued = await stream(path, body, CALLERS.northAmerica);
+    const continued = await stream(worker, path, body, CALLERS.northAmerica);
     expect(continued.region).toBe('us-east');
     expect(continued.last).toBe('data: [DONE]');
     expect(continued.text).toBe(whole.text);
