@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSim, type SimServer } from '../../infra/local/sim/server.ts';
 import { startNodeGateway, type NodeGateway } from '../../node/server.ts';
 import { ApiKeys } from '../../src/auth/api-keys.ts';
@@ -57,12 +57,15 @@ afterAll(async () => {
 });
 
 async function sendTraffic(n: number): Promise<void> {
+  const before = served().length;
   const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: clientKey, maxRetries: 0 });
   for (let i = 0; i < n; i++) {
     if (i % 2 === 0) await openai.chat.completions.create({ model: 'llama-3.1-8b', messages: [{ role: 'user', content: `question ${i}` }], max_tokens: 8 });
     else for await (const _ of await openai.chat.completions.create({ model: 'llama-3.1-8b', messages: [{ role: 'user', content: `stream ${i}` }], max_tokens: 8, stream: true }));
   }
   await openai.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }).catch(() => undefined);
+  // Each request's log line (and its metrics) is written just after its answer leaves: wait for all of them.
+  await vi.waitFor(() => expect(served()).toHaveLength(before + n + 1));
 }
 
 /** Waits until the page's tile shows `expected` (it refreshes itself every few seconds). */
