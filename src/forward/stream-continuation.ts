@@ -7,27 +7,43 @@ import type { Forwarded } from './forward.ts';
 
 /**
  * Mid-stream failover: when the upstream of a streamed chat or text completion dies after its
- * first bytes (cut, ended without `[DONE]`, or silent for the relay's idle time), the same completion is continued on another endpoint (another region first) and
- * relayed as the rest of the same stream — same id, `created` and model, no text twice or
- * missing, the usage of both legs in the final chunk. Only when nothing can continue it does the
- * relay end it with the error event, as without the option.
+ * first bytes (cut, ended without `[DONE]`, or silent for the relay's idle time), the same
+ * completion is continued on another endpoint (another region first) and relayed as the rest of
+ * the same stream — same id, `created` and model, no text twice or missing, the usage of every
+ * leg in the final chunk. Only when nothing can continue it does the relay end it with the error
+ * event, as without the option.
+ *
+ * With `n > 1` each choice is its own sequence: the unfinished ones are continued in turn, one
+ * request each (n = 1, that choice's text so far), their chunks relayed under the choice's own
+ * `index`; finished choices stay finished, and the usage chunk and `[DONE]` come once, after the
+ * last. A choice that had no text yet is asked afresh (vLLM cannot continue an empty message).
+ * Logprobs come from the leg that sampled each token; a text completion's `text_offset`s of a
+ * continuation count from its own start, so they are shifted by the choice's characters so far.
+ *
+ * Never continued (the stream ends with the error event, as without the option): tool calls
+ * (vLLM's `continue_final_message` continues a message's text only; an assistant message's tool
+ * calls are rendered from parsed arguments, which fail on a partial JSON, and the tool parser
+ * reads only the new request's output), reasoning, and the requests
+ * src/api/continuation-body.ts blocks.
  *
  * What it costs, only for streams whose policy opts in: each complete SSE event of the first leg
  * is decoded and parsed once (the bytes themselves go on untouched) to keep the text so far, and
  * an event split across reads is held until its end, so a cut never leaves half an event with the
- * client. Events of a continuation leg are parsed and re-serialized (id, usage rewritten). A
- * request that could never be continued (n > 1, echo, a grammar, …) is relayed unparsed.
+ * client. Events of a continuation leg are parsed and re-serialized (id, index, offsets, usage
+ * rewritten). A request that could never be continued (echo, a grammar, …) is relayed unparsed.
  * `npm run bench -- continuation` measures it per chunk.
  */
 export interface StreamContinuation {
   route: ContinuableRoute;
-  /** Continuations allowed per stream. */
+  /** Continuations allowed per choice. */
   maxContinuations: number;
   /** The text so far is kept up to this many characters; a longer answer is not continued. */
   maxTextChars: number;
+  /** The request's `n`: choices, each its own sequence, each continued on its own. Default 1. */
+  choices?: number;
   /** Why this request can never be continued (src/api/continuation-body.ts); its stream then passes unparsed. */
   blocker?: string | undefined;
-  /** The continuation request's body, or undefined when nothing is left to answer. */
+  /** The continuation request's body for one choice (n = 1), or undefined when nothing is left to answer. */
   body(partial: PartialAnswer): string | undefined;
   /** Sends it to an endpoint this stream has not failed on, other regions first; throws when none answers. */
   forward(body: string, failed: { endpoints: ReadonlySet<string>; regions: ReadonlySet<string> }, cancel: Cancellation): Promise<Forwarded>;
@@ -55,6 +71,7 @@ const EMPTY = new Uint8Array(0);
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const BLANK_LINE = /\r?\n\r?\n/;
+const DONE_EVENT = 'data: [DONE]\n\n';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -70,13 +87,54 @@ function dataOf(block: string): string | undefined {
   return data;
 }
 
-/** A continuation's opening chunk (`delta: {role: "assistant", content: ""}`): the client had one already. */
-function isOpening(chunk: Json): boolean {
-  const choices = chunk['choices'];
-  if (!Array.isArray(choices) || choices.length !== 1) return false;
-  const choice = choices[0] as Json;
+/** Characters as vLLM counts them for `text_offset` (Python's `len`: code points, not UTF-16 units). */
+function codePoints(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xdc00 && code <= 0xdfff && i > 0) {
+      const before = text.charCodeAt(i - 1);
+      if (before >= 0xd800 && before <= 0xdbff) n--;
+    }
+  }
+  return n;
+}
+
+/** A continuation's opening chunk (`delta: {role: "assistant", content: ""}`): the client may have had one already. */
+function isOpening(choice: Json): boolean {
   const delta = choice['delta'];
   return isObject(delta) && delta['role'] !== undefined && (delta['content'] === '' || delta['content'] == null) && delta['tool_calls'] == null && choice['finish_reason'] == null;
+}
+
+/** Tokens a chunk's choice carries: one per logprob entry when it has them (exact), else one per non-empty piece. */
+function tokensIn(route: ContinuableRoute, choice: Json, piece: string): number {
+  const logprobs = choice['logprobs'];
+  if (isObject(logprobs)) {
+    const list = route === 'chat' ? logprobs['content'] : logprobs['tokens'];
+    if (Array.isArray(list)) return list.length;
+  }
+  return piece === '' ? 0 : 1;
+}
+
+/** What one choice (one sequence of `n`) has said so far. */
+interface ChoiceState {
+  text: string;
+  tokens: number;
+  finished: boolean;
+  /** The client has its opening (`role`) chunk. */
+  opened: boolean;
+  /** Legs after the first that answered it. */
+  continuations: number;
+}
+
+/** The leg relaying now, when it continues one choice: whose, and what that choice had before it. */
+interface ContinuationLeg {
+  choice: number;
+  startTokens: number;
+  /** Characters of the choice's text before this leg: its `text_offset`s count from here. */
+  startChars: number;
+  /** The leg's own final usage chunk (held until the whole stream ends). */
+  usage?: Json;
 }
 
 export function continuingStream(first: Forwarded, plan: StreamContinuation, cancel: Cancellation): ContinuingStream {
@@ -93,15 +151,19 @@ export function continuingStream(first: Forwarded, plan: StreamContinuation, can
   /** Bytes pass as they come: never parsed, or nothing left to continue before any continuation. */
   let passthrough = !parsing;
   let failedBecause: string | undefined;
-  let text = '';
-  let tokens = 0;
-  let legStartTokens = 0;
-  let finished = false;
+  const choiceCount = Math.max(1, plan.choices ?? 1);
+  const choices: ChoiceState[] = Array.from({ length: choiceCount }, () => ({ text: '', tokens: 0, finished: false, opened: false, continuations: 0 }));
+  let textChars = 0;
   let sawDone = false;
   let meta: { id: unknown; created: unknown; model: unknown } | undefined;
   let continuations = 0;
   let cut = false;
-  let dropOpening = false;
+  /** Undefined while the first leg relays (every choice); else the continuation leg's choice. */
+  let current: ContinuationLeg | undefined;
+  /** The last usage chunk of a continuation leg, rewritten to the whole stream's usage at its end. */
+  let usageChunk: Json | undefined;
+  let basePrompt: number | undefined;
+  let cachedTokens: number | undefined;
   let inflight: CancelScope | undefined;
   const failedEndpoints = new Set<string>();
   const failedRegions = new Set<string>();
@@ -113,109 +175,174 @@ export function continuingStream(first: Forwarded, plan: StreamContinuation, can
     leg.done();
   };
 
-  /** Keeps what choice 0 said so far, and notes what makes the answer impossible to continue. */
+  /** Keeps what each choice said so far, and notes what makes the answer impossible to continue. */
   const account = (chunk: Json) => {
     meta ??= { id: chunk['id'], created: chunk['created'], model: chunk['model'] };
-    const choices = chunk['choices'];
-    if (Array.isArray(choices)) {
-      for (const choice of choices as unknown[]) {
-        if (!isObject(choice)) continue;
-        if (choice['index'] !== 0 && choice['index'] !== undefined) {
-          ineligible ??= 'more than one choice';
-          continue;
-        }
-        let piece: unknown;
-        if (plan.route === 'chat') {
-          const delta = choice['delta'];
-          if (isObject(delta)) {
-            piece = delta['content'];
-            const calls: unknown = delta['tool_calls'];
-            if (Array.isArray(calls) && calls.length > 0) ineligible ??= 'tool calls';
-            if ((typeof delta['reasoning_content'] === 'string' && delta['reasoning_content'] !== '') || (typeof delta['reasoning'] === 'string' && delta['reasoning'] !== '')) ineligible ??= 'reasoning';
-          }
-        } else piece = choice['text'];
-        if (typeof piece === 'string' && piece !== '') {
-          text += piece;
-          tokens++;
-          if (text.length > plan.maxTextChars) ineligible ??= `an answer longer than ${plan.maxTextChars} characters`;
-        }
-        if (choice['finish_reason'] != null) finished = true;
+    const list = chunk['choices'];
+    if (!Array.isArray(list)) return;
+    const running = chunk['usage'];
+    for (const choice of list as unknown[]) {
+      if (!isObject(choice)) continue;
+      const index = choice['index'] ?? 0;
+      const state = typeof index === 'number' ? choices[index] : undefined;
+      if (state === undefined) {
+        ineligible ??= `a choice index out of range (${String(index)})`;
+        continue;
       }
-    }
-    // vLLM's running usage (continuous_usage_stats) counts tokens exactly; chunks count one each.
-    const usage = chunk['usage'];
-    if (isObject(usage) && typeof usage['completion_tokens'] === 'number' && Array.isArray(choices) && choices.length > 0) {
-      tokens = legStartTokens + usage['completion_tokens'];
+      let piece: unknown;
+      if (plan.route === 'chat') {
+        const delta = choice['delta'];
+        if (isObject(delta)) {
+          piece = delta['content'];
+          if (delta['role'] !== undefined) state.opened = true;
+          const calls: unknown = delta['tool_calls'];
+          // vLLM continues only a final message's text: an assistant message with tool calls is
+          // rendered from parsed arguments (json.loads fails on partial ones), and its tool parser
+          // reads only the new request's output, so the rest of a call would come back as text.
+          if (Array.isArray(calls) && calls.length > 0) ineligible ??= 'tool calls (vLLM cannot continue partial tool-call arguments)';
+          if ((typeof delta['reasoning_content'] === 'string' && delta['reasoning_content'] !== '') || (typeof delta['reasoning'] === 'string' && delta['reasoning'] !== '')) {
+            ineligible ??= 'reasoning (a continued final message holds only the answer: the thinking so far would be lost)';
+          }
+        }
+      } else piece = choice['text'];
+      const text = typeof piece === 'string' ? piece : '';
+      if (text !== '') {
+        state.text += text;
+        textChars += text.length;
+        if (textChars > plan.maxTextChars) ineligible ??= `an answer longer than ${plan.maxTextChars} characters`;
+      }
+      state.tokens += tokensIn(plan.route, choice, text);
+      // vLLM's running usage (continuous_usage_stats) counts this choice's tokens exactly.
+      if (isObject(running) && typeof running['completion_tokens'] === 'number' && list.length === 1) {
+        state.tokens = (current?.choice === index ? current.startTokens : 0) + running['completion_tokens'];
+      }
+      if (choice['finish_reason'] != null) state.finished = true;
     }
   };
 
-  /** A continuation's chunk as the client's stream goes on: the first leg's id, created and model; usage of both legs. */
-  const rewrite = (chunk: Json): Json | undefined => {
-    if (dropOpening && plan.route === 'chat' && isOpening(chunk)) {
-      dropOpening = false;
-      return undefined;
-    }
-    dropOpening = false;
+  /** The usage of a continuation leg counted for the whole answer: its prompt held the choice's text so far, which is answer, not prompt. */
+  const asAnswerUsage = (usage: Json, startTokens: number, completionTokens: number) => {
+    const prompt = usage['prompt_tokens'];
+    if (typeof prompt !== 'number') return;
+    const input = Math.max(0, prompt - startTokens);
+    usage['prompt_tokens'] = input;
+    usage['completion_tokens'] = completionTokens;
+    usage['total_tokens'] = input + completionTokens;
+    // Cached prompt tokens may include the re-sent text: never more than the prompt they are part of.
+    const details = usage['prompt_tokens_details'];
+    if (isObject(details) && typeof details['cached_tokens'] === 'number') details['cached_tokens'] = Math.min(details['cached_tokens'], input);
+  };
+
+  /**
+   * A continuation's chunk as the client's stream goes on: the first leg's id, created and model,
+   * the continued choice's index, its `text_offset`s after the characters already streamed.
+   * Its final usage chunk is held (undefined) until the whole answer ends.
+   */
+  const rewrite = (chunk: Json, at: ContinuationLeg, opened: boolean): Json | undefined => {
     if (meta) {
       chunk['id'] = meta.id;
       chunk['created'] = meta.created;
       chunk['model'] = meta.model;
     }
+    const list = chunk['choices'];
     const usage = chunk['usage'];
-    const prompt = isObject(usage) ? usage['prompt_tokens'] : undefined;
-    const completion = isObject(usage) ? usage['completion_tokens'] : undefined;
-    if (isObject(usage) && typeof prompt === 'number' && typeof completion === 'number') {
-      // The continuation's prompt holds the text already answered: those tokens are the answer's, not the prompt's.
-      const input = Math.max(0, prompt - legStartTokens);
-      usage['prompt_tokens'] = input;
-      usage['completion_tokens'] = completion + legStartTokens;
-      usage['total_tokens'] = input + completion + legStartTokens;
-      // Cached prompt tokens may include the re-sent text: never more than the prompt they are part of.
-      const details = usage['prompt_tokens_details'];
-      if (isObject(details) && typeof details['cached_tokens'] === 'number') details['cached_tokens'] = Math.min(details['cached_tokens'], input);
+    if (Array.isArray(list) && list.length === 0 && isObject(usage)) {
+      at.usage = usage;
+      usageChunk = chunk;
+      return undefined;
     }
+    if (Array.isArray(list)) {
+      for (const choice of list as unknown[]) {
+        if (!isObject(choice)) continue;
+        choice['index'] = at.choice;
+        const logprobs = choice['logprobs'];
+        const offsets = isObject(logprobs) ? logprobs['text_offset'] : undefined;
+        if (isObject(logprobs) && Array.isArray(offsets) && at.startChars > 0) logprobs['text_offset'] = offsets.map((o: unknown) => (typeof o === 'number' ? o + at.startChars : o));
+      }
+      // Its opening: dropped when the client has this choice's already.
+      if (plan.route === 'chat' && list.length === 1 && isObject(list[0]) && isOpening(list[0]) && opened) return undefined;
+    }
+    // Running usage (continuous_usage_stats): the choice's own count across its legs.
+    const completion = isObject(usage) ? usage['completion_tokens'] : undefined;
+    if (isObject(usage) && typeof completion === 'number') asAnswerUsage(usage, at.startTokens, completion + at.startTokens);
     return chunk;
+  };
+
+  /** The usage of the whole answer, every leg of every choice, in the last leg's usage chunk. */
+  const finalUsage = (): string => {
+    if (usageChunk === undefined) return '';
+    const usage = usageChunk['usage'] as Json;
+    usage['prompt_tokens'] = basePrompt ?? usage['prompt_tokens'];
+    const completion = choices.reduce((sum, c) => sum + c.tokens, 0);
+    asAnswerUsage(usage, 0, completion);
+    const details = usage['prompt_tokens_details'];
+    if (isObject(details) && cachedTokens !== undefined) details['cached_tokens'] = Math.min(cachedTokens, Number(usage['prompt_tokens']));
+    return `data: ${JSON.stringify(usageChunk)}\n\n`;
   };
 
   /** The complete events in `bytes[0, end)`: observed (first leg, bytes unchanged) or rewritten (a continuation). */
   const handle = (bytes: Uint8Array, end: number): Uint8Array => {
-    const rewriting = continuations > 0;
+    const at = current;
     let out = '';
     for (const block of decoder.decode(bytes.subarray(0, end)).split(BLANK_LINE)) {
       if (block === '') continue;
       const data = dataOf(block);
       let chunk: unknown;
-      if (data === '[DONE]') sawDone = true;
-      else if (data !== undefined) {
+      if (data === '[DONE]') {
+        sawDone = true;
+        // A continuation's [DONE] ends its leg, not the answer: the stream's own comes last.
+        if (at) continue;
+      } else if (data !== undefined) {
         try {
           chunk = JSON.parse(data);
         } catch {
           ineligible ??= 'a malformed chunk';
         }
       }
-      if (isObject(chunk)) account(chunk);
-      if (!rewriting) continue;
-      if (!isObject(chunk)) out += `${block}\n\n`;
-      else {
-        const rewritten = rewrite(chunk);
-        if (rewritten) out += `data: ${JSON.stringify(rewritten)}\n\n`;
+      if (!at) {
+        if (isObject(chunk)) account(chunk);
+        continue;
       }
+      if (!isObject(chunk)) {
+        out += `${block}\n\n`;
+        continue;
+      }
+      const list = chunk['choices'];
+      if (Array.isArray(list)) for (const choice of list as unknown[]) if (isObject(choice)) choice['index'] = at.choice;
+      // The client had this choice's start: its opening, or text (a server may send no opening).
+      const opened = choices[at.choice]!.opened || choices[at.choice]!.text !== '';
+      account(chunk);
+      const rewritten = rewrite(chunk, at, opened);
+      if (rewritten) out += `data: ${JSON.stringify(rewritten)}\n\n`;
     }
-    return rewriting ? encoder.encode(out) : bytes.subarray(0, end);
+    return at ? encoder.encode(out) : bytes.subarray(0, end);
   };
 
-  /** Tries the next leg after a cut; false when the stream cannot be continued (the relay then reports the cut). */
-  const continueAfterCut = async (): Promise<boolean> => {
-    cut = true;
-    closeLeg(false);
-    failedEndpoints.add(leg.candidate.endpoint.id);
-    failedRegions.add(leg.candidate.region.id);
+  /** The next choice to continue: unfinished, in index order. */
+  const nextChoice = (): number | undefined => {
+    const index = choices.findIndex((c) => !c.finished);
+    return index < 0 ? undefined : index;
+  };
+
+  /**
+   * Starts a leg continuing the next unfinished choice; false when none can be (the relay then
+   * reports the cut). `afterCut`: the leg relaying now died (else it ended well, its choice whole).
+   */
+  const startLeg = async (afterCut: boolean): Promise<boolean> => {
+    if (afterCut) {
+      cut = true;
+      closeLeg(false);
+      failedEndpoints.add(leg.candidate.endpoint.id);
+      failedRegions.add(leg.candidate.region.id);
+    } else closeLeg(true);
     if (ineligible !== undefined) return false;
-    if (finished) failedBecause = 'cut after its last token';
-    else if (continuations >= plan.maxContinuations) failedBecause = `${plan.maxContinuations} continuations already`;
+    const index = nextChoice();
+    if (index === undefined) failedBecause = 'cut after its last token';
+    else if (choices[index]!.continuations >= plan.maxContinuations) failedBecause = `${plan.maxContinuations} continuations already`;
     else if (cancel.cancelled) failedBecause = cancel.reason === 'deadline' ? 'the total deadline passed' : 'the client left';
-    if (failedBecause !== undefined) return false;
-    const body = plan.body({ text, tokens });
+    if (failedBecause !== undefined || index === undefined) return false;
+    const state = choices[index]!;
+    const body = plan.body({ text: state.text, tokens: state.tokens });
     if (body === undefined) {
       failedBecause = 'no tokens left to answer';
       return false;
@@ -240,10 +367,25 @@ export function continuingStream(first: Forwarded, plan: StreamContinuation, can
     upstream = leg.response.reader();
     legClosed = false;
     continuations++;
+    state.continuations++;
     held = EMPTY;
-    legStartTokens = tokens;
-    dropOpening = true;
+    sawDone = false;
+    current = { choice: index, startTokens: state.tokens, startChars: plan.route === 'completions' ? codePoints(state.text) : 0 };
     return true;
+  };
+
+  /** A continuation leg ended with its [DONE]: its usage joins the answer's, and the next choice goes on (or the answer ends). */
+  const legDone = async (at: ContinuationLeg): Promise<Uint8Array | undefined> => {
+    const completion = at.usage?.['completion_tokens'];
+    const prompt = at.usage?.['prompt_tokens'];
+    if (typeof completion === 'number') choices[at.choice]!.tokens = at.startTokens + completion;
+    if (typeof prompt === 'number') basePrompt ??= Math.max(0, prompt - at.startTokens);
+    const details = at.usage?.['prompt_tokens_details'];
+    if (isObject(details) && typeof details['cached_tokens'] === 'number') cachedTokens = Math.min(cachedTokens ?? Infinity, details['cached_tokens']);
+    choices[at.choice]!.finished = true;
+    if (nextChoice() !== undefined) return undefined;
+    closeLeg(true);
+    return encoder.encode(`${finalUsage()}${DONE_EVENT}`);
   };
 
   /** No continuation: hand on what was held back (the relay ends the partial event), then the end as it came. */
@@ -271,13 +413,27 @@ export function continuingStream(first: Forwarded, plan: StreamContinuation, can
         try {
           result = await upstream.read();
         } catch (error) {
-          if (!ended && parsing && (await continueAfterCut())) continue;
-          if (!parsing) cut = true;
-          return giveUp(error);
+          // A continuation that sent its [DONE] is whole, however its connection ended.
+          if (!ended && parsing && sawDone && current) result = { done: true };
+          else {
+            if (!ended && parsing && (await startLeg(true))) continue;
+            if (!parsing) cut = true;
+            return giveUp(error);
+          }
         }
         if (result.done) {
-          if (!parsing || sawDone || ended) return giveUp(undefined);
-          if (await continueAfterCut()) continue;
+          if (!parsing || ended) return giveUp(undefined);
+          if (sawDone && !current) return giveUp(undefined);
+          if (sawDone && current) {
+            const tail = await legDone(current);
+            if (tail) {
+              ending = { error: undefined };
+              return { done: false, value: tail };
+            }
+            if (await startLeg(false)) continue;
+            return giveUp(undefined);
+          }
+          if (await startLeg(true)) continue;
           return giveUp(undefined);
         }
         if (ineligible !== undefined && continuations === 0) passthrough = true;

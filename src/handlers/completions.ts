@@ -19,7 +19,7 @@ import { servedInScope } from '../cache/scope.ts';
 import { cacheHitResponse } from './cache-hit.ts';
 import { defer } from './defer.ts';
 import { admitTokens, ANSWERS, continuationForwarder, exchangeScope, forwardPlanned, routeOrRefuse, safeContentType, streamBack } from './exchange.ts';
-import { continuationBlocker, continuationBody } from '../api/continuation-body.ts';
+import { choiceCount, continuationBlocker, continuationBody } from '../api/continuation-body.ts';
 import type { StreamContinuation } from '../forward/stream-continuation.ts';
 import { estimateTokens } from '../limits/estimate.ts';
 import { readHints, resolveModel } from './resolve-model.ts';
@@ -114,6 +114,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
             route: kind,
             maxContinuations: failover.maxContinuations,
             maxTextChars: failover.maxTextChars,
+            choices: choiceCount(body),
             blocker: continuationBlocker(kind, body),
             body: (partial) => continuationBody(kind, body, model.id, partial),
             forward: continuationForwarder(c, gw, model, endpoint.capability, endpoint.upstream),

@@ -65,13 +65,14 @@ describe('continuationBody: the request that continues a cut stream', () => {
   });
 });
 
-describe('continuationBlocker: streams that can never be continued', () => {
+describe('continuationBlocker: streams that can never be continued, each with why', () => {
   it.each([
-    ['chat', { n: 2 }, 'n > 1'],
-    ['chat', { best_of: 3 }, 'best_of > 1'],
-    ['chat', { use_beam_search: true }, 'beam search'],
-    ['chat', { echo: true }, 'echo'],
-    ['chat', { prompt_logprobs: 1 }, 'prompt_logprobs'],
+    ['chat', { n: 1000 }, 'n > 128 or not an integer'],
+    ['chat', { n: 1.5 }, 'n > 128 or not an integer'],
+    ['chat', { best_of: 3 }, 'best_of > 1 (the answer is picked among candidates only at the end)'],
+    ['chat', { use_beam_search: true }, 'beam search (beams are re-ranked until the end: the text so far may not start the answer)'],
+    ['completions', { prompt: 'a', echo: true }, "echo (the answer starts with the prompt: the text so far is not all the model's own)"],
+    ['chat', { prompt_logprobs: 1 }, "prompt_logprobs (a continuation's prompt holds the answer so far)"],
     ['chat', { response_format: { type: 'json_schema', json_schema: {} } }, 'structured output'],
     ['chat', { response_format: { type: 'json_object' } }, 'structured output'],
     ['chat', { guided_json: {} }, 'structured output'],
@@ -79,16 +80,38 @@ describe('continuationBlocker: streams that can never be continued', () => {
     ['chat', { continue_final_message: true, messages: [{ role: 'assistant', content: [{ type: 'text', text: 'a' }] }] }, 'continuing a message that is not text'],
     ['completions', { prompt: [1, 2, 3] }, 'token-id or batched prompt'],
     ['completions', { prompt: ['a', 'b'] }, 'token-id or batched prompt'],
-    ['completions', { prompt: 'a', logprobs: 2 }, 'logprobs on a text completion'],
   ] as const)('%s %j: %s', (route, fields, reason) => {
-    expect(continuationBlocker(route, { model: 'm', messages: [], ...fields })).toBe(reason);
+    const blocker = continuationBlocker(route, { model: 'm', messages: [], ...fields });
+    expect(blocker?.startsWith(reason)).toBe(true);
+    // Every blocker says why, not only what.
+    expect(blocker).toMatch(/\(.+\)$/);
   });
 
   it.each([
     ['chat', { messages: [{ role: 'user', content: 'x' }], n: 1, logprobs: true, top_logprobs: 2, response_format: { type: 'text' }, tools: [] }],
+    ['chat', { messages: [{ role: 'user', content: 'x' }], n: 4, logprobs: true }],
     ['completions', { prompt: 'x', logprobs: null }],
+    ['completions', { prompt: 'x', logprobs: 3, n: 2 }],
     ['completions', { prompt: ['x'] }],
   ] as const)('%s %j can be continued', (route, fields) => {
     expect(continuationBlocker(route, { model: 'm', ...fields })).toBeUndefined();
+  });
+});
+
+describe('continuationBody for one choice of n > 1', () => {
+  it('asks for that choice alone (n = 1), with its own text so far', () => {
+    const request = { model: 'auto', messages: [{ role: 'user', content: 'Hi' }], n: 3, max_tokens: 20, logprobs: true, top_logprobs: 2 };
+    const body = parse(continuationBody('chat', request, 'm', { text: 'The cache', tokens: 2 }));
+    expect(body).toMatchObject({ n: 1, max_tokens: 18, logprobs: true, top_logprobs: 2, continue_final_message: true, add_generation_prompt: false });
+    expect(body['messages']).toEqual([request.messages[0], { role: 'assistant', content: 'The cache' }]);
+    const text = parse(continuationBody('completions', { model: 'm', prompt: 'Say:', n: 2, logprobs: 1 }, 'm', { text: ' A b', tokens: 2 }));
+    expect(text).toMatchObject({ n: 1, prompt: 'Say: A b', max_tokens: 14, logprobs: 1 });
+  });
+
+  it('a choice with no text yet is asked afresh: vLLM cannot continue an empty final message', () => {
+    const request = { model: 'auto', messages: [{ role: 'user', content: 'Hi' }], n: 2, max_tokens: 20 };
+    const body = parse(continuationBody('chat', request, 'm', { text: '', tokens: 0 }));
+    expect(body).toEqual({ model: 'm', messages: request.messages, n: 1, max_tokens: 20, stream: true, stream_options: { include_usage: true } });
+    expect(parse(continuationBody('completions', { model: 'm', prompt: 'Say:' }, 'm', { text: '', tokens: 0 }))).toEqual({ model: 'm', prompt: 'Say:', stream: true, stream_options: { include_usage: true } });
   });
 });
