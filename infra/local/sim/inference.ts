@@ -13,6 +13,7 @@ import { type InferenceKind, type InferenceRequest, parseInferenceRequest } from
 import { completionBody, streamFrames, usageOf } from './response-bodies.ts';
 import type { Job } from './scheduler.ts';
 import type { SimState } from './sim-state.ts';
+import { chatLogprobs, completionLogprobs } from './logprobs.ts';
 import { outputBudget, type PlannedOutput, planOutput } from './text-generator.ts';
 import { type Pacing, paceTokens } from './token-pacer.ts';
 
@@ -92,20 +93,31 @@ function serve(state: SimState, kind: InferenceKind, res: ServerResponse, body: 
     return;
   }
   // Continuing, the plan is the original request's (its budget is what is left plus what was
-  // answered), and only its rest is answered.
+  // answered), and only its rest is answered. With n > 1, each choice has its own plan.
   const sent = continued?.sent ?? 0;
   const basePrompt = continued?.baseTokens ?? r.promptTokens;
-  const full = planOutput({
-    seed: state.seed,
-    model,
-    promptTokens: basePrompt,
-    maxTokens: Math.min(outputBudget(r.maxTokens === undefined ? undefined : r.maxTokens + sent), maxModelLen - basePrompt.length),
-    minTokens: r.minTokens + sent,
-    ignoreEos: r.ignoreEos,
-    ...(r.seed === undefined ? {} : { requestSeed: r.seed }),
-  });
-  const plan = sent === 0 ? full : { pieces: full.pieces.slice(sent), finishReason: full.finishReason };
-  generate(state, res, r, model, plan, shape, r.stream ? faults.cutAfterChunks : null);
+  const plans: Array<PlannedOutput & { readonly firstPosition: number }> = [];
+  for (let i = 0; i < r.n; i++) {
+    const full = planOutput({
+      seed: state.seed,
+      model,
+      promptTokens: basePrompt,
+      maxTokens: Math.min(outputBudget(r.maxTokens === undefined ? undefined : r.maxTokens + sent), maxModelLen - basePrompt.length),
+      minTokens: r.minTokens + sent,
+      ignoreEos: r.ignoreEos,
+      ...(r.seed === undefined ? {} : { requestSeed: r.seed }),
+      choice: continued?.choice ?? i,
+    });
+    plans.push(sent === 0 ? { ...full, firstPosition: 0 } : { pieces: full.pieces.slice(sent), finishReason: full.finishReason, firstPosition: sent });
+  }
+  generate(state, res, r, model, plans, shape, r.stream ? faults.cutAfterChunks : null);
+}
+
+/** Choice `i`'s logprobs for its pieces `[from, to)`, as JSON, or undefined when none were asked. */
+function logprobsOf(r: InferenceRequest, plan: PlannedOutput & { readonly firstPosition: number }, from: number, to: number, offset: number): unknown {
+  if (r.logprobs === undefined) return undefined;
+  const pieces = plan.pieces.slice(from, to);
+  return r.kind === 'chat' ? chatLogprobs(pieces, plan.firstPosition + from, r.logprobs) : completionLogprobs(pieces, plan.firstPosition + from, offset, r.logprobs);
 }
 
 /** Runs one validated request through the scheduler and writes its answer. */
@@ -114,7 +126,7 @@ function generate(
   res: ServerResponse,
   r: InferenceRequest,
   model: string,
-  plan: PlannedOutput,
+  plans: ReadonlyArray<PlannedOutput & { readonly firstPosition: number }>,
   shape: ErrorShape,
   cutAfterChunks: number | null,
 ): void {
@@ -127,8 +139,12 @@ function generate(
     model,
   };
   const promptLength = r.promptTokens.length;
-  const count = plan.pieces.length;
+  // Choices advance together, one token each per step, as vLLM's sequences of one request do.
+  const steps = Math.max(...plans.map((p) => p.pieces.length));
+  const generated = plans.reduce((sum, p) => sum + p.pieces.length, 0);
   const frames = streamFrames(r.kind, meta);
+  /** Characters each choice has streamed: its next token's `text_offset`. */
+  const offsets = plans.map(() => 0);
   let ended = false;
   let cachedTokens = 0;
   let pacing: Pacing | undefined;
@@ -159,26 +175,40 @@ function generate(
     chunks += 1;
     return true;
   };
+  /** Step `index`'s token of every choice that has one. */
+  const emitStep = (index: number): boolean => {
+    for (const [i, plan] of plans.entries()) {
+      const piece = plan.pieces[index];
+      if (piece === undefined) continue;
+      counters.generationTokens += 1;
+      if (!r.stream) continue;
+      const logprobs = logprobsOf(r, plan, index, index + 1, offsets[i]!);
+      offsets[i]! += [...piece].length;
+      const finish = index === plan.pieces.length - 1 ? plan.finishReason : null;
+      if (!push(frames.token(piece, finish, i, logprobs === undefined ? 'null' : JSON.stringify(logprobs)))) return false;
+    }
+    return true;
+  };
 
   const job: Job = {
     id,
     promptTokens: r.promptTokens,
-    totalTokens: promptLength + count,
+    totalTokens: promptLength + generated,
     salt: r.cacheSalt,
     start: (admission) => {
       cachedTokens = admission.cachedTokens;
       pacing = paceTokens({
-        count,
+        count: steps,
         delayMs: (index) => tokenDelayMs(profile, { index, promptTokens: promptLength, cachedTokens, running: scheduler.running }),
         emit: (index) => {
           if (index === 0) counters.promptTokens += promptLength;
-          counters.generationTokens += 1;
-          if (!r.stream) return true;
-          if (index === 0) {
-            const opening = frames.start();
-            if (opening !== '' && !push(opening)) return false;
+          if (r.stream && index === 0) {
+            for (const i of plans.keys()) {
+              const opening = frames.start(i);
+              if (opening !== '' && !push(opening)) return false;
+            }
           }
-          return push(frames.token(plan.pieces[index]!, index === count - 1 ? plan.finishReason : null));
+          return emitStep(index);
         },
         flush: () => {
           if (pending === '') return;
@@ -186,9 +216,11 @@ function generate(
           pending = '';
         },
         done: () => {
-          const usage = usageOf(promptLength, count, cachedTokens);
+          const usage = usageOf(promptLength, generated, cachedTokens);
+          const first = plans[0]!;
           if (!r.stream) {
-            const body = completionBody(r.kind, meta, plan.pieces.join(''), plan.finishReason, usage);
+            const choices = plans.map((p) => ({ text: p.pieces.join(''), finish: p.finishReason, logprobs: logprobsOf(r, p, 0, p.pieces.length, 0) ?? null }));
+            const body = completionBody(r.kind, meta, first.pieces.join(''), first.finishReason, usage, choices);
             res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
             res.end(body);
           } else {
@@ -197,10 +229,10 @@ function generate(
               cut();
               return;
             }
-            res.end(pending + frames.end(plan.pieces.join(''), plan.finishReason, usage));
+            res.end(pending + frames.end(first.pieces.join(''), first.finishReason, usage));
             pending = '';
           }
-          end(plan.finishReason);
+          end(first.finishReason);
         },
         now: () => performance.now(),
       });

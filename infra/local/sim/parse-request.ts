@@ -2,6 +2,7 @@
 // the fields vLLM checks. Every other field (top_k, min_p, repetition_penalty, guided_json,
 // chat_template_kwargs, priority, kv_transfer_params, …) is accepted and ignored, like vLLM
 // accepts its extra sampling parameters.
+import { MAX_LOGPROBS } from './logprobs.ts';
 import { applyChatTemplate, type ChatMessage, encodePrompt, type TextPart, tokenize } from './tokenizer.ts';
 
 /** Chat, text completions, and the Responses API (a chat under the hood, answered as a response). */
@@ -20,6 +21,10 @@ export interface InferenceRequest {
   readonly includeUsage: boolean;
   readonly cacheSalt: string;
   readonly seed: number | undefined;
+  /** Choices asked (`n`), each its own sequence. */
+  readonly n: number;
+  /** Logprobs asked: how many alternatives per token (chat `top_logprobs`, completions `logprobs`); undefined when none. */
+  readonly logprobs: number | undefined;
   /**
    * What the answer may continue: chat's final assistant message under `continue_final_message`
    * (its text after the prompt the earlier messages make), or a text completion's string prompt
@@ -55,7 +60,10 @@ export function parseInferenceRequest(kind: InferenceKind, body: unknown): Parse
   }
   const n = optionalCount(b, 'n', 1);
   if (typeof n === 'string') return fail(n, 'n');
-  if (n !== undefined && n > 1) return fail('The simulator generates one choice per request: n must be 1.', 'n');
+  if (n !== undefined && n > MAX_CHOICES) return fail(`The simulator generates at most ${MAX_CHOICES} choices per request: n must be <= ${MAX_CHOICES}.`, 'n');
+  if (kind === 'response' && n !== undefined && n > 1) return fail('n is not a Responses API field.', 'n');
+  const logprobs = logprobsAsked(kind, b);
+  if (typeof logprobs === 'string') return fail(logprobs, kind === 'chat' ? 'top_logprobs' : 'logprobs');
 
   if (b.stream !== undefined && b.stream !== null && typeof b.stream !== 'boolean') return fail('stream must be a boolean.', 'stream');
   const stream = b.stream === true;
@@ -87,8 +95,30 @@ export function parseInferenceRequest(kind: InferenceKind, body: unknown): Parse
       includeUsage,
       cacheSalt: salt ?? '',
       seed: (seed as number | null | undefined) ?? undefined,
+      n: n ?? 1,
+      logprobs,
     },
   };
+}
+
+/** Choices one request may ask for (`n`): the simulator keeps answers small. */
+export const MAX_CHOICES = 16;
+
+/** The logprobs a request asks for, as vLLM reads them: chat `logprobs: true` with `top_logprobs`, completions `logprobs: k`. */
+function logprobsAsked(kind: InferenceKind, b: Body): number | undefined | string {
+  if (kind === 'response') return undefined;
+  if (kind === 'chat') {
+    if (b.logprobs !== undefined && b.logprobs !== null && typeof b.logprobs !== 'boolean') return 'logprobs must be a boolean.';
+    const top = optionalCount(b, 'top_logprobs', 0);
+    if (typeof top === 'string') return top;
+    if (top !== undefined && top > 0 && b.logprobs !== true) return 'when using `top_logprobs`, `logprobs` must be set to true.';
+    if (top !== undefined && top > MAX_LOGPROBS) return `top_logprobs must be <= ${MAX_LOGPROBS}, got ${top}.`;
+    return b.logprobs === true ? (top ?? 0) : undefined;
+  }
+  const k = optionalCount(b, 'logprobs', 0);
+  if (typeof k === 'string') return k;
+  if (k !== undefined && k > MAX_LOGPROBS) return `Requested sample logprobs of ${k}, which is greater than max allowed: ${MAX_LOGPROBS}`;
+  return k;
 }
 
 type Prompt = { ok: true; tokens: number[]; continuation?: InferenceRequest['continuation'] } | { ok: false; message: string; param?: string };

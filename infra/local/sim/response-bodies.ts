@@ -28,23 +28,31 @@ export function usageOf(promptTokens: number, completionTokens: number, cachedTo
   };
 }
 
-export function completionBody(kind: InferenceKind, meta: ResponseMeta, text: string, finish: FinishReason, usage: Usage): string {
+/** One choice of a whole answer. */
+export interface ChoiceOut {
+  readonly text: string;
+  readonly finish: FinishReason;
+  /** vLLM's logprobs object for the choice, or null when none were asked. */
+  readonly logprobs: unknown;
+}
+
+/** A whole answer: one choice (`text`, `finish`), or `choices` when the request asked for n. */
+export function completionBody(kind: InferenceKind, meta: ResponseMeta, text: string, finish: FinishReason, usage: Usage, choices?: readonly ChoiceOut[]): string {
   if (kind === 'response') return JSON.stringify(responseObject(meta, 'completed', finish, [messageItem(meta, text, 'completed')], usage));
+  const all = choices ?? [{ text, finish, logprobs: null }];
   if (kind === 'chat') {
     return JSON.stringify({
       id: meta.id,
       object: 'chat.completion',
       created: meta.created,
       model: meta.model,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: text, reasoning_content: null, tool_calls: [] },
-          logprobs: null,
-          finish_reason: finish,
-          stop_reason: null,
-        },
-      ],
+      choices: all.map((c, index) => ({
+        index,
+        message: { role: 'assistant', content: c.text, reasoning_content: null, tool_calls: [] },
+        logprobs: c.logprobs,
+        finish_reason: c.finish,
+        stop_reason: null,
+      })),
       usage,
       prompt_logprobs: null,
       kv_transfer_params: null,
@@ -55,7 +63,7 @@ export function completionBody(kind: InferenceKind, meta: ResponseMeta, text: st
     object: 'text_completion',
     created: meta.created,
     model: meta.model,
-    choices: [{ index: 0, text, logprobs: null, finish_reason: finish, stop_reason: null, prompt_logprobs: null }],
+    choices: all.map((c, index) => ({ index, text: c.text, logprobs: c.logprobs, finish_reason: c.finish, stop_reason: null, prompt_logprobs: null })),
     usage,
     kv_transfer_params: null,
   });
@@ -65,9 +73,10 @@ export const SSE_DONE = 'data: [DONE]\n\n';
 
 /** The SSE events of one stream. */
 export interface StreamFrames {
-  /** What opens the stream: chat's `delta: {role: "assistant"}` chunk, a response's created / added events. */
-  start(): string;
-  token(piece: string, finish: FinishReason | null): string;
+  /** What opens the stream (of choice `index`): chat's `delta: {role: "assistant"}` chunk, a response's created / added events. */
+  start(index?: number): string;
+  /** One token of choice `index` (default 0), with its logprobs as JSON when they were asked. */
+  token(piece: string, finish: FinishReason | null, index?: number, logprobs?: string): string;
   /** The `include_usage` chunk: empty choices, usage filled (a response carries usage in its last event instead). */
   usage(usage: Usage): string;
   /** What ends it: `data: [DONE]`, or a response's done / completed events. */
@@ -138,13 +147,13 @@ export function streamFrames(kind: InferenceKind, meta: ResponseMeta): StreamFra
   const head = `data: {"id":${JSON.stringify(meta.id)},"object":"${object}","created":${meta.created},"model":${JSON.stringify(meta.model)},`;
   const finishOf = (f: FinishReason | null): string => (f === null ? 'null' : `"${f}"`);
   return {
-    start: () => (kind === 'chat' ? `${head}"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n` : ''),
+    start: (index = 0) => (kind === 'chat' ? `${head}"choices":[{"index":${index},"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n` : ''),
     token:
       kind === 'chat'
-        ? (piece, finish) =>
-            `${head}"choices":[{"index":0,"delta":{"content":${JSON.stringify(piece)}},"logprobs":null,"finish_reason":${finishOf(finish)}${finish === null ? '' : ',"stop_reason":null'}}]}\n\n`
-        : (piece, finish) =>
-            `${head}"choices":[{"index":0,"text":${JSON.stringify(piece)},"logprobs":null,"finish_reason":${finishOf(finish)},"stop_reason":null}]}\n\n`,
+        ? (piece, finish, index = 0, logprobs = 'null') =>
+            `${head}"choices":[{"index":${index},"delta":{"content":${JSON.stringify(piece)}},"logprobs":${logprobs},"finish_reason":${finishOf(finish)}${finish === null ? '' : ',"stop_reason":null'}}]}\n\n`
+        : (piece, finish, index = 0, logprobs = 'null') =>
+            `${head}"choices":[{"index":${index},"text":${JSON.stringify(piece)},"logprobs":${logprobs},"finish_reason":${finishOf(finish)},"stop_reason":null}]}\n\n`,
     usage: (usage) => `${head}"choices":[],"usage":${JSON.stringify(usage)}}\n\n`,
     end: () => SSE_DONE,
   };

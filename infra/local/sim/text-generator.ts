@@ -39,7 +39,12 @@ export interface OutputRequest {
   readonly ignoreEos: boolean;
   /** The request's own `seed`, which varies the text like sampling with that seed would. */
   readonly requestSeed?: number;
+  /** Which of the request's `n` choices (each its own sequence); 0 when absent. */
+  readonly choice?: number;
 }
+
+/** Fields that decide the words a plan draws. */
+type PlanSeed = Pick<OutputRequest, 'seed' | 'model' | 'promptTokens' | 'requestSeed' | 'ignoreEos' | 'choice'>;
 
 /** The max_tokens a request gets: its own, else vLLM's default, never above the cap. */
 export function outputBudget(requested: number | undefined): number {
@@ -47,10 +52,12 @@ export function outputBudget(requested: number | undefined): number {
 }
 
 /** The seeded draws of a plan: whether it may stop early (and where), then one word per token. */
-function draws(r: Pick<OutputRequest, 'seed' | 'model' | 'promptTokens' | 'requestSeed' | 'ignoreEos'>): { random: () => number; stopDraw: number | undefined } {
+function draws(r: PlanSeed): { random: () => number; stopDraw: number | undefined } {
   const base = chainHash53(stringHash53(r.model), [r.seed], 0, 1);
   let seed = chainHash53(base, r.promptTokens, 0, r.promptTokens.length);
   if (r.requestSeed !== undefined) seed = chainHash53(seed, [r.requestSeed], 0, 1);
+  // Choice 0 draws as a request of one choice does; the others each their own sequence.
+  if (r.choice !== undefined && r.choice > 0) seed = chainHash53(seed, [r.choice], 0, 1);
   const random = seededRandom(seed);
   const stopDraw = !r.ignoreEos && random() < EARLY_STOP_RATE ? random() : undefined;
   return { random, stopDraw };
@@ -84,7 +91,7 @@ export function planOutput(r: OutputRequest): PlannedOutput {
  * or undefined when it is not how that plan starts. The words drawn do not depend on the budget,
  * so a partial answer is recognised whatever max_tokens the original request had.
  */
-export function plannedPrefix(r: Pick<OutputRequest, 'seed' | 'model' | 'promptTokens' | 'requestSeed' | 'ignoreEos'>, text: string): number | undefined {
+export function plannedPrefix(r: PlanSeed, text: string): number | undefined {
   const { random } = draws(r);
   let at = 0;
   let k = 0;
@@ -96,6 +103,17 @@ export function plannedPrefix(r: Pick<OutputRequest, 'seed' | 'model' | 'promptT
     k++;
   }
   return k;
+}
+
+/** Alternatives to a sampled piece for top logprobs: other words of the generator, spelled as the piece is (capital first, or a leading space). */
+export function alternativePieces(piece: string, hash: number, count: number): string[] {
+  const out: string[] = [];
+  for (let m = 0; out.length < count && m < WORDS.length; m++) {
+    const word = WORDS[(hash + m * 7) % WORDS.length]!;
+    const alt = piece.startsWith(' ') ? ` ${word}` : word.charAt(0).toUpperCase() + word.slice(1);
+    if (alt !== piece && !out.includes(alt)) out.push(alt);
+  }
+  return out;
 }
 
 /** Whether every word of `text` is one the generator draws: a cheap test before planning to match it. */
