@@ -199,6 +199,94 @@ spec: { predictor: { model: { modelFormat: { name: vLLM } } } }`,
     await us.stop('SIGKILL');
   });
 
+  it('n = 2 with logprobs: every unfinished choice continued on its own, one complete answer per choice, logprobs and usage as uninterrupted', async () => {
+    us = await sim(ports.us);
+    const body = { ...request, n: 2, logprobs: true, top_logprobs: 2 };
+    const read = async (onChunk: (n: number) => Promise<void> | void = () => {}) => {
+      const { data, response } = await client.chat.completions.create(body).withResponse();
+      const texts = ['', ''];
+      const tokens: OpenAI.ChatCompletionTokenLogprob[][] = [[], []];
+      const finishes: Array<string | null> = [null, null];
+      const openings = [0, 0];
+      const ids = new Set<string>();
+      let usage: OpenAI.CompletionUsage | undefined;
+      let chunks = 0;
+      for await (const chunk of data) {
+        ids.add(chunk.id);
+        for (const choice of chunk.choices) {
+          expect([0, 1]).toContain(choice.index);
+          if (choice.delta.role) openings[choice.index]!++;
+          tokens[choice.index]!.push(...(choice.logprobs?.content ?? []));
+          if (choice.finish_reason) finishes[choice.index] = choice.finish_reason;
+          if (choice.delta.content) {
+            texts[choice.index] += choice.delta.content;
+            await onChunk(++chunks);
+          }
+        }
+        if (chunk.usage) usage = chunk.usage;
+      }
+      return { texts, tokens, finishes, openings, ids, usage, region: response.headers.get('x-switchyard-region') };
+    };
+    const whole = await read();
+    expect(whole.region).toBe('us-east');
+    expect(whole.texts[0]).not.toBe(whole.texts[1]);
+    const continued = await read(async (n) => {
+      if (n === 10) await us.stop('SIGKILL');
+    });
+    expect(continued.region).toBe('us-east');
+    // One complete answer per choice: no text twice or missing, one opening each, one id.
+    expect(continued.texts).toEqual(whole.texts);
+    expect(continued.finishes).toEqual(whole.finishes);
+    expect(continued.openings).toEqual([1, 1]);
+    expect(continued.ids.size).toBe(1);
+    // Each token's logprob from the leg that sampled it: the same as uninterrupted; tokens spell the text.
+    expect(continued.tokens).toEqual(whole.tokens);
+    expect(continued.tokens.map((t) => t.map((e) => e.token).join(''))).toEqual(continued.texts);
+    const counts = (u: OpenAI.CompletionUsage | undefined) => u && { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens };
+    expect(counts(continued.usage)).toEqual(counts(whole.usage));
+    // Both choices were unfinished at the cut: one continuation each.
+    expect(logs.at(-1)?.continuation).toEqual({ outcome: 'continued', legs: 3 });
+  });
+
+  it('text completion with logprobs: the continuation’s text_offset follows on from the text already streamed', async () => {
+    us = await sim(ports.us);
+    const body = { model: 'llama-3.1-8b', prompt: 'The history of railway switchyards', max_tokens: 40, logprobs: 2, stream: true as const, stream_options: { include_usage: true } };
+    const read = async (onChunk: (n: number) => Promise<void> | void = () => {}) => {
+      const { data, response } = await client.completions.create(body).withResponse();
+      const got = { text: '', tokens: [] as string[], offsets: [] as number[], logprobs: [] as number[], top: [] as unknown[], ids: new Set<string>(), usage: undefined as OpenAI.CompletionUsage | undefined };
+      let chunks = 0;
+      for await (const chunk of data) {
+        got.ids.add(chunk.id);
+        const choice = chunk.choices[0];
+        if (choice?.text) {
+          got.text += choice.text;
+          got.tokens.push(...(choice.logprobs?.tokens ?? []));
+          got.offsets.push(...(choice.logprobs?.text_offset ?? []));
+          got.logprobs.push(...(choice.logprobs?.token_logprobs ?? []));
+          got.top.push(...(choice.logprobs?.top_logprobs ?? []));
+          await onChunk(++chunks);
+        }
+        if (chunk.usage) got.usage = chunk.usage;
+      }
+      return { ...got, region: response.headers.get('x-switchyard-region') };
+    };
+    const whole = await read();
+    expect(whole.region).toBe('us-east');
+    const continued = await read(async (n) => {
+      if (n === 6) await us.stop('SIGKILL');
+    });
+    expect(continued.region).toBe('us-east');
+    expect(continued.text).toBe(whole.text);
+    expect(continued.ids.size).toBe(1);
+    // The concatenated tokens are the text; offsets rise, each where its token starts.
+    expect(continued.tokens.join('')).toBe(continued.text);
+    expect(continued.offsets).toEqual(continued.tokens.map((_, i) => [...continued.tokens.slice(0, i).join('')].length));
+    expect({ tokens: continued.tokens, offsets: continued.offsets, logprobs: continued.logprobs, top: continued.top }).toEqual({ tokens: whole.tokens, offsets: whole.offsets, logprobs: whole.logprobs, top: whole.top });
+    expect(continued.usage?.completion_tokens).toBe(whole.usage?.completion_tokens);
+    expect(logs.at(-1)?.continuation).toEqual({ outcome: 'continued', legs: 2 });
+    await us.stop('SIGKILL');
+  });
+
   it('ends with the error event only when no region can continue, and counts it', async () => {
     // us-east is down (refused before the first byte: the stream starts in eu-west); eu-west dies mid-stream.
     const received: string[] = [];
@@ -217,7 +305,7 @@ spec: { predictor: { model: { modelFormat: { name: vLLM } } } }`,
     expect(line?.streamOutcome).toBe('stream_truncated');
     expect(line?.continuation).toMatchObject({ outcome: 'failed', legs: 1, detail: expect.stringMatching(/no endpoint continued it/) });
     const metrics = new Scrape(await (await fetch(`${gateway!.url}/metrics`, { headers: { authorization: `Bearer ${adminKey}` } })).text());
-    expect(metrics.sum('switchyard_stream_continuations_total', { outcome: 'continued' })).toBe(3);
+    expect(metrics.sum('switchyard_stream_continuations_total', { outcome: 'continued' })).toBe(5);
     expect(metrics.sum('switchyard_stream_continuations_total', { outcome: 'failed' })).toBe(1);
   });
 });
