@@ -236,7 +236,8 @@ export const RoutingPolicySpecSchema = z.strictObject({
    * first bytes is continued on another endpoint (another region first): the request is sent
    * again with the text streamed so far as a final assistant message to continue (vLLM's
    * `continue_final_message`) or appended to the prompt, and the continuation is relayed as the
-   * same stream, same id, no text twice or missing. At most `maxContinuations` times per stream;
+   * same stream, same id, no text twice or missing; with `n > 1` each unfinished choice on its
+   * own. At most `maxContinuations` times per choice;
    * the text so far is kept up to `maxTextChars` (a longer answer ends with the error event as
    * without the option). Off, a stream cut midway ends with the `stream_truncated` error event.
    */

@@ -40,7 +40,7 @@ export const METRIC = {
   continuations: def(
     'switchyard_stream_continuations_total',
     'counter',
-    'Streams whose upstream was cut, under mid-stream failover: continued (on another endpoint, to a complete answer), failed (no endpoint could continue it), ineligible (n > 1, tool calls, echo, a grammar, ...).',
+    'Streams whose upstream was cut, under mid-stream failover: continued (on another endpoint, to a complete answer), failed (no endpoint could continue it), ineligible (tool calls, echo, a grammar, prompt_logprobs, ...).',
   ),
   responseBytes: def('switchyard_response_bytes_total', 'counter', 'Answer bytes sent to clients, by region.'),
   // Read at scrape time from the prober's snapshot and this instance's routing state.
