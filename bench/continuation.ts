@@ -1,8 +1,10 @@
 // What mid-stream failover costs the stream path (src/forward/stream-continuation.ts), per SSE
 // chunk of a vLLM chat stream, side by side in one run: the option off (the upstream reader as
 // is), opted in while nothing fails (each event parsed once, bytes unchanged), and a continuation
-// leg (each event parsed and re-serialized with the first leg's id and usage). Every stream is
-// also run through the SSE relay, as the gateway does, so the numbers are what a stream pays.
+// leg (each event parsed and re-serialized with the first leg's id and usage); then the same for
+// text-completion chunks carrying logprobs (a continuation shifts their text_offsets) and for
+// n = 2 (each choice continued on its own leg, under its index). Every stream is also run through
+// the SSE relay, as the gateway does, so the numbers are what a stream pays.
 import { relaySse } from '../src/api/sse-relay.ts';
 import { CancelScope } from '../src/backends/cancellation.ts';
 import type { BodyReader } from '../src/backends/transport.ts';
@@ -20,6 +22,19 @@ const chunk = (id: string, i: number) =>
 const DONE = encoder.encode('data: [DONE]\n\n');
 const WHOLE = [...Array.from({ length: CHUNKS }, (_, i) => chunk('first', i)), DONE];
 const SECOND = [...Array.from({ length: CHUNKS }, (_, i) => chunk('second', i)), DONE];
+/** A vLLM text-completion chunk with `logprobs: 2`: one token, its offset, two alternatives. */
+const textChunk = (id: string, i: number) =>
+  encoder.encode(
+    `data: {"id":"${id}","object":"text_completion","created":1764800000,"model":"llama-3.1-8b","choices":[{"index":0,"text":" token${i}","logprobs":{"text_offset":[${i * 8}],"token_logprobs":[-0.25],"tokens":[" token${i}"],"top_logprobs":[{" token${i}":-0.25," other":-1.5}]},"finish_reason":null,"stop_reason":null}]}\n\n`,
+  );
+const TEXT_WHOLE = [...Array.from({ length: CHUNKS }, (_, i) => textChunk('first', i)), DONE];
+const TEXT_SECOND = [...Array.from({ length: CHUNKS }, (_, i) => textChunk('second', i)), DONE];
+/** n = 2: the first leg cut after one chunk per choice; each choice then continued on its own leg of half the chunks. */
+const twoChoices = encoder.encode(
+  'data: {"id":"first","object":"chat.completion.chunk","created":1764800000,"model":"llama-3.1-8b","choices":[{"index":0,"delta":{"content":"A"},"logprobs":null,"finish_reason":null}]}\n\n' +
+    'data: {"id":"first","object":"chat.completion.chunk","created":1764800000,"model":"llama-3.1-8b","choices":[{"index":1,"delta":{"content":"B"},"logprobs":null,"finish_reason":null}]}\n\n',
+);
+const HALF = [...Array.from({ length: CHUNKS / 2 }, (_, i) => chunk('second', i)), DONE];
 
 /** A leg replaying `chunks`, then ending (or failing, as a cut connection does). */
 function leg(chunks: readonly Uint8Array[], cut = false): Forwarded {
@@ -36,13 +51,18 @@ function leg(chunks: readonly Uint8Array[], cut = false): Forwarded {
   return { response: { status: 200, header: () => null, bytes: async () => new Uint8Array(0), reader: () => reader, discard: () => {} }, candidate, attempts: [], done: () => {}, bodyEnded: () => {} };
 }
 
-const plan = (next: () => Forwarded): StreamContinuation => ({ route: 'chat', maxContinuations: 2, maxTextChars: 256 * 1024, body: () => '{}', forward: async () => next() });
+const plan = (next: () => Forwarded, extra: Partial<StreamContinuation> = {}): StreamContinuation => ({ route: 'chat', maxContinuations: 2, maxTextChars: 256 * 1024, body: () => '{}', forward: async () => next(), ...extra });
 
-const CASES: { name: string; reader: () => BodyReader }[] = [
-  { name: 'option off (upstream reader as is)', reader: () => leg(WHOLE).response.reader() },
-  { name: 'opted in, nothing fails (parse each event)', reader: () => continuingStream(leg(WHOLE), plan(() => leg(SECOND)), new CancelScope()).reader },
+/** `baseline`: the row its added cost is measured against (the same chunks, option off). */
+const CASES: { name: string; baseline: number; reader: () => BodyReader }[] = [
+  { name: 'chat: option off (upstream reader as is)', baseline: 0, reader: () => leg(WHOLE).response.reader() },
+  { name: 'chat: opted in, nothing fails (parse each event)', baseline: 0, reader: () => continuingStream(leg(WHOLE), plan(() => leg(SECOND)), new CancelScope()).reader },
   // One chunk, a cut, then the whole answer from the continuation: nearly every chunk is rewritten.
-  { name: 'continuation leg (parse + rewrite each event)', reader: () => continuingStream(leg(WHOLE.slice(0, 1), true), plan(() => leg(SECOND)), new CancelScope()).reader },
+  { name: 'chat: continuation leg (parse + rewrite each event)', baseline: 0, reader: () => continuingStream(leg(WHOLE.slice(0, 1), true), plan(() => leg(SECOND)), new CancelScope()).reader },
+  { name: 'chat n = 2: each choice continued on its own leg (index rewritten)', baseline: 0, reader: () => continuingStream(leg([twoChoices], true), plan(() => leg(HALF), { choices: 2 }), new CancelScope()).reader },
+  { name: 'text + logprobs: option off', baseline: 4, reader: () => leg(TEXT_WHOLE).response.reader() },
+  { name: 'text + logprobs: opted in, nothing fails', baseline: 4, reader: () => continuingStream(leg(TEXT_WHOLE), plan(() => leg(TEXT_SECOND), { route: 'completions' }), new CancelScope()).reader },
+  { name: 'text + logprobs: continuation leg (text_offset shifted)', baseline: 4, reader: () => continuingStream(leg(TEXT_WHOLE.slice(0, 1), true), plan(() => leg(TEXT_SECOND), { route: 'completions' }), new CancelScope()).reader },
 ];
 
 async function relayOnce(reader: BodyReader): Promise<void> {
@@ -76,17 +96,19 @@ export const benchmark: Benchmark = {
     const streams = flags.quick ? 100 : numberFlag(flags.streams, 2_000, 'streams', true);
     const rounds = flags.quick ? 1 : numberFlag(flags.rounds, 5, 'rounds', true);
     const rows = await measure(streams, rounds);
-    const off = rows[0]!.us;
     const table = [
       '## Mid-stream failover: cost per streamed chunk',
       '',
       `Run ${new Date().toISOString().slice(0, 10)} on ${machine()}; 1-minute load average ${loadAverage().toFixed(2)} at the end of the run; ${codeVersion()}.`,
-      `${streams.toLocaleString('en')} streams of ${CHUNKS} vLLM chat chunks + \`[DONE]\` per case and round, through the SSE relay, median of ${rounds} interleaved rounds. Command: \`npm run bench -- continuation\`.`,
+      `${streams.toLocaleString('en')} streams of ${CHUNKS} vLLM chunks + \`[DONE]\` per case and round (chat chunks, or text-completion chunks with \`logprobs: 2\`; n = 2: one chunk per choice, then a leg of ${CHUNKS / 2} per choice), through the SSE relay, median of ${rounds} interleaved rounds. Command: \`npm run bench -- continuation\`.`,
       'No I/O: what the gateway itself spends per chunk. A decoding GPU sends a chunk every 10–50 ms.',
       '',
       '| case | µs per chunk | added vs off |',
       '|---|---:|---:|',
-      ...rows.map((r) => `| ${r.name} | ${fmt(r.us, 2)} | ${r === rows[0] ? '—' : `+${fmt(r.us - off, 2)} µs`} |`),
+      ...rows.map((r, i) => {
+        const base = CASES[i]!.baseline;
+        return `| ${r.name} | ${fmt(r.us, 2)} | ${base === i ? '—' : `+${fmt(r.us - rows[base]!.us, 2)} µs`} |`;
+      }),
     ].join('\n');
     console.log(table);
     if (flags.quick) console.log('(quick run: bench/RESULTS.md not updated)');
