@@ -18,7 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { relative, resolve } from 'node:path';
 import { BREAKER_DEFAULTS } from '../src/health/circuit-breaker.ts';
-import { answerProblem, countOutcomes, OUTCOME_NAMES, OUTCOMES, outcomeOf, SILENT, type AnswerOutcome } from './lib/answer-outcome.ts';
+import { answerProblem, choicesProblem, countOutcomes, OUTCOME_NAMES, OUTCOMES, outcomeOf, SILENT, type AnswerOutcome } from './lib/answer-outcome.ts';
 import { numberFlag, parseFlags, shareFlag, UsageError, type Benchmark } from './lib/benchmark.ts';
 import { ROOT, stop, stopAllAndReport } from './lib/children.ts';
 import { CHAT_PATH, endpointIdOf, listening, MODEL, simLabel, startSim, type LogLine, type PolicyPlan, type Sim } from './lib/federation.ts';
@@ -44,6 +44,8 @@ interface Settings {
   rate: number;
   seconds: number;
   streamShare: number;
+  /** Share of the streams that ask for n = 2 with logprobs (each choice continued on its own). */
+  multiShare: number;
   maxTokens: number;
   cutAfterChunks: number;
   faults: readonly string[];
@@ -133,6 +135,7 @@ const FAULT_NAMES = FAULTS.map((f) => f.name);
 const USAGE = `  --seconds <s>         measured load per fault (default 60; --quick 20): the fault starts at 2/15 of it and is cleared at 2/3
   --rate <n>            requests per second, open loop (default 100)
   --stream-share <0..1> share of requests that stream (default 0.5)
+  --multi-share <0..1>  share of those streams asking n = 2 with logprobs (default 0.25)
   --max-tokens <n>      max_tokens per request (default 8: streams of about 10 events)
   --cut-after <n>       the stream-cut fault's chunks before the cut (default 3)
   --faults <a,b,…>      which faults, in order (default all: ${FAULT_NAMES.join(',')})
@@ -152,6 +155,7 @@ function settingsFrom(argv: readonly string[]): Settings {
     seconds: { type: 'string' },
     rate: { type: 'string' },
     'stream-share': { type: 'string' },
+    'multi-share': { type: 'string' },
     'max-tokens': { type: 'string' },
     'cut-after': { type: 'string' },
     faults: { type: 'string' },
@@ -170,6 +174,7 @@ function settingsFrom(argv: readonly string[]): Settings {
     rate: numberFlag(f.rate, 100, 'rate'),
     seconds: numberFlag(f.seconds, quick ? 20 : 60, 'seconds'),
     streamShare: shareFlag(f['stream-share'], 0.5, 'stream-share'),
+    multiShare: shareFlag(f['multi-share'], 0.25, 'multi-share'),
     maxTokens: numberFlag(f['max-tokens'], 8, 'max-tokens', true),
     cutAfterChunks: numberFlag(f['cut-after'], 3, 'cut-after', true),
     faults,
@@ -206,6 +211,8 @@ interface Row {
   gatewayMs: number;
   status: number;
   streaming: boolean;
+  /** A stream asking n = 2 with logprobs. */
+  multi: boolean;
   outcome: AnswerOutcome;
   error?: string;
   region: string | undefined;
@@ -241,6 +248,9 @@ interface Window {
 
 // Streams and not alternate by a fixed pattern, so every second carries the same mix.
 const streams = (index: number, share: number) => Math.floor((index + 1) * share) > Math.floor(index * share);
+/** Streams asking n = 2 with logprobs: the same pattern over the streams' own numbering. */
+const multi = (index: number, s: Settings) => streams(index, s.streamShare) && streams(Math.floor(index * s.streamShare), s.multiShare);
+const MULTI_CHOICES = 2;
 
 const requestBody = (runId: string, index: number, s: Settings) =>
   JSON.stringify({
@@ -250,9 +260,10 @@ const requestBody = (runId: string, index: number, s: Settings) =>
     // Greedy, so cacheable: every request is also a cache lookup (a miss) and a deferred write, on Redis.
     temperature: 0,
     ...(streams(index, s.streamShare) ? { stream: true } : {}),
+    ...(multi(index, s) ? { n: MULTI_CHOICES, logprobs: true, top_logprobs: 1 } : {}),
   });
 
-function toRow(x: OpenLoopSample, streaming: boolean, log: LogLine | undefined): Row {
+function toRow(x: OpenLoopSample, streaming: boolean, isMulti: boolean, log: LogLine | undefined): Row {
   const sent = log?.attempts.filter((a) => a.outcome !== 'circuit-open') ?? [];
   const served = [...sent].reverse().find((a) => typeof a.outcome === 'number' && a.outcome >= 200 && a.outcome < 300);
   return {
@@ -262,6 +273,7 @@ function toRow(x: OpenLoopSample, streaming: boolean, log: LogLine | undefined):
     gatewayMs: log?.ms ?? Number.NaN,
     status: x.status,
     streaming,
+    multi: isMulti,
     outcome: outcomeOf(x),
     ...(x.error === undefined ? {} : { error: x.error }),
     region: x.headers['x-switchyard-region'],
@@ -288,7 +300,7 @@ async function runWindow(stack: FederationStack, fault: Fault, s: Settings, base
       connections: CONNECTIONS,
       // Well past the deadline: an answer after it is measured, not cut off by the client.
       timeoutMs: DEADLINE_MS * 3,
-      check: (body, i) => answerProblem(streams(i, s.streamShare))(body),
+      check: (body, i) => answerProblem(streams(i, s.streamShare))(body) ?? (multi(i, s) ? choicesProblem(body, MULTI_CHOICES) : undefined),
       request: (i) => ({ path: CHAT_PATH, headers: { ...headers, 'x-request-id': `${prefix}${tag}-${i}` }, body: requestBody(`${prefix}${tag}`, i, s) }),
       ...(startedAt === undefined ? {} : { startedAt }),
     });
@@ -330,7 +342,7 @@ async function runWindow(stack: FederationStack, fault: Fault, s: Settings, base
     await fault.atEnd?.(stack);
     const deadline = Date.now() + 3000;
     while (Date.now() < deadline && samples.some((x) => !stack.logs.has(`${prefix}-${x.index}`))) await new Promise((r) => setTimeout(r, 100));
-    const rows = samples.map((x) => toRow(x, streams(x.index, s.streamShare), stack.logs.get(`${prefix}-${x.index}`)));
+    const rows = samples.map((x) => toRow(x, streams(x.index, s.streamShare), multi(x.index, s), stack.logs.get(`${prefix}-${x.index}`)));
     for (const x of samples) stack.logs.delete(`${prefix}-${x.index}`);
     return {
       fault,
@@ -374,11 +386,23 @@ interface Analysis {
   /** The window of failures: first and last failed request, ms after the injection. */
   failureSpan: { first: number; last: number } | undefined;
   /** Streams whose upstream was cut after their first bytes: continued on another endpoint, or lost (ended with the error event). */
-  cutStreams: { cut: number; continued: number; lost: number };
+  cutStreams: CutStreams & { multi: CutStreams };
   /** Attempts sent after a request's first (a failure sent it elsewhere): in the window, and of requests sent during the fault. */
   secondAttempts: { total: number; during: number };
   logged: number;
 }
+
+interface CutStreams {
+  cut: number;
+  continued: number;
+  lost: number;
+}
+
+const cutStreamsOf = (rows: readonly Row[]): CutStreams => ({
+  cut: rows.filter((r) => r.continuation !== undefined).length,
+  continued: rows.filter((r) => r.continuation === 'continued').length,
+  lost: rows.filter((r) => r.continuation !== undefined && r.continuation !== 'continued').length,
+});
 
 const share = (rows: readonly Row[], touched: (r: Row) => boolean) => (rows.length === 0 ? Number.NaN : (100 * rows.filter(touched).length) / rows.length);
 
@@ -428,11 +452,7 @@ function analyse(w: Window, stack: FederationStack): Analysis {
       lastTenSeconds: share(w.rows.filter((r) => r.sentAt >= end - 10_000), served),
     },
     failureSpan: failedRows.length === 0 ? undefined : { first: (failedRows[0]?.sentAt ?? 0) - inject, last: (failedRows[failedRows.length - 1]?.sentAt ?? 0) - inject },
-    cutStreams: {
-      cut: w.rows.filter((r) => r.continuation !== undefined).length,
-      continued: w.rows.filter((r) => r.continuation === 'continued').length,
-      lost: w.rows.filter((r) => r.continuation !== undefined && r.continuation !== 'continued').length,
-    },
+    cutStreams: { ...cutStreamsOf(w.rows), multi: cutStreamsOf(w.rows.filter((r) => r.multi)) },
     secondAttempts: { total: extraAttempts(w.rows), during: extraAttempts(during) },
     logged: w.rows.filter((r) => r.logged).length,
   };
@@ -494,7 +514,7 @@ function buildReport(windows: readonly Window[], analyses: readonly Analysis[], 
     const c = a.counts;
     return (
       `| ${windowName(w, s)} | ${w.rows.length} | **${a.failed}** (${a.failedDuring} during the fault) | ${c['http-error']} / ${c['no-response']} / ${c['error-event']} | **${a.silent}** | **${a.late}** (max ${ms(a.maxLatency)}; ${a.lateInGateway} by the gateway's own clock) | ` +
-      `${ms(a.leaveMs)}${a.touchesAfterLeaving > 0 ? ` (+${a.touchesAfterLeaving} probes)` : ''} | ${ms(a.returnMs)} | ${fmt(a.targetShare.before, 1)}% / ${fmt(a.targetShare.faultLastTen, 1)}% / ${fmt(a.targetShare.lastTenSeconds, 1)}% | ${fmt(a.p99.before, 0)} / ${fmt(a.p99.during, 0)} / ${fmt(a.p99.after, 0)} | ${a.cutStreams.cut} / ${a.cutStreams.continued} / ${a.cutStreams.lost} | ${a.secondAttempts.total} (${a.secondAttempts.during}) |`
+      `${ms(a.leaveMs)}${a.touchesAfterLeaving > 0 ? ` (+${a.touchesAfterLeaving} probes)` : ''} | ${ms(a.returnMs)} | ${fmt(a.targetShare.before, 1)}% / ${fmt(a.targetShare.faultLastTen, 1)}% / ${fmt(a.targetShare.lastTenSeconds, 1)}% | ${fmt(a.p99.before, 0)} / ${fmt(a.p99.during, 0)} / ${fmt(a.p99.after, 0)} | ${a.cutStreams.cut} / ${a.cutStreams.continued} / ${a.cutStreams.lost} (n = 2: ${a.cutStreams.multi.cut} / ${a.cutStreams.multi.continued} / ${a.cutStreams.multi.lost}) | ${a.secondAttempts.total} (${a.secondAttempts.during}) |`
     );
   });
   const details = windows
@@ -519,14 +539,14 @@ ${timeline(w, stack)}
 
 Measured ${meta.startedAt.toISOString()} (run took ${seconds} s) on ${machine()}. ${machineLoadNote(meta.load)} Gateway code: ${meta.code}.
 
-${s.rate} req/s open loop (${fmt(100 * s.streamShare, 0)}% streaming, \`max_tokens\` ${s.maxTokens}, \`temperature\` 0 so each is a cache lookup and write, every prompt unique so each a miss) for ${s.seconds} s per fault through \`switchyard serve\` over three regions (us-east: 2 simulators, eu-west: 1, apac: 1; \`--profile ${s.profile}\`), keys, response cache (L3) and health snapshot on Redis (redis-server behind the Upstash REST bridge), the health prober apart from the gateway every ${s.probeIntervalMs} ms (as the Worker's cron). Each fault: a fresh gateway, ${WARMUP_S} s warm-up, then the fault from ${sec((2 / 15) * s.seconds * 1000)} s to ${sec((2 / 3) * s.seconds * 1000)} s of the window. Routing policy: weights ${weightsText(POLICY.weights ?? { load: 1, latency: 1 })} (error-rate at its default, twice the others together)${s.baselineWeights ? `; the baseline rows: ${weightsText(s.baselineWeights)}` : ''}; timeouts connect ${POLICY.timeouts.connectMs} ms, first byte ${POLICY.timeouts.firstByteMs} ms, stream idle ${POLICY.timeouts.streamIdleMs} ms, **deadline (totalMs) ${DEADLINE_MS} ms**.
+${s.rate} req/s open loop (${fmt(100 * s.streamShare, 0)}% streaming, ${fmt(100 * s.multiShare, 0)}% of the streams with \`n\` 2 and logprobs, \`max_tokens\` ${s.maxTokens}, \`temperature\` 0 so each is a cache lookup and write, every prompt unique so each a miss) for ${s.seconds} s per fault through \`switchyard serve\` over three regions (us-east: 2 simulators, eu-west: 1, apac: 1; \`--profile ${s.profile}\`), keys, response cache (L3) and health snapshot on Redis (redis-server behind the Upstash REST bridge), the health prober apart from the gateway every ${s.probeIntervalMs} ms (as the Worker's cron). Each fault: a fresh gateway, ${WARMUP_S} s warm-up, then the fault from ${sec((2 / 15) * s.seconds * 1000)} s to ${sec((2 / 3) * s.seconds * 1000)} s of the window. Routing policy: weights ${weightsText(POLICY.weights ?? { load: 1, latency: 1 })} (error-rate at its default, twice the others together)${s.baselineWeights ? `; the baseline rows: ${weightsText(s.baselineWeights)}` : ''}; timeouts connect ${POLICY.timeouts.connectMs} ms, first byte ${POLICY.timeouts.firstByteMs} ms, stream idle ${POLICY.timeouts.streamIdleMs} ms, **deadline (totalMs) ${DEADLINE_MS} ms**.
 
 | Fault | requests | failed (goal 0) | of them HTTP error / no response / error event | silent truncations (goal 0) | after the deadline (goal 0) | traffic leaves the target | traffic returns after the clear | target's share: before / the fault's last 10 s / the window's last 10 s | p99 ms before / during / after | streams cut / continued / lost | second attempts (of requests sent during the fault) |
 |---|---:|---:|---|---:|---:|---|---|---|---|---|---:|
 ${rows.join('\n')}
 
 - **failed**: anything but a complete answer (${Object.entries(OUTCOMES).filter(([k]) => k !== 'ok').map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}). Another region could serve every request in every fault here, so the goal is 0 throughout. Streams cut after their first byte are continued on another endpoint (the policy opts in to mid-stream failover); one that cannot be continued must end with an error event, never silently.
-- **streams cut / continued / lost**: streams whose upstream was cut or stalled after the first bytes (the request log's \`continuation\`): continued to a whole answer on another endpoint, or lost (\`failed\`: no endpoint could continue it; \`ineligible\`: a kind of stream that is never continued) and ended with the error event.
+- **streams cut / continued / lost**: streams whose upstream was cut or stalled after the first bytes (the request log's \`continuation\`): continued to a whole answer on another endpoint, or lost (\`failed\`: no endpoint could continue it; \`ineligible\`: a kind of stream that is never continued) and ended with the error event. In brackets, the streams asking \`n\` 2 with logprobs: each counts as ok only when both choices finished and each choice's logprob tokens spell exactly its text (no piece twice or missing).
 - **second attempts**: attempts sent after a request's first (its first endpoint failed before the first byte and the gateway sent it elsewhere: the client waited for both), from the request log.
 - **silent truncations**: \`truncated\` + \`connection-cut\` — a stream the client got without \`data: [DONE]\` and without an error event.
 - **after the deadline**: the client had its whole answer (or error) later than the policy's totalMs after sending; \`by the gateway's own clock\`: those whose duration in the gateway's request log (arrival to last byte) is past it too — the rest of the time went outside the gateway (the client's and the gateway's processes waiting for the shared CPU).
@@ -542,7 +562,7 @@ Every request of the run: \`${rel(LAST_JSON)}\` (local, git-ignored).
 Commands (ports picked free at run time; paths relative to the repository):
 
 \`\`\`
-npm run bench -- chaos${s.quick ? ' --quick' : ''}   # --seconds ${s.seconds} --rate ${s.rate} --stream-share ${s.streamShare} --max-tokens ${s.maxTokens} --cut-after ${s.cutAfterChunks} --faults ${s.faults.join(',')} --profile ${s.profile} --probe-interval ${s.probeIntervalMs}${s.baselineWeights ? ` --baseline-weights ${Object.entries(s.baselineWeights).map(([k, v]) => `${k}=${v}`).join(',')}` : ''}
+npm run bench -- chaos${s.quick ? ' --quick' : ''}   # --seconds ${s.seconds} --rate ${s.rate} --stream-share ${s.streamShare} --multi-share ${s.multiShare} --max-tokens ${s.maxTokens} --cut-after ${s.cutAfterChunks} --faults ${s.faults.join(',')} --profile ${s.profile} --probe-interval ${s.probeIntervalMs}${s.baselineWeights ? ` --baseline-weights ${Object.entries(s.baselineWeights).map(([k, v]) => `${k}=${v}`).join(',')}` : ''}
 ${stack.commands().join('\n')}
 \`\`\`${stack.otherLines.count > 0 ? `\n\nThe gateways wrote ${stack.otherLines.count} other line(s) (first ${stack.otherLines.first.length}): ${stack.otherLines.first.map((l) => `\`${l.replace(/`/g, "'")}\``).join('; ')}` : ''}`;
 }
@@ -563,7 +583,7 @@ async function run(s: Settings): Promise<number> {
         const a = analyse(done, stack);
         console.log(
           `  ${done.rows.length} requests: ${a.failed} failed, ${a.silent} silent truncations, ${a.late} after the deadline; leave ${ms(a.leaveMs)}, return ${ms(a.returnMs)}; ` +
-            `target's share ${fmt(a.targetShare.before, 1)}% / ${fmt(a.targetShare.faultLastTen, 1)}% / ${fmt(a.targetShare.lastTenSeconds, 1)}%; second attempts ${a.secondAttempts.total}; streams cut ${a.cutStreams.cut}, continued ${a.cutStreams.continued}, lost ${a.cutStreams.lost}`,
+            `target's share ${fmt(a.targetShare.before, 1)}% / ${fmt(a.targetShare.faultLastTen, 1)}% / ${fmt(a.targetShare.lastTenSeconds, 1)}%; second attempts ${a.secondAttempts.total}; streams cut ${a.cutStreams.cut}, continued ${a.cutStreams.continued}, lost ${a.cutStreams.lost} (n = 2 with logprobs: ${a.cutStreams.multi.cut} / ${a.cutStreams.multi.continued} / ${a.cutStreams.multi.lost})`,
         );
         windows.push(done);
       }

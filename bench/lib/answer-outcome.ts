@@ -42,6 +42,43 @@ export function streamProblem(body: string): string | undefined {
   return `${TRUNCATED}${events.length} events, the last: ${last.slice(0, 200)}`;
 }
 
+interface StreamedChoice {
+  index?: unknown;
+  delta?: { content?: unknown };
+  logprobs?: { content?: Array<{ token?: unknown }> } | null;
+  finish_reason?: unknown;
+}
+
+/**
+ * A chat stream ending in `[DONE]` that asked for `choices` choices with logprobs: whether each
+ * choice came whole — it finished, and its logprob tokens spell exactly its text (a piece twice,
+ * or missing, shows). Undefined when every choice did.
+ */
+export function choicesProblem(body: string, choices: number): string | undefined {
+  const texts = Array.from({ length: choices }, () => ({ text: '', tokens: '', finished: false }));
+  for (const event of body.split(/\r?\n\r?\n/)) {
+    const data = event.trim();
+    if (!data.startsWith('data: {')) continue;
+    let chunk: { choices?: StreamedChoice[] };
+    try {
+      chunk = JSON.parse(data.slice('data: '.length)) as { choices?: StreamedChoice[] };
+    } catch {
+      return `${TRUNCATED}an event that is not JSON: ${data.slice(0, 120)}`;
+    }
+    for (const choice of chunk.choices ?? []) {
+      const mine = typeof choice.index === 'number' ? texts[choice.index] : undefined;
+      if (mine === undefined) return `${TRUNCATED}a choice index out of range: ${String(choice.index)}`;
+      if (typeof choice.delta?.content === 'string') mine.text += choice.delta.content;
+      for (const entry of choice.logprobs?.content ?? []) mine.tokens += typeof entry.token === 'string' ? entry.token : '';
+      if (choice.finish_reason != null) mine.finished = true;
+    }
+  }
+  const broken = texts.findIndex((c) => !c.finished || c.tokens !== c.text);
+  if (broken < 0) return undefined;
+  const c = texts[broken]!;
+  return `${TRUNCATED}choice ${broken} ${c.finished ? 'finished' : 'unfinished'}, its logprob tokens ${c.tokens === c.text ? 'spell' : 'differ from'} its text (${c.text.length} characters)`;
+}
+
 /** The `check` for open-loop: streams and JSON answers judged by their own rules. */
 export const answerProblem = (streaming: boolean) => (body: string) => (streaming ? streamProblem(body) : completionProblem(body));
 
