@@ -303,7 +303,8 @@ export function continuingStream(first: Forwarded, plan: StreamContinuation, can
         if (isObject(chunk)) account(chunk);
         continue;
       }
-      if (!isObject(chunk)) {
+      // Not a chunk (an in-stream error object, say): relayed as it came.
+      if (!isObject(chunk) || !Array.isArray(chunk['choices'])) {
         out += `${block}\n\n`;
         continue;
       }

@@ -225,6 +225,16 @@ describe('continuingStream', () => {
     expect(ended).toHaveBeenCalledWith(expect.objectContaining({ completed: false, error: 'stream_idle_timeout' }));
   });
 
+  it('relays an in-stream error object of a continuation as it came (nothing is added to it)', async () => {
+    const error = 'data: {"error":{"object":"error","message":"engine died","type":"InternalServerError","code":500}}\n\n';
+    const first = leg(A, [chat('first', 'The')], new Error('cut'));
+    const second = leg(B, [opening('second'), chat('second', ' x'), error, DONE]);
+    const s = continuingStream(first.forwarded, plan([second]).continuation, new CancelScope());
+    const { text } = await drain(s.reader);
+    expect(text).toContain(error);
+    expect(text.endsWith(DONE)).toBe(true);
+  });
+
   describe('n > 1: every unfinished choice continued on its own', () => {
     /** A chat chunk of choice `index`. */
     const of = (id: string, index: number, delta: Record<string, unknown>, finish: string | null = null) =>
