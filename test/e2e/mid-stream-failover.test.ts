@@ -117,6 +117,17 @@ spec: { predictor: { model: { modelFormat: { name: vLLM } } } }`,
     return { ...got, region: response.headers.get('x-switchyard-region') };
   };
 
+  /** Reads an answer whole from us-east, then again with us-east killed after `at` content chunks (continued elsewhere). */
+  const wholeThenKilled = async <T extends { region: string | null }>(read: (onChunk?: (n: number) => Promise<void>) => Promise<T>, at: number) => {
+    const whole = await read();
+    expect(whole.region).toBe('us-east');
+    const continued = await read(async (n) => {
+      if (n === at) await us.stop('SIGKILL');
+    });
+    expect(continued.region).toBe('us-east');
+    return { whole, continued };
+  };
+
   it('continues the answer in another region when the serving region dies mid-stream, byte for byte', async () => {
     const whole = await consume();
     expect(whole.region).toBe('us-east');
@@ -166,12 +177,7 @@ spec: { predictor: { model: { modelFormat: { name: vLLM } } } }`,
       }
       return { text, usage, ids, region: response.headers.get('x-switchyard-region') };
     };
-    const whole = await read();
-    expect(whole.region).toBe('us-east');
-    const continued = await read(async (n) => {
-      if (n === 5) await us.stop('SIGKILL');
-    });
-    expect(continued.region).toBe('us-east');
+    const { whole, continued } = await wholeThenKilled(read, 5);
     expect(continued.text).toBe(whole.text);
     expect(continued.ids.size).toBe(1);
     expect(continued.usage).toEqual(whole.usage);
@@ -227,13 +233,8 @@ spec: { predictor: { model: { modelFormat: { name: vLLM } } } }`,
       }
       return { texts, tokens, finishes, openings, ids, usage, region: response.headers.get('x-switchyard-region') };
     };
-    const whole = await read();
-    expect(whole.region).toBe('us-east');
+    const { whole, continued } = await wholeThenKilled(read, 10);
     expect(whole.texts[0]).not.toBe(whole.texts[1]);
-    const continued = await read(async (n) => {
-      if (n === 10) await us.stop('SIGKILL');
-    });
-    expect(continued.region).toBe('us-east');
     // One complete answer per choice: no text twice or missing, one opening each, one id.
     expect(continued.texts).toEqual(whole.texts);
     expect(continued.finishes).toEqual(whole.finishes);
@@ -270,12 +271,7 @@ spec: { predictor: { model: { modelFormat: { name: vLLM } } } }`,
       }
       return { ...got, region: response.headers.get('x-switchyard-region') };
     };
-    const whole = await read();
-    expect(whole.region).toBe('us-east');
-    const continued = await read(async (n) => {
-      if (n === 6) await us.stop('SIGKILL');
-    });
-    expect(continued.region).toBe('us-east');
+    const { whole, continued } = await wholeThenKilled(read, 6);
     expect(continued.text).toBe(whole.text);
     expect(continued.ids.size).toBe(1);
     // The concatenated tokens are the text; offsets rise, each where its token starts.
