@@ -10,10 +10,12 @@
 // (bench/hono-floor.ts with the upstream call canned). A macrotask follows every answer, as
 // between requests on a socket, so work deferred to after the answer runs inside the loop too.
 // A small control server on loopback: POST /run?n=<n> runs n requests and answers
-// {"cpuUs", "wallUs"} per request (process.cpuUsage and the wall clock over the loop only).
+// {"cpuUs", "wallUs"} per request (process.cpuUsage and the wall clock over the loop only);
+// with &profile=<file>&sampling=<µs>, under V8's CPU profiler (node:inspector), written to the file.
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createServer, IncomingMessage, ServerResponse, type RequestListener } from 'node:http';
 import { Socket, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -153,18 +155,29 @@ async function run(n: number): Promise<{ cpuUs: number; wallUs: number }> {
   return { cpuUs: (used.user + used.system) / n, wallUs };
 }
 
+/** `run(n)` under V8's sampling profiler (started after the warm-up the caller ran), written to `file`. */
+async function profiled(n: number, file: string, samplingUs: number): Promise<{ cpuUs: number; wallUs: number }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: samplingUs });
+  await session.post('Profiler.start');
+  const result = await run(n);
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  writeFileSync(file, JSON.stringify(profile));
+  return result;
+}
+
 const control = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://control');
   if (req.method === 'POST' && url.pathname === '/run') {
-    run(Number(url.searchParams.get('n') ?? '1000')).then(
+    const n = Number(url.searchParams.get('n') ?? '1000');
+    const profile = url.searchParams.get('profile');
+    (profile === null ? run(n) : profiled(n, profile, Number(url.searchParams.get('sampling') ?? '50'))).then(
       (r) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(r)),
       (error: unknown) => res.writeHead(500).end(error instanceof Error ? (error.stack ?? error.message) : String(error)),
     );
-    return;
-  }
-  if (req.method === 'POST' && url.pathname === '/exit') {
-    // A normal exit: under --cpu-prof, Node writes the profile now.
-    res.end('bye', () => process.exit(0));
     return;
   }
   res.writeHead(404).end();

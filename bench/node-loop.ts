@@ -8,15 +8,15 @@
 //   baseline    (with --baseline <git ref>) the same from that commit's src/ and node/, so a
 //               change is measured against the code before it in the same run
 // Interleaved rounds (order rotated), CPU µs per request from process.cpuUsage over each
-// round's loop. --cpu-prof profiles each gateway once more under node --cpu-prof.
+// round's loop. --cpu-prof profiles each gateway once more, warm, under V8's sampling profiler.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { loadFleetFile } from '../cli/fleet-file.ts';
 import { ApiKeys } from '../src/auth/api-keys.ts';
 import { MemoryStore } from '../src/store/memory-store.ts';
 import { COMMON_USAGE, numberFlag, parseFlags, UsageError, type Benchmark } from './lib/benchmark.ts';
-import { childEnv, NODE, ROOT, start, stop, stopAllAndReport, type Child } from './lib/children.ts';
+import { childEnv, NODE, ROOT, start, stopAllAndReport, type Child } from './lib/children.ts';
 import { summarizeCpuProfile, type ProfileSummary } from './lib/cpuprofile.ts';
 import { publishSection } from './lib/results-file.ts';
 import { codeVersion, loadAverage, machine } from './lib/run-info.ts';
@@ -56,7 +56,8 @@ const USAGE = `${COMMON_USAGE}
   --model <id>      the request's model (default auto: classified; or ${MODEL})
   --baseline <ref>  also measure the gateway from this git ref's src/ and node/ (e.g. main,
                     HEAD~1): a change against the code before it, in the same run
-  --cpu-prof        also profile each gateway under node --cpu-prof (${SAMPLING_US} µs sampling)
+  --cpu-prof        then one more loop of each gateway under V8's CPU profiler (node:inspector,
+                    ${SAMPLING_US} µs sampling), summarised
 
 Defaults: --rounds 5; --quick: --rounds 2. (--duration does not apply: rounds are counted in requests.)`;
 
@@ -93,58 +94,35 @@ interface Started {
   url: string;
 }
 
-async function startLoop(v: Variant, setupFile: string, cpuProf: boolean): Promise<Started> {
-  const args = [
-    ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', rel(PROFILE_DIR), '--cpu-prof-interval', String(SAMPLING_US), '--cpu-prof-name', `node-loop-${v.id}-${Date.now()}.cpuprofile`] : []),
-    'bench/node-loop-child.ts',
-    '--variant',
-    v.kind,
-    '--root',
-    v.root,
-    '--setup',
-    setupFile,
-  ];
-  const child = start(`node loop ${v.id}`, NODE, args, childEnv());
+async function startLoop(v: Variant, setupFile: string): Promise<Started> {
+  const child = start(`node loop ${v.id}`, NODE, ['bench/node-loop-child.ts', '--variant', v.kind, '--root', v.root, '--setup', setupFile], childEnv());
   const m = await child.waitForLine(/ready on (http:\/\/[\d.:]+)/, 30_000);
   return { v, child, url: m[1] ?? '' };
 }
 
-async function runLoop(s: Started, n: number): Promise<{ cpuUs: number; wallUs: number }> {
-  const r = await fetch(`${s.url}/run?n=${n}`, { method: 'POST' });
+async function runLoop(s: Started, n: number, profileFile?: string): Promise<{ cpuUs: number; wallUs: number }> {
+  const r = await fetch(`${s.url}/run?n=${n}${profileFile === undefined ? '' : `&sampling=${SAMPLING_US}&profile=${encodeURIComponent(profileFile)}`}`, { method: 'POST' });
   const text = await r.text();
   if (r.status !== 200) throw new Error(`${s.v.label}: ${text.slice(0, 600)}`);
   return JSON.parse(text) as { cpuUs: number; wallUs: number };
 }
 
-async function exitLoop(s: Started): Promise<void> {
-  const exited = new Promise<void>((done) => s.child.proc.once('exit', () => done()));
-  await fetch(`${s.url}/exit`, { method: 'POST' }).then((r) => r.text());
-  await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
-  if (s.child.proc.exitCode === null) await stop(s.child);
-}
-
 interface Profiled {
   v: Variant;
   requests: number;
+  /** CPU µs per request over the profiled loop (the profiler's own cost included). */
+  cpuUs: number;
   summary: ProfileSummary;
   file: string;
 }
 
-async function profile(v: Variant, setupFile: string, s: Settings): Promise<Profiled> {
+/** One more loop per gateway, after the rounds (the process warm), under V8's sampling profiler. */
+async function profile(x: Started, s: Settings, stamp: number): Promise<Profiled> {
   mkdirSync(PROFILE_DIR, { recursive: true });
-  const startedAt = Date.now();
-  const loop = await startLoop(v, setupFile, true);
-  await runLoop(loop, s.requests); // warm-up, in the profile too but a share of it only
-  const requests = s.requests * 2;
-  await runLoop(loop, requests);
-  await exitLoop(loop);
-  const file = readdirSync(PROFILE_DIR)
-    .filter((f) => f.startsWith(`node-loop-${v.id}-`) && f.endsWith('.cpuprofile'))
-    .map((f) => resolve(PROFILE_DIR, f))
-    .filter((f) => statSync(f).mtimeMs >= startedAt)
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  if (!file) throw new Error(`${v.label} wrote no .cpuprofile into ${rel(PROFILE_DIR)}`);
-  return { v, requests: requests + s.requests + 1, summary: summarizeCpuProfile(file, 15), file };
+  const file = resolve(PROFILE_DIR, `node-loop-${x.v.id}-${stamp}.cpuprofile`);
+  const requests = s.requests;
+  const { cpuUs } = await runLoop(x, requests, file);
+  return { v: x.v, requests, cpuUs, summary: summarizeCpuProfile(file, 40), file };
 }
 
 async function run(s: Settings): Promise<number> {
@@ -179,9 +157,9 @@ async function run(s: Settings): Promise<number> {
   }
   try {
     const started: Started[] = [];
-    for (const v of variants) started.push(await startLoop(v, setupFile, false));
+    for (const v of variants) started.push(await startLoop(v, setupFile));
     // Warm-up: the JIT, the key memo, the caches; not counted.
-    for (const x of started) await runLoop(x, Math.max(2_000, Math.round(s.requests / 2)));
+    for (const x of started) await runLoop(x, Math.max(5_000, s.requests));
     const rounds = new Map<VariantId, { cpuUs: number; wallUs: number }[]>(variants.map((v) => [v.id, []]));
     for (let round = 0; round < s.rounds; round++) {
       for (const x of started.map((_, i) => started[(i + round) % started.length]!)) {
@@ -190,12 +168,12 @@ async function run(s: Settings): Promise<number> {
         console.log(`round ${round + 1} ${x.v.id}: ${fmt(r.cpuUs, 1)} µs CPU/req, ${fmt(r.wallUs, 1)} µs wall/req`);
       }
     }
-    for (const x of started) await exitLoop(x);
     const profiles: Profiled[] = [];
     if (s.cpuProf) {
-      for (const v of variants.filter((x) => x.kind === 'gateway')) {
-        console.log(`profiling ${v.id} under node --cpu-prof…`);
-        profiles.push(await profile(v, setupFile, s));
+      const stamp = Date.now();
+      for (const x of started.filter((y) => y.v.kind === 'gateway')) {
+        console.log(`profiling ${x.v.id}…`);
+        profiles.push(await profile(x, s, stamp));
       }
     }
     publishSection('node-loop', report({ s, startedAt, loadAtStart, loadAtEnd: loadAverage(), variants, rounds, profiles }), { quick: s.quick, after: 'overhead-profile', copy: resolve(OUT, 'node-loop.md') });
@@ -241,7 +219,7 @@ function report(input: ReportInput): string {
     .map((p) => {
       const perReq = (ms: number) => fmt((ms * 1000) / p.requests, 1);
       const rows = (list: ProfileSummary['topSelf']) => list.map((r) => `| \`${r.name.replace(/\|/g, '\\|')}\` | ${perReq(r.ms)} | ${fmt(r.pct, 1)} |`).join('\n');
-      return `**${p.v.label}** under \`node --cpu-prof --cpu-prof-interval ${SAMPLING_US}\` (${p.requests.toLocaleString('en')} requests, ${fmt(p.summary.busyMs, 0)} ms busy: ${perReq(p.summary.busyMs)} µs/req; raw profile \`${rel(p.file)}\`, git-ignored)
+      return `**${p.v.label}** after the rounds, one more loop under V8's sampling profiler (node:inspector, every ${SAMPLING_US} µs; ${p.requests.toLocaleString('en')} requests, ${fmt(p.cpuUs, 1)} µs CPU/req with the profiler on, ${fmt(p.summary.busyMs, 0)} ms busy: ${perReq(p.summary.busyMs)} µs/req; raw profile \`${rel(p.file)}\`, git-ignored)
 
 | project code, inclusive (the function and what it calls) | µs/req | % of busy |
 |---|---:|---:|

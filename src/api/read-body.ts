@@ -11,16 +11,21 @@ export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
  * would destroy the connection before the 408 is written; the runtime drops it with the
  * connection, which is closed after the answer.
  */
-export async function withinBodyTimeout<T>(reading: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(errors.bodyTimeout(timeoutMs)), timeoutMs);
+export function withinBodyTimeout<T>(reading: Promise<T>, timeoutMs: number): Promise<T> {
+  // One promise and a timer, settled by whichever comes first (no Promise.race, no async frame).
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(errors.bodyTimeout(timeoutMs)), timeoutMs);
+    reading.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  try {
-    return await Promise.race([reading, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -48,7 +53,8 @@ export async function readJsonBody(request: Request, limitBytes: number, timeout
   } catch (error) {
     throw errors.invalidJson(error instanceof Error ? error.message : String(error));
   }
-  if (nestsDeeperThan(json, MAX_JSON_DEPTH)) throw errors.tooDeep(MAX_JSON_DEPTH);
+  // Nesting past the limit takes an opening and a closing bracket per level: a shorter text cannot.
+  if (text.length > 2 * MAX_JSON_DEPTH && nestsDeeperThan(json, MAX_JSON_DEPTH)) throw errors.tooDeep(MAX_JSON_DEPTH);
   return { text, json };
 }
 
