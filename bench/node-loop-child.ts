@@ -71,19 +71,26 @@ function floorListener(): RequestListener {
 }
 
 interface NodeServerModule {
-  nodeGatewayApp?: (options: Record<string, unknown>) => Promise<{ listener: RequestListener }>;
+  nodeGatewayApp?: (options: Record<string, unknown>) => Promise<{ listener: RequestListener; IncomingMessage?: typeof IncomingMessage }>;
 }
 
 const load = async <T>(root: string, path: string): Promise<T> => (await import(pathToFileURL(resolve(root, path)).href)) as T;
 
+interface Served {
+  listener: RequestListener;
+  /** The request class node:http makes for this listener (createServer's `IncomingMessage` option). */
+  IncomingMessage: typeof IncomingMessage;
+}
+
 /** `serve`'s listener from the tree at `root`, over the benchmark's fleet and key, the request log off. */
-async function gatewayListener(root: string): Promise<RequestListener> {
+async function gatewayListener(root: string): Promise<Served> {
   const env = { SWITCHYARD_KEYS: JSON.stringify([setup.record]) };
   const server = await load<NodeServerModule>(root, 'node/server.ts');
   if (server.nodeGatewayApp !== undefined) {
-    return (await server.nodeGatewayApp({ fleet: setup.fleet, env, probeIntervalMs: 0, transport: cannedTransport })).listener;
+    const built = await server.nodeGatewayApp({ fleet: setup.fleet, env, probeIntervalMs: 0, transport: cannedTransport });
+    return { listener: built.listener, IncomingMessage: built.IncomingMessage ?? IncomingMessage };
   }
-  return olderGatewayListener(root, env);
+  return { listener: await olderGatewayListener(root, env), IncomingMessage };
 }
 
 /**
@@ -114,7 +121,8 @@ async function olderGatewayListener(root: string, env: Record<string, string>): 
   );
 }
 
-const listener = variant === 'gateway' ? await gatewayListener(values.root) : floorListener();
+const served: Served = variant === 'gateway' ? await gatewayListener(values.root) : { listener: floorListener(), IncomingMessage };
+const listener = served.listener;
 const socket = new Socket();
 const body = Buffer.from(setup.body);
 const rawHeaders = ['Host', '127.0.0.1', 'Content-Type', 'application/json', 'Authorization', `Bearer ${setup.key}`, 'Content-Length', String(body.byteLength), 'Connection', 'keep-alive'];
@@ -122,7 +130,7 @@ const nextTurn = () => new Promise<void>((done) => setImmediate(done));
 
 /** One request through the listener; the response's status and what it wrote. */
 async function exchange(): Promise<{ status: number; written: string }> {
-  const incoming = new IncomingMessage(socket);
+  const incoming = new served.IncomingMessage(socket);
   incoming.method = 'POST';
   incoming.url = setup.path;
   incoming.httpVersion = '1.1';

@@ -18,6 +18,7 @@ import { limitCountersFromEnv } from '../src/limits/counters-from-env.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import type { Store } from '../src/store/store.ts';
 import type { Transport } from '../src/backends/transport.ts';
+import { BufferedIncomingMessage } from './buffered-incoming.ts';
 import { answerClientError, answerConnect, answerExpectation, invalidTarget, LINGER_MS } from './client-error.ts';
 import { undiciTransport } from './undici-transport.ts';
 
@@ -99,6 +100,8 @@ function closingConnection(response: Response): Response {
 export interface NodeGatewayApp {
   app: Hono<AppEnv>;
   listener: RequestListener;
+  /** The request class node:http must make for the listener (createServer's `IncomingMessage`). */
+  IncomingMessage: typeof BufferedIncomingMessage;
   /** Where its keys are read from, for the startup line. */
   keyStore: NodeGateway['keyStore'];
   /** Stops the prober and closes the upstream connections. */
@@ -167,6 +170,7 @@ export async function nodeGatewayApp(options: NodeGatewayOptions & { transport?:
   return {
     app,
     listener: gatewayListener(app, options.host ?? '127.0.0.1'),
+    IncomingMessage: BufferedIncomingMessage,
     keyStore: store.kind === 'upstash' ? 'upstash' : env['SWITCHYARD_KEYS'] ? 'env' : keyStore === store ? 'memory' : 'file',
     close: async () => {
       clearInterval(timer);
@@ -213,7 +217,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   // Node's own bound on receiving a whole request (300 s by default) stays the outer one: a
   // longer body timeout than that would never be reached.
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
-  const server: Server = createServer({ requireHostHeader: false, requestTimeout: Math.max(300_000, bodyTimeoutMs + 60_000) }, gateway.listener);
+  const server: Server = createServer({ IncomingMessage: gateway.IncomingMessage, requireHostHeader: false, requestTimeout: Math.max(300_000, bodyTimeoutMs + 60_000) }, gateway.listener);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
   // Requests Node's parser refuses get OpenAI's error shape too, not a bare status line; so do CONNECT,
   // which Node never routes, and an Expect Node cannot meet.

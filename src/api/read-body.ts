@@ -12,19 +12,28 @@ export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
  * connection, which is closed after the answer.
  */
 export function withinBodyTimeout<T>(reading: Promise<T>, timeoutMs: number): Promise<T> {
-  // One promise and a timer, settled by whichever comes first (no Promise.race, no async frame).
+  // One promise settled by whichever comes first (no Promise.race, no async frame). A body that
+  // has already arrived (Node hands it over whole: node/buffered-incoming.ts) settles `reading`
+  // before the microtask queued below runs, so it never arms a timer: only a read still waiting
+  // for bytes does, a microtask after it began.
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(errors.bodyTimeout(timeoutMs)), timeoutMs);
+    let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     reading.then(
       (value) => {
-        clearTimeout(timer);
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
         reject(error);
       },
     );
+    queueMicrotask(() => {
+      if (!settled) timer = setTimeout(() => reject(errors.bodyTimeout(timeoutMs)), timeoutMs);
+    });
   });
 }
 
