@@ -36,16 +36,16 @@ export const recordRequests = (gw: Pick<Gateway, 'log' | 'metrics' | 'now' | 're
     if (!log && !(metrics && operation) && !record.settle) return;
     const status = c.res.status;
     const error = c.error;
-    defer(c, async () => {
-      // A stream is done when its body ends; a whole answer once it has left (a macrotask later).
-      await (record.ended ?? afterResponse());
+    const finish = (): Promise<unknown> | undefined => {
       const endedAt = now();
       if (operation) meterRequest(record, gw, endedAt);
       // The limiter's estimate gives way to what was metered: real tokens, and the cost budgets count.
       const settled = record.settle?.({ tokens: (record.usage?.input ?? 0) + (record.usage?.output ?? 0), costUsd: record.cost?.usd ?? 0 });
       log?.(logLine(record, status, endedAt, error));
       const write = metrics && operation ? metrics.observe(record, operation, status, error, endedAt) : undefined;
-      // Keeps the instance alive until the writes are done (waitUntil).
-      await Promise.all([settled, write]);
-    });
+      // Keeps the instance alive until the writes are done (waitUntil); most requests have none to wait for.
+      return settled === undefined ? write : write === undefined ? settled : Promise.all([settled, write]);
+    };
+    // A stream is done when its body ends; a whole answer once it has left (a macrotask later).
+    defer(c, () => (record.ended ?? afterResponse()).then(finish));
   });
