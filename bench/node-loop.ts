@@ -9,13 +9,13 @@
 //               change is measured against the code before it in the same run
 // Interleaved rounds (order rotated), CPU µs per request from process.cpuUsage over each
 // round's loop. --cpu-prof profiles each gateway once more, warm, under V8's sampling profiler.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { loadFleetFile } from '../cli/fleet-file.ts';
 import { ApiKeys } from '../src/auth/api-keys.ts';
 import { MemoryStore } from '../src/store/memory-store.ts';
 import { COMMON_USAGE, numberFlag, parseFlags, UsageError, type Benchmark } from './lib/benchmark.ts';
+import { baselineTree } from './lib/baseline-tree.ts';
 import { childEnv, NODE, ROOT, start, stopAllAndReport, type Child } from './lib/children.ts';
 import { summarizeCpuProfile, type ProfileSummary } from './lib/cpuprofile.ts';
 import { publishSection } from './lib/results-file.ts';
@@ -75,17 +75,6 @@ function settingsFrom(argv: readonly string[]): Settings {
     cpuProf: f['cpu-prof'] === true,
     quick,
   };
-}
-
-/** src/ and node/ as they were at `ref`, under the git-ignored .switchyard/ (packages resolve from the project's node_modules). */
-function baselineTree(ref: string): { root: string; commit: string } {
-  const root = resolve(ROOT, '.switchyard', 'node-loop-baseline');
-  rmSync(root, { recursive: true, force: true });
-  mkdirSync(root, { recursive: true });
-  const commit = execFileSync('git', ['rev-parse', '--short', `${ref}^{commit}`], { cwd: ROOT, encoding: 'utf8' }).trim();
-  const archive = execFileSync('git', ['archive', '--format=tar', commit, 'src', 'node'], { cwd: ROOT, maxBuffer: 256 * 2 ** 20 });
-  execFileSync('tar', ['-x', '-C', root], { input: archive });
-  return { root, commit };
 }
 
 interface Started {
@@ -152,8 +141,8 @@ async function run(s: Settings): Promise<number> {
     { id: 'switchyard', label: `Switchyard, this code (${codeVersion()})`, kind: 'gateway', root: ROOT },
   ];
   if (s.baseline !== undefined) {
-    const tree = baselineTree(s.baseline);
-    variants.push({ id: 'baseline', label: `Switchyard at ${s.baseline} (${tree.commit})`, kind: 'gateway', root: tree.root });
+    const tree = baselineTree(s.baseline, 'node-loop-baseline', ['src', 'node']);
+    variants.push({ id: 'baseline', label: `Switchyard at ${s.baseline} (${tree.commit})`, kind: 'gateway', root: tree.dir });
   }
   try {
     const started: Started[] = [];
