@@ -9,15 +9,16 @@
 //               change is measured against the code before it in the same run
 // Interleaved rounds (order rotated), CPU µs per request from process.cpuUsage over each
 // round's loop. --cpu-prof profiles each gateway once more, warm, under V8's sampling profiler.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { loadFleetFile } from '../cli/fleet-file.ts';
 import { ApiKeys } from '../src/auth/api-keys.ts';
 import { MemoryStore } from '../src/store/memory-store.ts';
 import { COMMON_USAGE, numberFlag, parseFlags, UsageError, type Benchmark } from './lib/benchmark.ts';
 import { baselineTree } from './lib/baseline-tree.ts';
 import { childEnv, NODE, ROOT, start, stopAllAndReport, type Child } from './lib/children.ts';
-import { summarizeCpuProfile, type ProfileSummary } from './lib/cpuprofile.ts';
+import { summarizeProfile, type CpuProfile, type ProfileSummary } from './lib/cpuprofile.ts';
 import { publishSection } from './lib/results-file.ts';
 import { codeVersion, loadAverage, machine } from './lib/run-info.ts';
 import { fmt, median } from './lib/stats.ts';
@@ -111,7 +112,12 @@ async function profile(x: Started, s: Settings, stamp: number): Promise<Profiled
   const file = resolve(PROFILE_DIR, `node-loop-${x.v.id}-${stamp}.cpuprofile`);
   const requests = s.requests;
   const { cpuUs } = await runLoop(x, requests, file);
-  return { v: x.v, requests, cpuUs, summary: summarizeCpuProfile(file, 40), file };
+  // A baseline's frames read as the same files of this checkout, so the summary places them alike.
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const treeUrl = pathToFileURL(x.v.root).href + '/';
+  const rootUrl = pathToFileURL(ROOT).href + '/';
+  if (treeUrl !== rootUrl) for (const n of profile.nodes) n.callFrame.url = n.callFrame.url.replace(treeUrl, rootUrl);
+  return { v: x.v, requests, cpuUs, summary: summarizeProfile(profile, 40), file };
 }
 
 async function run(s: Settings): Promise<number> {
@@ -210,9 +216,9 @@ function report(input: ReportInput): string {
       const rows = (list: ProfileSummary['topSelf']) => list.map((r) => `| \`${r.name.replace(/\|/g, '\\|')}\` | ${perReq(r.ms)} | ${fmt(r.pct, 1)} |`).join('\n');
       return `**${p.v.label}** after the rounds, one more loop under V8's sampling profiler (node:inspector, every ${SAMPLING_US} µs; ${p.requests.toLocaleString('en')} requests, ${fmt(p.cpuUs, 1)} µs CPU/req with the profiler on, ${fmt(p.summary.busyMs, 0)} ms busy: ${perReq(p.summary.busyMs)} µs/req; raw profile \`${rel(p.file)}\`, git-ignored)
 
-| project code, inclusive (the function and what it calls) | µs/req | % of busy |
+| by owner: the nearest project function on the stack (its own code and the package / Node / V8 code it calls), else the area | µs/req | % of busy |
 |---|---:|---:|
-${rows(p.summary.topInclusiveProject.slice(0, 12))}
+${rows(p.summary.byProjectOwner.slice(0, 25))}
 
 | top self time | µs/req | % of busy |
 |---|---:|---:|
