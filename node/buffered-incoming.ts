@@ -2,8 +2,9 @@ import { IncomingMessage } from 'node:http';
 
 /**
  * node:http's request with one addition for @hono/node-server: `rawBody`, the whole body as one
- * Buffer when it has already arrived (the parser saw the message's end: a typical API request
- * comes in one or two packets with its headers). The adapter reads the body from `rawBody` when
+ * Buffer when it has already arrived by the time the app reads it (the parser saw the message's
+ * end: a request sent in one write, as autocannon, curl and Python's http.client send a small
+ * one; Node's undici writes the body apart, and it is then usually still on its way). The adapter reads the body from `rawBody` when
  * there is one (the hook it keeps for platforms that buffer bodies), so `request.text()` resolves
  * at once: no stream listeners, no flowing mode, no timer racing a read that cannot stall. A body
  * still arriving has no `rawBody` and is read as a stream, under the body timeout, as before.
