@@ -117,7 +117,7 @@ async function profile(x: Started, s: Settings, stamp: number): Promise<Profiled
   const treeUrl = pathToFileURL(x.v.root).href + '/';
   const rootUrl = pathToFileURL(ROOT).href + '/';
   if (treeUrl !== rootUrl) for (const n of profile.nodes) n.callFrame.url = n.callFrame.url.replace(treeUrl, rootUrl);
-  return { v: x.v, requests, cpuUs, summary: summarizeProfile(profile, 40), file };
+  return { v: x.v, requests, cpuUs, summary: summarizeProfile(profile, 1_000), file };
 }
 
 async function run(s: Settings): Promise<number> {
@@ -178,6 +178,31 @@ async function run(s: Settings): Promise<number> {
   }
 }
 
+/** A profile's per-request cost by owner, summed per file (project files; packages and Node as their areas). */
+function perFile(p: Profiled): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of p.summary.byProjectOwner) {
+    const file = / ((?:src|node|cli|workers)\/\S+):\d+$/.exec(r.name)?.[1] ?? r.name;
+    out.set(file, (out.get(file) ?? 0) + (r.ms * 1000) / p.requests);
+  }
+  return out;
+}
+
+/** The baseline's and this code's profiles side by side, per file: where a change moved the cost. */
+function byFile(profiles: readonly Profiled[]): string {
+  const mine = profiles.find((p) => p.v.id === 'switchyard');
+  const base = profiles.find((p) => p.v.id === 'baseline');
+  if (mine === undefined || base === undefined) return '';
+  const a = perFile(base);
+  const b = perFile(mine);
+  const files = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => Math.max(b.get(y) ?? 0, a.get(y) ?? 0) - Math.max(b.get(x) ?? 0, a.get(x) ?? 0)).slice(0, 30);
+  return `**Per file, the baseline next to this code** (each profile's samples charged to the nearest project function, summed per file; µs per request under the profiler, which inflates every row alike: ${fmt((base.summary.busyMs * 1000) / base.requests, 1)} and ${fmt((mine.summary.busyMs * 1000) / mine.requests, 1)} µs/req busy in all)
+
+| file (or area) | baseline µs/req | this code µs/req | change |
+|---|---:|---:|---:|
+${files.map((f) => `| \`${f}\` | ${fmt(a.get(f) ?? 0, 1)} | ${fmt(b.get(f) ?? 0, 1)} | ${fmt((b.get(f) ?? 0) - (a.get(f) ?? 0), 1)} |`).join('\n')}`;
+}
+
 interface ReportInput {
   s: Settings;
   startedAt: Date;
@@ -210,7 +235,7 @@ function report(input: ReportInput): string {
   const baseline = variants.some((v) => v.id === 'baseline')
     ? `\nAgainst the baseline in this run: ${fmt(median(cpu('baseline')), 1)} → ${fmt(median(cpu('switchyard')), 1)} µs CPU/req; per round, this code ÷ the baseline: median **${fmt(paired('switchyard', 'baseline', (x, y) => x / y), 3)}**, this code minus the baseline: median **${fmt(paired('switchyard', 'baseline', (x, y) => x - y), 1)} µs**; the gateway's own share (minus the floor) ${fmt(paired('baseline', 'floor', (x, y) => x - y), 1)} → ${fmt(paired('switchyard', 'floor', (x, y) => x - y), 1)} µs.\n`
     : '';
-  const profileText = profiles
+  const profileText = [byFile(profiles), ...profiles
     .map((p) => {
       const perReq = (ms: number) => fmt((ms * 1000) / p.requests, 1);
       const rows = (list: ProfileSummary['topSelf']) => list.map((r) => `| \`${r.name.replace(/\|/g, '\\|')}\` | ${perReq(r.ms)} | ${fmt(r.pct, 1)} |`).join('\n');
@@ -228,7 +253,8 @@ By area: ${p.summary.byArea
         .slice(0, 10)
         .map((r) => `${r.name} ${fmt(r.pct, 1)} %`)
         .join(', ')}.`;
-    })
+    })]
+    .filter((text) => text !== '')
     .join('\n\n');
   return `## Node: the gateway's own code per request, in-process (no socket, canned upstream)
 
