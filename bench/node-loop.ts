@@ -178,29 +178,37 @@ async function run(s: Settings): Promise<number> {
   }
 }
 
-/** A profile's per-request cost by owner, summed per file (project files; packages and Node as their areas). */
+/** A profile's share of busy time by owner, summed per file (project files; packages and Node as their areas), 0..1. */
 function perFile(p: Profiled): Map<string, number> {
   const out = new Map<string, number>();
   for (const r of p.summary.byProjectOwner) {
     const file = / ((?:src|node|cli|workers)\/\S+):\d+$/.exec(r.name)?.[1] ?? r.name;
-    out.set(file, (out.get(file) ?? 0) + (r.ms * 1000) / p.requests);
+    out.set(file, (out.get(file) ?? 0) + r.pct / 100);
   }
   return out;
 }
 
-/** The baseline's and this code's profiles side by side, per file: where a change moved the cost. */
-function byFile(profiles: readonly Profiled[]): string {
+/**
+ * The baseline's and this code's profiles side by side, per file: each file's share of its
+ * profile's busy time times the configuration's median CPU per request in the rounds (the two
+ * profiles run one after the other, so their absolute figures drift with the machine's load;
+ * shares do much less).
+ */
+function byFile(profiles: readonly Profiled[], cpuOf: (id: VariantId) => number): string {
   const mine = profiles.find((p) => p.v.id === 'switchyard');
   const base = profiles.find((p) => p.v.id === 'baseline');
   if (mine === undefined || base === undefined) return '';
   const a = perFile(base);
   const b = perFile(mine);
-  const files = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => Math.max(b.get(y) ?? 0, a.get(y) ?? 0) - Math.max(b.get(x) ?? 0, a.get(x) ?? 0)).slice(0, 30);
-  return `**Per file, the baseline next to this code** (each profile's samples charged to the nearest project function, summed per file; µs per request under the profiler, which inflates every row alike: ${fmt((base.summary.busyMs * 1000) / base.requests, 1)} and ${fmt((mine.summary.busyMs * 1000) / mine.requests, 1)} µs/req busy in all)
+  const ca = cpuOf('baseline');
+  const cb = cpuOf('switchyard');
+  const us = (shares: Map<string, number>, f: string, cpu: number) => (shares.get(f) ?? 0) * cpu;
+  const files = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => Math.max(us(b, y, cb), us(a, y, ca)) - Math.max(us(b, x, cb), us(a, x, ca))).slice(0, 30);
+  return `**Per file, the baseline next to this code**: each profile's samples charged to the nearest project function and summed per file; a file's share of its profile's busy time × the configuration's median CPU per request in the rounds above (${fmt(ca, 1)} and ${fmt(cb, 1)} µs), so estimated µs per request
 
-| file (or area) | baseline µs/req | this code µs/req | change |
+| file (or area) | baseline: share, µs/req | this code: share, µs/req | change µs/req |
 |---|---:|---:|---:|
-${files.map((f) => `| \`${f}\` | ${fmt(a.get(f) ?? 0, 1)} | ${fmt(b.get(f) ?? 0, 1)} | ${fmt((b.get(f) ?? 0) - (a.get(f) ?? 0), 1)} |`).join('\n')}`;
+${files.map((f) => `| \`${f}\` | ${fmt(100 * (a.get(f) ?? 0), 1)} %, ${fmt(us(a, f, ca), 1)} | ${fmt(100 * (b.get(f) ?? 0), 1)} %, ${fmt(us(b, f, cb), 1)} | ${fmt(us(b, f, cb) - us(a, f, ca), 1)} |`).join('\n')}`;
 }
 
 interface ReportInput {
@@ -235,7 +243,7 @@ function report(input: ReportInput): string {
   const baseline = variants.some((v) => v.id === 'baseline')
     ? `\nAgainst the baseline in this run: ${fmt(median(cpu('baseline')), 1)} → ${fmt(median(cpu('switchyard')), 1)} µs CPU/req; per round, this code ÷ the baseline: median **${fmt(paired('switchyard', 'baseline', (x, y) => x / y), 3)}**, this code minus the baseline: median **${fmt(paired('switchyard', 'baseline', (x, y) => x - y), 1)} µs**; the gateway's own share (minus the floor) ${fmt(paired('baseline', 'floor', (x, y) => x - y), 1)} → ${fmt(paired('switchyard', 'floor', (x, y) => x - y), 1)} µs.\n`
     : '';
-  const profileText = [byFile(profiles), ...profiles
+  const profileText = [byFile(profiles, (id) => median(cpu(id))), ...profiles
     .map((p) => {
       const perReq = (ms: number) => fmt((ms * 1000) / p.requests, 1);
       const rows = (list: ProfileSummary['topSelf']) => list.map((r) => `| \`${r.name.replace(/\|/g, '\\|')}\` | ${perReq(r.ms)} | ${fmt(r.pct, 1)} |`).join('\n');
