@@ -12,6 +12,10 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<Benchmar
     summary: 'gateway overhead vs a direct call and a bare Node proxy (Node and wrangler dev), one run, side by side',
     load: async () => (await import('./overhead.ts')).benchmark,
   },
+  'node-loop': {
+    summary: "the Node gateway's own code per request in-process (serve's request listener, no socket, canned upstream) next to the Hono floor: CPU µs/req, --baseline <ref> for before/after in one run, --cpu-prof for where it goes",
+    load: async () => (await import('./node-loop.ts')).benchmark,
+  },
   workerd: {
     summary: 'the Worker in raw workerd serve next to a pass-through Worker (the floor): CPU per request side by side (target ≤ 150 µs), --baseline <ref> for before/after, its own code replayed inside the isolate, the isolate\'s JavaScript vs runtime split from an inspector profile, what single runtime calls cost',
     load: async () => (await import('./workerd.ts')).benchmark,

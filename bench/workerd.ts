@@ -12,13 +12,13 @@
 // the runtime's native code called from it, GC, and the rest of the process; each Worker's own
 // code replayed inside its isolate against a canned upstream (bench/in-isolate-loop.ts); and what
 // single runtime calls cost there (bench/runtime-calls-worker.ts), since the profiler inflates them.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { loadFleetFile } from '../cli/fleet-file.ts';
 import { ApiKeys } from '../src/auth/api-keys.ts';
 import { MemoryStore } from '../src/store/memory-store.ts';
 import { COMMON_USAGE, numberFlag, parseFlags, UsageError, type Benchmark } from './lib/benchmark.ts';
+import { baselineTree } from './lib/baseline-tree.ts';
 import { ROOT, stopAllAndReport, type Child } from './lib/children.ts';
 import { groupCpuPreciseMs } from './lib/cpu-usage.ts';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './lib/cpuprofile.ts';
@@ -125,17 +125,9 @@ async function bundle(id: string, options: { entry?: string; fleetJson?: string 
   };
 }
 
-/**
- * src/ and workers/ as they were at `ref`, under the git-ignored .switchyard/ (inside the project,
- * so packages resolve from its node_modules; outside bench/, which the type check includes).
- */
-function baselineTree(ref: string): { entry: string; commit: string } {
-  const dir = resolve(ROOT, '.switchyard', 'bench-baseline');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const commit = execFileSync('git', ['rev-parse', '--short', `${ref}^{commit}`], { cwd: ROOT, encoding: 'utf8' }).trim();
-  const archive = execFileSync('git', ['archive', '--format=tar', commit, 'src', 'workers'], { cwd: ROOT, maxBuffer: 256 * 2 ** 20 });
-  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+/** src/ and workers/ as they were at `ref` (bench/lib/baseline-tree.ts). */
+function workerBaseline(ref: string): { entry: string; commit: string } {
+  const { dir, commit } = baselineTree(ref, 'bench-baseline', ['src', 'workers']);
   return { entry: rel(resolve(dir, 'workers', 'gateway.ts')), commit };
 }
 
@@ -358,7 +350,7 @@ async function run(s: Settings): Promise<number> {
       variants.push({ ...sy, id: 'unmetered', label: 'Switchyard Worker, metering off (`SWITCHYARD_METERING=false`)', bindings: { ...sy.bindings, SWITCHYARD_METERING: 'false' } });
     }
     if (s.baseline !== undefined) {
-      const { entry, commit } = baselineTree(s.baseline);
+      const { entry, commit } = workerBaseline(s.baseline);
       variants.push({ id: 'baseline', label: `Switchyard Worker at ${s.baseline} (commit ${commit})`, bundle: await bundle('baseline', { entry, fleetJson }), bindings: gatewayBindings, model: 'auto', readyPath: '/healthz', entry });
     }
 

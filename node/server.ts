@@ -1,8 +1,9 @@
 import { getRequestListener, RequestError } from '@hono/node-server';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { hash } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
-import type { ExecutionContext } from 'hono';
+import type { ExecutionContext, Hono } from 'hono';
+import type { AppEnv } from '../src/app-env.ts';
 import { createApp } from '../src/app.ts';
 import { errors } from '../src/api/errors.ts';
 import { DEFAULT_BODY_TIMEOUT_MS } from '../src/api/read-body.ts';
@@ -17,6 +18,7 @@ import { limitCountersFromEnv } from '../src/limits/counters-from-env.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import type { Store } from '../src/store/store.ts';
 import type { Transport } from '../src/backends/transport.ts';
+import { BufferedIncomingMessage } from './buffered-incoming.ts';
 import { answerClientError, answerConnect, answerExpectation, invalidTarget, LINGER_MS } from './client-error.ts';
 import { undiciTransport } from './undici-transport.ts';
 
@@ -94,8 +96,24 @@ function closingConnection(response: Response): Response {
   }
 }
 
-/** The same app as the Worker, on Node: process env → deps, undici for upstreams. */
-export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
+/** What `serve` runs, before any socket: the app, the listener node:http calls, and what must be stopped. */
+export interface NodeGatewayApp {
+  app: Hono<AppEnv>;
+  listener: RequestListener;
+  /** The request class node:http must make for the listener (createServer's `IncomingMessage`). */
+  IncomingMessage: typeof BufferedIncomingMessage;
+  /** Where its keys are read from, for the startup line. */
+  keyStore: NodeGateway['keyStore'];
+  /** Stops the prober and closes the upstream connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * The same app as the Worker, on Node: process env → deps, undici for upstreams (or the
+ * `transport` given: the in-process benchmark's canned upstream), wrapped in the request
+ * listener `serve` hands node:http. No socket is opened here.
+ */
+export async function nodeGatewayApp(options: NodeGatewayOptions & { transport?: Transport }): Promise<NodeGatewayApp> {
   const env = options.env ?? process.env;
   const store = storeFromEnv(env);
   // Keys: Upstash when configured; else a fixed set from SWITCHYARD_KEYS (tests, benchmarks),
@@ -115,7 +133,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     ...(options.policyCheckMs === undefined ? {} : { policyCheckMs: options.policyCheckMs }),
   });
   const l3 = cacheStoreFromEnv(env);
-  const transport = undiciTransport({ connectMs: options.fleet.routing.timeouts.connectMs });
+  const upstream = options.transport === undefined ? undiciTransport({ connectMs: options.fleet.routing.timeouts.connectMs }) : undefined;
+  const transport: Transport = options.transport ?? (upstream as Transport);
   const secret = (name: string) => env[name];
   const interval = options.probeIntervalMs ?? 10_000;
   const app = createApp({
@@ -148,10 +167,27 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const timer = interval > 0 ? setInterval(probe, interval) : undefined;
   timer?.unref();
   if (interval > 0) probe();
-  const host = options.host ?? '127.0.0.1';
+  return {
+    app,
+    listener: gatewayListener(app, options.host ?? '127.0.0.1'),
+    IncomingMessage: BufferedIncomingMessage,
+    keyStore: store.kind === 'upstash' ? 'upstash' : env['SWITCHYARD_KEYS'] ? 'env' : keyStore === store ? 'memory' : 'file',
+    close: async () => {
+      clearInterval(timer);
+      await probing;
+      await upstream?.close();
+    },
+  };
+}
+
+/**
+ * The app as a node:http request listener (@hono/node-server's), with what Node leaves to it:
+ * the Host check, and a connection answered before its body arrived told to close.
+ */
+export function gatewayListener(app: Hono<AppEnv>, hostname: string): RequestListener {
   // An execution context like the Worker's, so deferred work (`waitUntil`) takes the same path
   // on Node; a detached promise is all Node needs to finish it.
-  const listener = getRequestListener(
+  return getRequestListener(
     async (request, { incoming }) => {
       // HTTP/1.1 requires Host (RFC 9112 §3.2); Node's own check answers with an empty 400, so it is off and made here.
       if (incoming.headers.host === undefined && incoming.httpVersion === '1.1') return invalidTarget();
@@ -163,7 +199,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       return closingConnection(response);
     },
     {
-      hostname: host,
+      hostname,
       // The adapter refuses a target it cannot make a URL of; anything else thrown here escaped the app's onError.
       errorHandler: (error) => {
         if (error instanceof RequestError) return invalidTarget();
@@ -172,10 +208,16 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       },
     },
   );
+}
+
+/** `switchyard serve`: the gateway app on a node:http server. */
+export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
+  const host = options.host ?? '127.0.0.1';
+  const gateway = await nodeGatewayApp(options);
   // Node's own bound on receiving a whole request (300 s by default) stays the outer one: a
   // longer body timeout than that would never be reached.
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
-  const server: Server = createServer({ requireHostHeader: false, requestTimeout: Math.max(300_000, bodyTimeoutMs + 60_000) }, listener);
+  const server: Server = createServer({ IncomingMessage: gateway.IncomingMessage, requireHostHeader: false, requestTimeout: Math.max(300_000, bodyTimeoutMs + 60_000) }, gateway.listener);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
   // Requests Node's parser refuses get OpenAI's error shape too, not a bare status line; so do CONNECT,
   // which Node never routes, and an Expect Node cannot meet.
@@ -186,12 +228,10 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   return {
     url: `http://${host}:${port}`,
     port,
-    keyStore: store.kind === 'upstash' ? 'upstash' : env['SWITCHYARD_KEYS'] ? 'env' : keyStore === store ? 'memory' : 'file',
+    keyStore: gateway.keyStore,
     close: async () => {
-      clearInterval(timer);
-      await probing;
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await transport.close();
+      await gateway.close();
     },
   };
 }

@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { requestId } from 'hono/request-id';
 import type { StatusCode } from 'hono/utils/http-status';
 import { corsHeaders } from './api/cors.ts';
 import { errors, GatewayError } from './api/errors.ts';
@@ -14,6 +13,7 @@ import { completions } from './handlers/completions.ts';
 import { getModel, listModels } from './handlers/models.ts';
 import { proxy } from './handlers/proxy.ts';
 import { recordRequests } from './observe/record-requests.ts';
+import { requestId } from './observe/request-id.ts';
 
 /** Response headers a browser may read: routing, the request id, and when to retry. */
 const EXPOSED_HEADERS = ['x-request-id', 'x-switchyard-model', 'x-switchyard-region', 'x-switchyard-tier', 'x-switchyard-cache', 'x-switchyard-route', 'retry-after', 'retry-after-ms'];
@@ -39,7 +39,7 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { cors: corsPolicy } = gw.fleet.routing;
 
-  app.use('*', requestId({ headerName: 'x-request-id', limitLength: 128 }));
+  app.use('*', requestId());
   app.use('*', recordRequests(gw));
   // Before auth: a preflight carries no key. With no allowed origins, no origin gets CORS headers.
   app.use('*', corsHeaders({ allowedOrigins: corsPolicy.allowedOrigins, allowHeaders: ALLOWED_HEADERS, exposeHeaders: EXPOSED_HEADERS, maxAgeSeconds: corsPolicy.maxAgeSeconds }));

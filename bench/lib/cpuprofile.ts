@@ -36,6 +36,12 @@ export interface ProfileSummary {
   topSelf: Row[];
   byArea: Row[];
   topInclusiveProject: Row[];
+  /**
+   * Each sample charged to the nearest project function on its stack (its own code and the
+   * package, Node and V8 code it calls), else to its area: what each project function costs
+   * by itself, where inclusive time double-counts callers and misses async continuations.
+   */
+  byProjectOwner: Row[];
 }
 
 const SPECIAL = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
@@ -86,6 +92,7 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
   const self = new Map<string, number>();
   const area = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  const owner = new Map<string, number>();
   let total = 0;
   let idle = 0;
   const { samples, timeDeltas } = profile;
@@ -105,14 +112,18 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
     const a = areaOf(node.callFrame);
     area.set(a, (area.get(a) ?? 0) + ms);
     const seen = new Set<string>();
+    let ownerName: string | undefined;
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const frame = byId.get(id)?.callFrame;
       if (!frame || !isProject(frame)) continue;
       const key = frameName(frame);
+      ownerName ??= key;
       if (seen.has(key)) continue;
       seen.add(key);
       inclusive.set(key, (inclusive.get(key) ?? 0) + ms);
     }
+    ownerName ??= a;
+    owner.set(ownerName, (owner.get(ownerName) ?? 0) + ms);
   }
   const busy = total - idle;
   const rows = (m: Map<string, number>, n: number): Row[] =>
@@ -120,7 +131,7 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([name, ms]) => ({ name, ms, pct: busy > 0 ? (100 * ms) / busy : 0 }));
-  return { totalMs: total, idleMs: idle, busyMs: busy, topSelf: rows(self, top), byArea: rows(area, 15), topInclusiveProject: rows(inclusive, 15) };
+  return { totalMs: total, idleMs: idle, busyMs: busy, topSelf: rows(self, top), byArea: rows(area, 15), topInclusiveProject: rows(inclusive, 15), byProjectOwner: rows(owner, top) };
 }
 
 export function profileMarkdown(s: ProfileSummary): string {

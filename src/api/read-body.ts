@@ -11,16 +11,30 @@ export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
  * would destroy the connection before the 408 is written; the runtime drops it with the
  * connection, which is closed after the answer.
  */
-export async function withinBodyTimeout<T>(reading: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(errors.bodyTimeout(timeoutMs)), timeoutMs);
+export function withinBodyTimeout<T>(reading: Promise<T>, timeoutMs: number): Promise<T> {
+  // One promise settled by whichever comes first (no Promise.race, no async frame). A body that
+  // has already arrived (Node hands it over whole: node/buffered-incoming.ts) settles `reading`
+  // before the microtask queued below runs, so it never arms a timer: only a read still waiting
+  // for bytes does, a microtask after it began.
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    reading.then(
+      (value) => {
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
+        reject(error);
+      },
+    );
+    queueMicrotask(() => {
+      if (!settled) timer = setTimeout(() => reject(errors.bodyTimeout(timeoutMs)), timeoutMs);
+    });
   });
-  try {
-    return await Promise.race([reading, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -48,7 +62,8 @@ export async function readJsonBody(request: Request, limitBytes: number, timeout
   } catch (error) {
     throw errors.invalidJson(error instanceof Error ? error.message : String(error));
   }
-  if (nestsDeeperThan(json, MAX_JSON_DEPTH)) throw errors.tooDeep(MAX_JSON_DEPTH);
+  // Nesting past the limit takes an opening and a closing bracket per level: a shorter text cannot.
+  if (text.length > 2 * MAX_JSON_DEPTH && nestsDeeperThan(json, MAX_JSON_DEPTH)) throw errors.tooDeep(MAX_JSON_DEPTH);
   return { text, json };
 }
 

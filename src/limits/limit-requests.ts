@@ -14,6 +14,8 @@ import type { Limiter } from './limiter.ts';
 export const limitRequests = (limiter: Limiter) =>
   createMiddleware<AppEnv>(async function limitRequests(c, next) {
     const admission = await limiter.admit({ key: c.get('key'), tokens: 0, scope: 'request', waitUntil: (work) => defer(c, () => work) });
+    // Nothing limits the key (no headers to set, no slot to free): the common case costs nothing more.
+    if (!admission.holdsSlot && isEmpty(admission.headers)) return next();
     try {
       await next();
     } finally {
@@ -30,6 +32,11 @@ export const limitRequests = (limiter: Limiter) =>
       setResponseHeaders(c, admission.headers);
     }
   });
+
+function isEmpty(headers: Readonly<Record<string, string>>): boolean {
+  for (const _ in headers) return false;
+  return true;
+}
 
 /** The same bytes, chunk for chunk; `release` runs once, when the stream ends, fails or is cancelled. */
 function releasedAtEnd(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {

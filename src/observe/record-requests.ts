@@ -18,7 +18,11 @@ import { traceContext } from './trace-context.ts';
 export const recordRequests = (gw: Pick<Gateway, 'log' | 'metrics' | 'now' | 'regions' | 'models'>) =>
   createMiddleware<AppEnv>(async function recordRequests(c, next) {
     const { log, metrics, now } = gw;
-    const record = newRecord(c.get('requestId'), c.req.method, c.req.path, now(), traceContext(c.req.header('traceparent'), c.req.header('tracestate')));
+    // tracestate counts only beside a traceparent: most requests carry neither, and each header read costs.
+    const headers = c.req.raw.headers;
+    const traceparent = headers.get('traceparent');
+    const trace = traceparent === null ? traceContext(undefined, undefined) : traceContext(traceparent, headers.get('tracestate') ?? undefined);
+    const record = newRecord(c.get('requestId'), c.req.method, c.req.path, now(), trace);
     c.set('record', record);
     await next();
     // Set by bearer auth when the key was good (unset for a 401).
@@ -32,16 +36,16 @@ export const recordRequests = (gw: Pick<Gateway, 'log' | 'metrics' | 'now' | 're
     if (!log && !(metrics && operation) && !record.settle) return;
     const status = c.res.status;
     const error = c.error;
-    defer(c, async () => {
-      // A stream is done when its body ends; a whole answer once it has left (a macrotask later).
-      await (record.ended ?? afterResponse());
+    const finish = (): Promise<unknown> | undefined => {
       const endedAt = now();
       if (operation) meterRequest(record, gw, endedAt);
       // The limiter's estimate gives way to what was metered: real tokens, and the cost budgets count.
       const settled = record.settle?.({ tokens: (record.usage?.input ?? 0) + (record.usage?.output ?? 0), costUsd: record.cost?.usd ?? 0 });
       log?.(logLine(record, status, endedAt, error));
       const write = metrics && operation ? metrics.observe(record, operation, status, error, endedAt) : undefined;
-      // Keeps the instance alive until the writes are done (waitUntil).
-      await Promise.all([settled, write]);
-    });
+      // Keeps the instance alive until the writes are done (waitUntil); most requests have none to wait for.
+      return settled === undefined ? write : write === undefined ? settled : Promise.all([settled, write]);
+    };
+    // A stream is done when its body ends; a whole answer once it has left (a macrotask later).
+    defer(c, () => (record.ended ?? afterResponse()).then(finish));
   });

@@ -1,4 +1,4 @@
-import { hexOf } from '../hex.ts';
+import { randomHex } from './random-hex.ts';
 
 /**
  * W3C Trace Context (https://www.w3.org/TR/trace-context/): the gateway joins the caller's
@@ -21,22 +21,6 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(
 const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0'.repeat(16);
 const MAX_TRACESTATE = 512;
-
-// Random ids from a pool refilled 4 KiB at a time: one getRandomValues call per 170 requests
-// instead of two per request (each call crosses into the runtime's CSPRNG).
-const POOL_BYTES = 4096;
-const pool = new Uint8Array(POOL_BYTES);
-let poolAt = POOL_BYTES;
-
-function randomHex(bytes: number): string {
-  if (poolAt + bytes > POOL_BYTES) {
-    crypto.getRandomValues(pool);
-    poolAt = 0;
-  }
-  const hex = hexOf(pool.subarray(poolAt, poolAt + bytes));
-  poolAt += bytes;
-  return hex;
-}
 
 /** The trace this request belongs to; a malformed traceparent starts a new trace (as the spec says). */
 export function traceContext(traceparent: string | undefined, tracestate: string | undefined): TraceContext {

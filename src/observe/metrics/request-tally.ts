@@ -192,5 +192,23 @@ export function shapeOf(record: RequestRecord, operation: string, status: number
   };
 }
 
-/** One upstream attempt's counter field. */
-export const attemptField = (endpoint: string, outcome: number | string) => `${METRIC.attempts.name}${labels({ endpoint, outcome: String(outcome) })}`;
+/** Endpoints whose attempt fields are remembered (the fleet's, in practice); past it the memo starts over. */
+const MAX_MEMO_ENDPOINTS = 1_024;
+/** Outcomes remembered per endpoint (statuses and failure kinds: a few dozen at most). */
+const MAX_MEMO_OUTCOMES = 64;
+const attemptFields = new Map<string, Map<number | string, string>>();
+
+/** One upstream attempt's counter field: built once per endpoint and outcome, not per request. */
+export function attemptField(endpoint: string, outcome: number | string): string {
+  let byOutcome = attemptFields.get(endpoint);
+  if (byOutcome === undefined) {
+    if (attemptFields.size >= MAX_MEMO_ENDPOINTS) attemptFields.clear();
+    attemptFields.set(endpoint, (byOutcome = new Map()));
+  }
+  let field = byOutcome.get(outcome);
+  if (field === undefined) {
+    field = `${METRIC.attempts.name}${labels({ endpoint, outcome: String(outcome) })}`;
+    if (byOutcome.size < MAX_MEMO_OUTCOMES) byOutcome.set(outcome, field);
+  }
+  return field;
+}
