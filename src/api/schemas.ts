@@ -7,6 +7,9 @@ import * as z from '../zod-mini.ts';
  * gateway uses them; their values are the upstream's to judge (vLLM takes temperature 2.5,
  * roles such as `ipython`, structural tags, guided decoding). Every other field reaches vLLM
  * byte for byte: the gateway forwards the client's own bytes.
+ *
+ * The request path checks them by hand (check-request.ts, held to these by a property test);
+ * these stay the definition, and word every refusal.
  */
 
 const messageSchema = z.looseObject({
@@ -59,6 +62,7 @@ export const ProxyRequestSchema = z.looseObject({ model: read.model, stream: rea
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
 export type ChatMessage = z.infer<typeof messageSchema>;
+export type ProxyRequest = z.infer<typeof ProxyRequestSchema>;
 
 export type Endpoint = 'chat' | 'completions';
 

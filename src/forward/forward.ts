@@ -1,7 +1,7 @@
 import { errors, GatewayError, retryAfterHeaders } from '../api/errors.ts';
 import type { UpstreamPath } from '../api/openai-endpoints.ts';
 import type { OneShotBody } from '../api/one-shot-body.ts';
-import type { Backend } from '../backends/backend.ts';
+import type { Backend, BackendCall } from '../backends/backend.ts';
 import type { Cancellation } from '../backends/cancellation.ts';
 import { TransportError, type UpstreamResponse } from '../backends/transport.ts';
 import { UpstreamHttpError } from '../backends/upstream-error.ts';
@@ -96,7 +96,7 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
   const attempts = input.attempts;
   // Why nothing may have been sent at all: open breakers (until when), missing credentials.
   let openUntil = Number.POSITIVE_INFINITY;
-  const uncredentialed = new Set<string>();
+  let uncredentialed: Set<string> | undefined; // made on the first skip: most walks have none
   let lastError: unknown; // built only on failure: an error object costs a stack trace
   // An upstream's own HTTP answer says more than a refused connection elsewhere: report it.
   let lastHttpError: UpstreamHttpError | undefined;
@@ -104,12 +104,12 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
   // A region whose endpoint could not be reached is probably down as a whole: its other
   // endpoints wait until every other region has had its turn, so the attempt budget is not
   // spent inside one dead region.
-  const suspect = new Set<string>();
+  let suspect: Set<string> | undefined; // made on the first unreachable endpoint
   const deferred: Scored[] = [];
   const walk = input.ranked[Symbol.iterator]();
   const nextCandidate = (): Scored | undefined => {
     for (let r = walk.next(); r.done !== true; r = walk.next()) {
-      if (!suspect.has(r.value.candidate.region.id)) return r.value;
+      if (suspect === undefined || !suspect.has(r.value.candidate.region.id)) return r.value;
       deferred.push(r.value);
     }
     return deferred.shift();
@@ -120,7 +120,7 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
     const started = deps.now();
     if (deps.credentialMissing(candidate)) {
       attempts.push({ endpoint: id, outcome: 'no-credentials', ms: 0 });
-      uncredentialed.add(candidate.region.id);
+      (uncredentialed ??= new Set()).add(candidate.region.id);
       continue;
     }
     if (!deps.live.admit(id, started)) {
@@ -133,18 +133,20 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
     sent++;
     const done = deps.live.begin(id, input.tenant);
     try {
-      const response = await deps.backends[candidate.endpoint.backend].send({
+      const call: BackendCall = {
         endpoint: candidate.endpoint,
         route: input.route,
         body: typeof input.body === 'string' ? input.body : input.body.stream,
-        ...(input.contentType ? { contentType: input.contentType } : {}),
-        ...(input.headers ? { headers: input.headers } : {}),
         requestId: input.requestId,
         credential: deps.credential(candidate),
         connectMs: input.timeouts.connectMs,
         firstByteMs: input.timeouts.firstByteMs,
         cancel: input.cancel,
-      });
+      };
+      // Set, not spread in: a conditional spread copies an object per attempt.
+      if (input.contentType) call.contentType = input.contentType;
+      if (input.headers) call.headers = input.headers;
+      const response = await deps.backends[candidate.endpoint.backend].send(call);
       const headersAt = deps.now();
       const contentType = response.header('content-type');
       if (input.accepts && !input.accepts(contentType)) {
@@ -173,7 +175,7 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
       const now = deps.now();
       recordFailure(deps.live, id, error, now);
       // Refused or unreachable says the region may be down; a body cut after headers does not.
-      if (error instanceof TransportError && (error.phase === 'network' || error.phase === 'connect')) suspect.add(candidate.region.id);
+      if (error instanceof TransportError && (error.phase === 'network' || error.phase === 'connect')) (suspect ??= new Set()).add(candidate.region.id);
       attempts.push({
         endpoint: id,
         outcome: error instanceof UpstreamHttpError ? error.upstreamStatus : error instanceof TransportError ? error.phase : 'error',
@@ -190,7 +192,7 @@ export async function forward(input: ForwardInput, deps: ForwardDeps): Promise<F
   if (input.cancel.reason === 'client') throw errors.clientClosed();
   if (lastHttpError ?? lastError) throw asGatewayError(lastHttpError ?? lastError);
   // Nothing was sent: every candidate was skipped.
-  if (uncredentialed.size > 0 && !Number.isFinite(openUntil)) throw errors.credentialsMissing([...uncredentialed]);
+  if (uncredentialed && !Number.isFinite(openUntil)) throw errors.credentialsMissing([...uncredentialed]);
   const wait = Number.isFinite(openUntil) ? Math.max(0, openUntil - deps.now()) : undefined;
   throw errors.noRoute('every endpoint for this model is failing and resting (circuit breakers open)', wait);
 }

@@ -5,7 +5,8 @@ import { OPENAI_ENDPOINTS } from '../api/openai-endpoints.ts';
 import { checkKvTransfer } from '../api/kv-transfer.ts';
 import { readJsonBody } from '../api/read-body.ts';
 import { rewriteModel } from '../api/rewrite-model.ts';
-import { REQUEST_SCHEMAS, type ChatCompletionRequest, type CompletionRequest, type Endpoint } from '../api/schemas.ts';
+import { checkRequest } from '../api/check-request.ts';
+import { type ChatCompletionRequest, type CompletionRequest, type Endpoint } from '../api/schemas.ts';
 import type { Gateway } from '../gateway.ts';
 import { assertModelAllowed } from '../auth/model-access.ts';
 import type { BodyReader } from '../backends/transport.ts';
@@ -56,7 +57,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     const endpoint = ENDPOINT[kind];
     const { routing } = gw.fleet;
     const { text, json } = await readJsonBody(c.req.raw, routing.limits.maxBodyBytes, gw.bodyTimeoutMs);
-    const parsed = REQUEST_SCHEMAS[kind].safeParse(json);
+    const parsed = checkRequest(kind, json);
     if (!parsed.success) throw invalid(parsed.error);
     const request = parsed.data;
     checkKvTransfer(json, gw.kvTransferHosts);

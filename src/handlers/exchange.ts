@@ -87,7 +87,8 @@ export function exchangeScope(c: Context<AppEnv>, gw: Pick<Gateway, 'now'>, tota
   const deadline = setTimeout(() => cancel.cancel('deadline'), left);
   const signal = c.req.raw.signal;
   const onClientGone = () => cancel.cancel('client');
-  signal.addEventListener('abort', onClientGone, { once: true });
+  // No `once`: release() removes it, and a second abort cannot happen (an options object costs a microsecond a request).
+  signal.addEventListener('abort', onClientGone);
   return {
     cancel,
     release: () => {

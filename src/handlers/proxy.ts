@@ -6,7 +6,7 @@ import { OPENAI_ENDPOINTS, type EndpointName, type OpenAIEndpoint } from '../api
 import { checkKvTransfer } from '../api/kv-transfer.ts';
 import { readJsonBody } from '../api/read-body.ts';
 import { rewriteModel } from '../api/rewrite-model.ts';
-import { ProxyRequestSchema } from '../api/schemas.ts';
+import { checkProxyRequest } from '../api/check-request.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { ClassifyRequest } from '../classify/request.ts';
 import type { CompiledModel } from '../fleet/compiled.ts';
@@ -41,7 +41,7 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
     let estimate = 0;
     if (endpoint.body === 'json') {
       const { text, json } = await readJsonBody(c.req.raw, routing.limits.maxBodyBytes, gw.bodyTimeoutMs);
-      const parsed = ProxyRequestSchema.safeParse(json);
+      const parsed = checkProxyRequest(json);
       if (!parsed.success) throw invalid(parsed.error);
       checkKvTransfer(json, gw.kvTransferHosts);
       stream = parsed.data.stream === true;

@@ -51,6 +51,22 @@ export function resolveModel(gw: Gateway, requested: string, request: ClassifyRe
 
 const CHAT = { path: '/v1/chat/completions', capability: 'chat' } as const;
 
+/** Per tier list (the fleet's, for its life), each tier's search order: itself, the larger tiers up, then the smaller down. */
+const searches = new WeakMap<readonly string[], Map<string, readonly string[]>>();
+
+function tierSearch(order: readonly string[], tier: string): readonly string[] {
+  let byTier = searches.get(order);
+  if (!byTier) searches.set(order, (byTier = new Map()));
+  let search = byTier.get(tier);
+  if (!search) {
+    const at = order.indexOf(tier);
+    search = at < 0 ? [tier] : [...order.slice(at), ...order.slice(0, at).reverse()];
+    // Tiers outside the list (none come from the rules, but a bound all the same) are not kept.
+    if (at >= 0) byTier.set(tier, search);
+  }
+  return search;
+}
+
 function resolveName(gw: Gateway, requested: string, request: ClassifyRequest, hints: TierHints): Resolution {
   const direct = gw.models.get(requested);
   if (direct) return { model: direct, tier: direct.tier };
@@ -77,10 +93,7 @@ function resolveName(gw: Gateway, requested: string, request: ClassifyRequest, h
     throw errors.modelNotFound(requested);
   }
 
-  const order = rules.tiers;
-  const at = order.indexOf(tier);
-  const search = at < 0 ? [tier] : [...order.slice(at), ...order.slice(0, at).reverse()];
-  for (const candidate of search) {
+  for (const candidate of tierSearch(rules.tiers, tier)) {
     const model = gw.tierModels.get(candidate);
     if (model) return { model, tier: candidate, tierReason: candidate === tier ? reason : `${reason} ${tier}-unserved->${candidate}` };
   }

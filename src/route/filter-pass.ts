@@ -26,6 +26,12 @@ const MAX_CLASSES = 256;
 
 const memo = new WeakMap<readonly Filter[], WeakMap<readonly Candidate[], Map<string, { generation: { readonly since: number }; pass: FilterPass }>>>();
 
+/** The region groups of passes remembered for a generation: the same object for every request until it changes. */
+const remembered = new WeakSet<readonly RegionGroup[]>();
+
+/** Whether these groups are a remembered pass's (shared by requests until the generation changes), not one request's. */
+export const isRemembered = (groups: readonly RegionGroup[]): boolean => remembered.has(groups);
+
 /** What a stable filter may read of the request (see Filter.stable). */
 const classOf = (r: RouteRequest): string =>
   `${r.model.id}\0${r.model.placement ?? ''}\0${r.capability ?? ''}\0${r.key.regions?.join('\0') ?? ''}\0\0${r.key.residency?.join('\0') ?? ''}`;
@@ -42,6 +48,7 @@ function rememberedPass(filters: readonly Filter[], request: RouteRequest, all: 
   const hit = byClass.get(key);
   if (hit?.generation === generation) return hit.pass;
   const pass = grouped(run(filters, request, all, state));
+  if (pass.ok) remembered.add(pass.regions);
   if (!hit && byClass.size >= MAX_CLASSES) byClass.delete(byClass.keys().next().value as string);
   byClass.set(key, { generation, pass });
   return pass;

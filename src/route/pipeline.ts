@@ -6,7 +6,8 @@ import { placement } from './filters/placement.ts';
 import { fairShare, type FairShareOptions } from './filters/fair-share.ts';
 import { geoScorer } from './scorers/geo.ts';
 import { defaultErrorRateWeight, ERROR_RATE, errorRateScorer } from './scorers/error-rate.ts';
-import { passFilters } from './filter-pass.ts';
+import { isRemembered, passFilters } from './filter-pass.ts';
+import { rememberedRegionScores, type RegionScores } from './region-scores-memo.ts';
 import { arrayRanking } from './ranking.ts';
 import { groupScored, type RegionGroup } from './region-groups.ts';
 import { regionPoolPicker } from './region-pool-picker.ts';
@@ -94,13 +95,29 @@ function flatten(candidates: readonly Candidate[], regions: readonly ScoredRegio
   });
 }
 
-/** The profile less the scorers that would score every candidate 1 in this state (a new list only when there are such). */
+/** Each profile less its flat scorers, by which of them are flat: the same list object for the same state of flatness. */
+const lessFlat = new WeakMap<readonly WeightedScorer[], Map<number, readonly WeightedScorer[]>>();
+
+/** The profile less the scorers that would score every candidate 1 in this state (the profile itself when there are none). */
 function withoutFlat(profile: readonly WeightedScorer[], state: RouteState): readonly WeightedScorer[] {
-  for (const s of profile) if (s.scorer.flat?.(state)) return profile.filter((w) => !w.scorer.flat?.(state));
-  return profile;
+  let mask = 0;
+  for (let i = 0; i < profile.length; i++) if ((profile[i] as WeightedScorer).scorer.flat?.(state)) mask |= 1 << i;
+  if (mask === 0 || profile.length > 30) return mask === 0 ? profile : profile.filter((w) => !w.scorer.flat?.(state));
+  let byMask = lessFlat.get(profile);
+  if (!byMask) lessFlat.set(profile, (byMask = new Map()));
+  let kept = byMask.get(mask);
+  if (!kept) byMask.set(mask, (kept = profile.filter((_, i) => (mask & (1 << i)) === 0)));
+  return kept;
 }
 
 const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
+
+/** Why this route: the leading region, the placement, the leader's scores, how many fallbacks. */
+function reasonFor(request: RouteRequest, best: Scored | undefined, size: number): string {
+  const why = best ? Object.entries(best.parts).map(([k, v]) => `${k}=${fmt(v)}`) : [];
+  const placed = request.model.placement ? [`placement=${request.model.placement}`] : [];
+  return [`region=${best?.candidate.region.id}`, ...placed, ...why, `fallbacks=${size - 1}`].join(' ');
+}
 
 /** A route: the ranking the forwarder walks, whole in `ranked` for whoever wants it as a list. */
 class Planned {
@@ -141,16 +158,24 @@ export function planRoute(pipeline: Pipeline, request: RouteRequest, all: readon
   let ranking: Ranking;
   let regionScoped = true;
   for (const s of profile) if (s.scorer.scope !== 'region') regionScoped = false;
+  let shared: RegionScores | undefined;
   if (regionScoped) {
-    const regions = scoreRegions(profile, request, pass.regions, state);
+    // A remembered pass's regions scored under this profile are the same for every request from the same place.
+    shared = isRemembered(pass.regions) ? rememberedRegionScores(pass.regions, profile, request, () => scoreRegions(profile, request, pass.regions, state)) : undefined;
+    const regions = shared?.regions ?? scoreRegions(profile, request, pass.regions, state);
     ranking = picker.rank ? picker.rank(regions, state, request) : arrayRanking(picker.pick(flatten(pass.candidates, regions), state, request));
   } else {
     const scored = scoreEndpoints(profile, request, pass.candidates, state);
     ranking = picker.rank ? picker.rank(groupScored(scored), state, request) : arrayRanking(picker.pick(scored, state, request));
   }
   const best = ranking.first();
-  const why = best ? Object.entries(best.parts).map(([k, v]) => `${k}=${fmt(v)}`) : [];
-  const placed = request.model.placement ? [`placement=${request.model.placement}`] : [];
-  const reason = [`region=${best?.candidate.region.id}`, ...placed, ...why, `fallbacks=${ranking.size - 1}`].join(' ');
+  const known = best && shared?.reasons.get(best.parts);
+  let reason: string;
+  if (known && known.region === best?.candidate.region.id && known.size === ranking.size) reason = known.text;
+  else {
+    reason = reasonFor(request, best, ranking.size);
+    // Only a leader of these regions (a picker of its own may lead with scores of its own): the map stays as small as the regions.
+    if (shared && best && shared.regions.some((r) => r.parts === best.parts)) shared.reasons.set(best.parts, { region: best.candidate.region.id, size: ranking.size, text: reason });
+  }
   return new Planned(ranking, reason);
 }

@@ -81,10 +81,11 @@ export interface Filter extends Plugin {
 export interface Scorer extends Plugin {
   readonly category: 'affinity' | 'distribution' | 'balance';
   /**
-   * 'region': a candidate's score depends only on its region and the request, and on which
-   * regions are among the candidates (not on how many endpoints each has), so scoring one
-   * candidate per region gives every endpoint of it its score. Routing then scores regions,
-   * not endpoints. Absent: scored per endpoint.
+   * 'region': a candidate's score depends only on its region, the request's caller and session
+   * key, and on which regions are among the candidates (not on how many endpoints each has, nor
+   * on the live state), so scoring one candidate per region gives every endpoint of it its score.
+   * Routing then scores regions, not endpoints, and reuses the scores for requests from the same
+   * place while the filter pass stands (src/route/region-scores-memo.ts). Absent: scored per endpoint.
    */
   readonly scope?: 'region';
   /**

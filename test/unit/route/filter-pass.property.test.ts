@@ -2,7 +2,9 @@
 // keyed by LiveState's generation) routes exactly as routing that filters every request afresh,
 // whatever happens in between: breakers opening and closing, probes let through, 429 marks set
 // and running out, health snapshots coming and going, time passing, requests that started
-// before the latest change, key scopes, placements and fair-share limits.
+// before the latest change, key scopes, placements and fair-share limits. The region scores
+// reused with a pass (src/route/region-scores-memo.ts, per profile and caller) are held to the
+// same: callers from a few places, sessions, scorers going flat and back.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../infra/local/sim/hash.ts';
@@ -14,7 +16,7 @@ import { LiveState } from '../../../src/route/live-state.ts';
 import { pipelineFromWeights, planRoute, type Pipeline } from '../../../src/route/pipeline.ts';
 import { regionPoolPicker } from '../../../src/route/region-pool-picker.ts';
 import { LiveDriver, liveEventArb } from './live-events.ts';
-import type { Candidate, KeyScope, RoutePlan, RouteRequest, RouteState } from '../../../src/route/types.ts';
+import type { CallerGeo, Candidate, KeyScope, RoutePlan, RouteRequest, RouteState } from '../../../src/route/types.ts';
 
 const ZONES = ['us', 'eu', 'apac'] as const;
 const PLACEMENTS = ['edge', 'regional', 'central'] as const;
@@ -25,7 +27,7 @@ const fleetArb = fc.record({
     { minLength: 1, maxLength: 5 },
   ).filter((regions) => regions.some((r) => r.pool > 0)),
   lb: fc.constantFrom('round-robin', 'least-connections', 'weighted-round-robin', 'consistent-hash', 'p2c-ewma' as const),
-  weights: fc.constantFrom<Record<string, number>>({ geo: 1 }, { geo: 1, cost: 2 }, { load: 1, geo: 1 }, { 'session-affinity': 1, latency: 1 }),
+  weights: fc.constantFrom<Record<string, number>>({ geo: 1 }, { geo: 1, cost: 2 }, { load: 1, geo: 1 }, { 'session-affinity': 1, latency: 1 }, { 'session-affinity': 1, geo: 1 }, { geo: 1, 'error-rate': 0 }),
   fairness: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
 });
 
@@ -43,6 +45,7 @@ const eventArb = fc.oneof(
       requestClass: fc.nat(),
       tenant: fc.constantFrom('t1', 't2'),
       session: fc.option(fc.constantFrom('s1', 's2'), { nil: undefined }),
+      caller: fc.constantFrom<CallerGeo | undefined>(undefined, undefined, { continent: 'EU' }, { continent: 'NA' }, { latitude: 12, longitude: 25 }, { latitude: 35, longitude: 70, continent: 'AS' }),
     }),
   },
 );
@@ -110,7 +113,7 @@ describe('the reused filter pass', () => {
             case 'route': {
               const c = classes[event.requestClass % classes.length] as (typeof classes)[number];
               const model: CompiledModel = { id: 'm', aliases: [], capabilities: ['chat'], loadBalancing: spec.lb, source: { kind: 'InferenceService', name: 'm', namespace: 'llm' }, ...(c.placement ? { placement: c.placement } : {}) };
-              const request: RouteRequest = { model, key: c.key as KeyScope, caller: undefined, tenant: event.tenant, sessionKey: event.session, capability: c.capability };
+              const request: RouteRequest = { model, key: c.key as KeyScope, caller: event.caller, tenant: event.tenant, sessionKey: event.session, capability: c.capability };
               const view = live.view(t - event.olderBy, snapshot);
               expect(view.generation).toBeDefined();
               // No generation (so never reused); what the error-rate scorer reads stays.
