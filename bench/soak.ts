@@ -263,8 +263,9 @@ async function run(s: Settings): Promise<number> {
     const snapshot = async (label: string, at: number) => {
       if (!s.heapSnapshots) return;
       const path = resolve(OUT, `${runName(s)}-${label}.heapsnapshot`);
+      const started = performance.now();
       await evaluate<string>(`process.getBuiltinModule('node:v8').writeHeapSnapshot(${JSON.stringify(path)})`);
-      snapshots.push({ label, at, path });
+      snapshots.push({ label, at, path, pauseMs: performance.now() - started });
     };
 
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.key}` };

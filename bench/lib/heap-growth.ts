@@ -16,6 +16,8 @@ export interface SnapshotFile {
   /** Seconds into the measured window. */
   at: number;
   path: string;
+  /** How long writing it stopped the process (it is synchronous: no request is served meanwhile). */
+  pauseMs: number;
 }
 
 interface Summary {
@@ -61,7 +63,7 @@ export function snapshotReport(files: readonly SnapshotFile[], top = 12): { mark
     const d = (at[at.length - 1]?.retained ?? 0) - (at[0]?.retained ?? 0);
     return `| ${name} | ${at[at.length - 1]?.instances ?? 0} | ${at.map((h) => fmt((h?.retained ?? 0) / KiB, 0)).join(' | ')} | ${signed(d / KiB, 0)} |`;
   });
-  const markdown = `Heap snapshots of the gateway (\`v8.writeHeapSnapshot\`, each after the full GC it runs; bench/lib/heap-snapshot.ts reads them): ${summaries.map((x) => `${x.file.label} ${fmt(x.total / MiB, 1)} MiB`).join(', ')} of live objects.
+  const markdown = `Heap snapshots of the gateway (\`v8.writeHeapSnapshot\`, each after the full GC it runs; bench/lib/heap-snapshot.ts reads them): ${summaries.map((x) => `${x.file.label} ${fmt(x.total / MiB, 1)} MiB`).join(', ')} of live objects. Writing each stops the gateway (${summaries.map((x) => `${fmt(x.file.pauseMs / 1000, 1)} s`).join(', ')}): requests queue meanwhile and the native memory the writer takes stays in RSS, so read latency, errors and RSS in the minutes of a snapshot as the snapshot's, not the gateway's.
 
 The groups that changed most from the first to the last (objects by constructor, the rest by kind; count / KiB of their own size):
 

@@ -7,8 +7,8 @@ import { first } from './lru.ts';
  * Pure LFU never forgets: an entry hot long ago outlives newer ones until its TTL ends it,
  * which the tier's TTL bounds.
  */
-/** Measured with the tier (test/unit/cache/l1-footprint.test.ts), hash tables' spare capacity included. */
-const LFU_KEY_OVERHEAD = 112;
+/** A counts-Map slot and a bucket-Set slot (28 + 20 bytes), at up to 4 table slots per live key, as in ENTRY_OVERHEAD. */
+const LFU_KEY_OVERHEAD = 192;
 
 export function lfu(): EvictionOrder {
   const counts = new Map<string, number>();

@@ -12,13 +12,14 @@ export interface MemoryTierOptions {
 /**
  * What an entry costs beyond its key's and body's characters, in bytes, on a 64-bit V8 without
  * pointer compression (Node; workerd's compressed pointers cost less): the slot and entry objects
- * with its timestamp's heap number (~130), the strings' headers (~32), the entries Map's and the
- * eviction order's hash-table share (~60 each), with the tables' spare capacity after they grow;
- * an order that keeps more per key (LFU) adds its `keyOverhead`. Measured, not guessed:
- * test/unit/cache/l1-footprint.test.ts fills each order and checks the live heap stays within
- * what the tier counts.
+ * and its timestamp's heap number (~112), the strings' headers (~32), and the entries Map's and
+ * the LRU / FIFO Set's hash tables (28 + 20 bytes a slot). Under churn V8 keeps those tables at 2
+ * to 4 slots per live entry (they double past half full, counting deleted slots, and shrink below
+ * a quarter): 96–192 bytes, the worst case counted. An order that keeps more per key (LFU) adds
+ * its `keyOverhead`. test/unit/cache/l1-footprint.test.ts fills each order and checks the live
+ * heap stays within what the tier counts.
  */
-export const ENTRY_OVERHEAD = 320;
+export const ENTRY_OVERHEAD = 352;
 
 /** V8 keeps a string whose characters all fit in Latin-1 at a byte each, any other at two. */
 const TWO_BYTE = /[^\x00-\xff]/;
