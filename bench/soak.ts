@@ -319,8 +319,8 @@ async function run(s: Settings): Promise<number> {
     const [samples] = await Promise.all([measured.done, sampler]);
     await new Promise((r) => setTimeout(r, 2000)); // the last deferred writes (cache, usage)
     const rssBeforeGc = rssOf(pid);
-    await snapshot('end', durationMs / 1000);
     const heapBeforeGc = await heap();
+    await snapshot('end', durationMs / 1000);
     const liveAtEnd = await liveHeapMiB();
     const heapAfterGc = await heap();
     const rssAtEnd = rssOf(pid);

@@ -11,7 +11,7 @@ export interface MemoryTierOptions {
 
 /**
  * What an entry costs beyond its key's and body's characters, in bytes, on a 64-bit V8 without
- * pointer compression (Node; workerd's compressed pointers cost less): the slot and entry objects
+ * pointer compression, as Node's (with compressed pointers the objects are smaller): the slot and entry objects
  * and its timestamp's heap number (~112), the strings' headers (~32), and the entries Map's and
  * the LRU / FIFO Set's hash tables (28 + 20 bytes a slot). Under churn V8 keeps those tables at 2
  * to 4 slots per live entry (they double past half full, counting deleted slots, and shrink below
