@@ -14,6 +14,7 @@ import { ROOT, stopAllAndReport } from './lib/children.ts';
 import { CHAT_PATH, MODEL, type PolicyPlan } from './lib/federation.ts';
 import { OUT, startFederationStack } from './lib/federation-stack.ts';
 import { CdpSession, target } from './lib/inspector-profile.ts';
+import { snapshotReport, type SnapshotFile } from './lib/heap-growth.ts';
 import { openLoop } from './lib/open-loop.ts';
 import { publishSection } from './lib/results-file.ts';
 import { codeVersion, loadAverage, machine } from './lib/run-info.ts';
@@ -28,9 +29,10 @@ type Runtime = (typeof RUNTIMES)[number];
 const HEAPS = ['serve', 'default'] as const;
 type HeapFlags = (typeof HEAPS)[number];
 /** The run's name: its files in bench/out and its section of bench/RESULTS.md, so the variants can run at once. */
-const runName = (s: Pick<Settings, 'runtime' | 'heap' | 'uniqueNoStore'>) =>
-  `${s.runtime === 'workerd' ? 'soak-workerd' : s.heap === 'serve' ? 'soak' : 'soak-default-heap'}${s.uniqueNoStore ? '-unique-no-store' : ''}`;
-const lastJson = (s: Pick<Settings, 'runtime' | 'heap' | 'uniqueNoStore'>) => resolve(OUT, `${runName(s)}-last.json`);
+type Named = Pick<Settings, 'runtime' | 'heap' | 'uniqueNoStore' | 'l1MiB' | 'heapSnapshots' | 'workerdV8Flags'>;
+const runName = (s: Named) =>
+  `${s.runtime === 'workerd' ? 'soak-workerd' : s.heap === 'serve' ? 'soak' : 'soak-default-heap'}${s.uniqueNoStore ? '-unique-no-store' : ''}${s.l1MiB === undefined ? '' : '-small-l1'}${s.heapSnapshots ? '-heap-snapshots' : ''}${s.workerdV8Flags.length > 0 ? '-v8-flags' : ''}`;
+const lastJson = (s: Named) => resolve(OUT, `${runName(s)}-last.json`);
 const rel = (path: string) => relative(ROOT, path);
 const WARMUP_S = 10;
 
@@ -49,6 +51,12 @@ interface Settings {
   heap: HeapFlags;
   /** Unique requests sent with Cache-Control: no-store, so the L1 holds only the pooled prompts. */
   uniqueNoStore: boolean;
+  /** The L1 response cache's bound in MiB (a CachePolicy in the run's fleet), so it fills early; absent: the default. */
+  l1MiB: number | undefined;
+  /** Node: heap snapshots of the gateway at the start, middle and end of the window, compared by constructor. */
+  heapSnapshots: boolean;
+  /** workerd only: V8 flags through its config's \`v8Flags\` (e.g. heap sizes). */
+  workerdV8Flags: readonly string[];
   quick: boolean;
 }
 
@@ -64,6 +72,12 @@ const USAGE = `  --minutes <n>          measured load (default 10; --quick 1)
                          default = V8's defaults for this machine (default serve)
   --unique-no-store      unique requests carry Cache-Control: no-store, so the L1 response cache
                          does not fill during the run (its growth apart from the rest)
+  --l1-mib <n>           the L1 response cache's bound in MiB (default: the built-in ${DEFAULT_EDGE_CACHE.l1.maxBytes / 2 ** 20}), so it
+                         fills within the first minutes and the rest of the run shows what grows besides it
+  --heap-snapshots       Node only: heap snapshots of the gateway at the start, middle and end of the
+                         window (bench/out/<run>-*.heapsnapshot), compared by constructor in the report
+  --workerd-v8-flags=<f> workerd only: V8 flags for its config's v8Flags, space-separated
+                         (e.g. "--max-old-space-size=64 --max-semi-space-size=2")
   --quick                one minute; bench/RESULTS.md is not updated
   -h, --help             this help`;
 
@@ -79,6 +93,9 @@ function settingsFrom(argv: readonly string[]): Settings {
     runtime: { type: 'string' },
     heap: { type: 'string' },
     'unique-no-store': { type: 'boolean' },
+    'l1-mib': { type: 'string' },
+    'heap-snapshots': { type: 'boolean' },
+    'workerd-v8-flags': { type: 'string' },
   });
   if (f.rounds !== undefined || f.duration !== undefined) throw new UsageError('use --minutes; --duration and --rounds do not apply');
   const quick = f.quick === true;
@@ -89,6 +106,10 @@ function settingsFrom(argv: readonly string[]): Settings {
   const heap = typeof f.heap === 'string' ? f.heap : 'serve';
   if (!HEAPS.some((h) => h === heap)) throw new UsageError(`--heap must be ${HEAPS.join(' or ')} (got "${heap}")`);
   if (runtime === 'workerd' && f.heap !== undefined) throw new UsageError('--heap applies to --runtime node (workerd sizes its isolates itself)');
+  if (runtime === 'workerd' && f['heap-snapshots'] === true) throw new UsageError('--heap-snapshots applies to --runtime node');
+  const workerdV8Flags = typeof f['workerd-v8-flags'] === 'string' ? f['workerd-v8-flags'].split(/\s+/).filter((x) => x !== '') : [];
+  if (runtime !== 'workerd' && workerdV8Flags.length > 0) throw new UsageError('--workerd-v8-flags applies to --runtime workerd (Node takes --heap)');
+  if (workerdV8Flags.some((x) => !/^--[a-z0-9-_]+(=[\w.-]+)?$/i.test(x))) throw new UsageError(`--workerd-v8-flags: each must look like --name or --name=value (got "${workerdV8Flags.join(' ')}")`);
   return {
     minutes: numberFlag(f.minutes, quick ? 1 : 10, 'minutes'),
     rate: numberFlag(f.rate, 40, 'rate'),
@@ -100,6 +121,9 @@ function settingsFrom(argv: readonly string[]): Settings {
     runtime: runtime as Runtime,
     heap: heap as HeapFlags,
     uniqueNoStore: f['unique-no-store'] === true,
+    l1MiB: f['l1-mib'] === undefined ? undefined : numberFlag(f['l1-mib'], 0, 'l1-mib'),
+    heapSnapshots: f['heap-snapshots'] === true,
+    workerdV8Flags,
     quick,
   };
 }
@@ -183,6 +207,16 @@ interface Minute {
   liveAfterMajorMiB?: number;
 }
 
+/** Least-squares slope of [seconds, MiB] points, in MiB per minute (NaN with fewer than two). */
+function slopePerMinute(points: readonly (readonly [number, number])[]): number {
+  if (points.length < 2) return Number.NaN;
+  const mx = points.reduce((a, p) => a + p[0], 0) / points.length;
+  const my = points.reduce((a, p) => a + p[1], 0) / points.length;
+  const sxy = points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
+  const sxx = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+  return sxx === 0 ? Number.NaN : (60 * sxy) / sxx;
+}
+
 /** The sentence on other load, from the load averages sampled over the run. */
 function sharedNote(loads: readonly number[], cores: number): string {
   const highest = Math.max(...loads);
@@ -199,9 +233,10 @@ async function run(s: Settings): Promise<number> {
   const cores = availableParallelism();
   const onNode = s.runtime === 'node';
   try {
-    const stack = await startFederationStack({ name: runName(s), profile: s.profile, policy: POLICY, probeIntervalMs: 1000 });
+    const policy: PolicyPlan = s.l1MiB === undefined ? POLICY : { ...POLICY, l1MaxBytes: Math.round(s.l1MiB * MiB) };
+    const stack = await startFederationStack({ name: runName(s), profile: s.profile, policy, probeIntervalMs: 1000 });
     const nodeArgs = onNode && s.heap === 'serve' ? SERVE_V8_FLAGS : [];
-    const gateway = onNode ? await stack.startGateway({ inspect: true, nodeArgs }) : await stack.startWorkerdGateway({ inspect: true });
+    const gateway = onNode ? await stack.startGateway({ inspect: true, nodeArgs }) : await stack.startWorkerdGateway({ inspect: true, v8Flags: s.workerdV8Flags });
     const pid = gateway.child.proc.pid;
     if (pid === undefined || gateway.inspector === undefined) throw new Error('the gateway has no pid or inspector');
     const cdp = await CdpSession.open(await target(gateway.inspector, ''));
@@ -224,6 +259,14 @@ async function run(s: Settings): Promise<number> {
     };
     const evaluate = async <T>(expression: string) => (await cdp.call<{ result: { value: T } }>('Runtime.evaluate', { expression, returnByValue: true })).result.value;
     const cpuMs = () => groupCpuMs(pid) ?? Number.NaN; // started detached: the gateway leads its own process group
+    const snapshots: SnapshotFile[] = [];
+    const snapshot = async (label: string, at: number) => {
+      if (!s.heapSnapshots) return;
+      const path = resolve(OUT, `${runName(s)}-${label}.heapsnapshot`);
+      const started = performance.now();
+      await evaluate<string>(`process.getBuiltinModule('node:v8').writeHeapSnapshot(${JSON.stringify(path)})`);
+      snapshots.push({ label, at, path, pauseMs: performance.now() - started });
+    };
 
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.key}` };
     const load = (tag: string, durationMs: number) =>
@@ -250,6 +293,7 @@ async function run(s: Settings): Promise<number> {
     const warmFailed = warm.filter((x) => outcomeOf(x) !== 'ok').length;
     if (onNode) await evaluate<boolean>(GC_OBSERVER);
     const liveAtStart = await liveHeapMiB();
+    await snapshot('start', 0);
     if (onNode) await evaluate<GcDrain>('globalThis.__soakGcDrain()'); // the forced GC above is not the run's
     console.log(`measuring: ${s.minutes} min at ${s.rate} req/s; RSS and heap every ${s.sampleEveryS} s…`);
     const durationMs = s.minutes * 60_000;
@@ -261,6 +305,7 @@ async function run(s: Settings): Promise<number> {
     const sampler = (async () => {
       for (let t = 0; t * 1000 <= durationMs; t += s.sampleEveryS) {
         await new Promise((r) => setTimeout(r, Math.max(0, measured.startedAt + t * 1000 - performance.now())));
+        if (s.heapSnapshots && snapshots.length === 1 && t * 1000 >= durationMs / 2) await snapshot('middle', t);
         const h = await heap();
         memory.push({ at: t, rssMiB: rssOf(pid), heapUsedMiB: h.usedSize / MiB, heapTotalMiB: h.totalSize / MiB, cpuMs: cpuMs(), load1: loadavg()[0] ?? Number.NaN });
         if (onNode) {
@@ -274,7 +319,10 @@ async function run(s: Settings): Promise<number> {
     const [samples] = await Promise.all([measured.done, sampler]);
     await new Promise((r) => setTimeout(r, 2000)); // the last deferred writes (cache, usage)
     const rssBeforeGc = rssOf(pid);
+    const heapBeforeGc = await heap();
+    await snapshot('end', durationMs / 1000);
     const liveAtEnd = await liveHeapMiB();
+    const heapAfterGc = await heap();
     const rssAtEnd = rssOf(pid);
     cdp.close();
     await stack.stopGateway(gateway);
@@ -333,13 +381,21 @@ async function run(s: Settings): Promise<number> {
     // evicted): with ~32 distinct answers a second it fills for longer than the run. Filling it
     // first is not practical here (the simulators answer ~64 requests at a time), so its growth is
     // in the window, and read as such: the live heap after V8's major GCs shows its pace.
+    const heapGrowth = snapshots.length >= 2 ? snapshotReport(snapshots).markdown : '';
+    // The pace in the second half of the window (least squares, MiB per minute): what "flat" is judged on.
+    const half = durationMs / 2000;
+    const rssSlope = slopePerMinute(memory.filter((x) => x.at >= half).map((x) => [x.at, x.rssMiB]));
+    const liveSlope = slopePerMinute(majors.filter((x) => x.at >= half).map((x) => [x.at, x.heapMiB]));
+    const l1Bound = `${fmt((s.l1MiB ?? DEFAULT_EDGE_CACHE.l1.maxBytes / MiB), s.l1MiB !== undefined && s.l1MiB < 1 ? 2 : 0)} MiB`;
     const l1Note = s.uniqueNoStore
       ? `Unique requests carry \`Cache-Control: no-store\` (\`--unique-no-store\`): the L1 response cache holds only the ${POOL} pooled prompts, so it does not grow during the run and what remains is the gateway's own memory behaviour. Warm-up: ${WARMUP_S} s of the mix, ${warm.length} requests, ${warmFailed} not ok.`
-      : `The L1 response cache (${fmt(DEFAULT_EDGE_CACHE.l1.maxBytes / MiB, 0)} MiB bound, LRU) fills during the run: every unique answer is a new entry, so the live heap grows with the cache until it reaches its bound — read the live-heap rows with that in mind. Warm-up: ${WARMUP_S} s of the mix, ${warm.length} requests, ${warmFailed} not ok.`;
+      : s.l1MiB !== undefined
+        ? `The L1 response cache is bounded at ${l1Bound} for this run (\`--l1-mib\`, a CachePolicy in the run's fleet; the default is ${fmt(DEFAULT_EDGE_CACHE.l1.maxBytes / MiB, 0)} MiB), so with every unique answer a new entry it is full within the first minutes and evicts from then on: what the second half shows is the gateway with every bounded structure full. Warm-up: ${WARMUP_S} s of the mix, ${warm.length} requests, ${warmFailed} not ok.`
+        : `The L1 response cache (${l1Bound} bound, LRU) fills during the run: every unique answer is a new entry, so the live heap grows with the cache until it reaches its bound — read the live-heap rows with that in mind (\`--l1-mib\` makes it fill early). Warm-up: ${WARMUP_S} s of the mix, ${warm.length} requests, ${warmFailed} not ok.`;
     const gcRow = onNode
       ? `\n| live heap after V8's own major GCs, MiB (lowest per minute; a PerformanceObserver in the gateway, nothing forced) | ${drift((m) => m.liveAfterMajorMiB ?? Number.NaN)}; ${majors.length} major GCs, ${fmt(Math.min(...liveAfterMajor), 1)}–${fmt(Math.max(...liveAfterMajor), 1)} after them |\n| GC pause ms per minute (every GC) | ${drift((m) => m.gcPauseMs ?? Number.NaN, 0)} |`
       : '';
-    const title = `${onNode ? (s.heap === 'serve' ? 'Soak' : "Soak with V8's default heap") : 'Soak in raw workerd'}${s.uniqueNoStore ? ', unique requests not cached' : ''}`;
+    const title = `${onNode ? (s.heap === 'serve' ? 'Soak' : "Soak with V8's default heap") : 'Soak in raw workerd'}${s.uniqueNoStore ? ', unique requests not cached' : ''}${s.l1MiB === undefined ? '' : `, L1 bounded at ${s.l1MiB} MiB`}${s.heapSnapshots ? ', heap snapshots' : ''}${s.workerdV8Flags.length > 0 ? `, V8 flags ${s.workerdV8Flags.join(' ')}` : ''}`;
     const markdown = `## ${title}: ${s.minutes} minute${s.minutes === 1 ? '' : 's'} of steady load, keys and cache on Redis
 
 Measured ${startedAt.toISOString()} (run took ${seconds} s) on ${machine()}; 1-minute load average ${fmt(loadAtStart, 2)} at the start, ${fmt(loadAverage(), 2)} at the end; ${sharedNote(memory.map((x) => x.load1), cores)} Gateway code: ${code}.
@@ -351,9 +407,10 @@ ${l1Note}
 | Measure | first minute → last minute |
 |---|---|
 | **errors** (anything but a complete answer; goal 0) | **${errors.length}** in all (${OUTCOME_NAMES.filter((n) => n !== 'ok').map((n) => `${n} ${counts[n]}`).join(', ')}); ${first?.errors ?? '–'} → ${last?.errors ?? '–'} |
-| **RSS MiB** (median of the minute's samples) | **${drift((m) => m.rssMiB)}**; lowest ${fmt(Math.min(...rssAll), 1)}, highest ${fmt(Math.max(...rssAll), 1)}; after the first minute ${fmt(Math.min(...rssAfterFirst), 1)}–${fmt(Math.max(...rssAfterFirst), 1)}; ${fmt(rssBeforeGc, 1)} after the run, ${fmt(rssAtEnd, 1)} after a forced GC |
+| **RSS MiB** (median of the minute's samples) | **${drift((m) => m.rssMiB)}**; lowest ${fmt(Math.min(...rssAll), 1)}, highest ${fmt(Math.max(...rssAll), 1)}; after the first minute ${fmt(Math.min(...rssAfterFirst), 1)}–${fmt(Math.max(...rssAfterFirst), 1)}; ${fmt(rssBeforeGc, 1)} after the run (V8 heap total ${fmt(heapBeforeGc.totalSize / MiB, 1)}), ${fmt(rssAtEnd, 1)} after a forced GC (V8 heap total ${fmt(heapAfterGc.totalSize / MiB, 1)}) |
 | V8 heap used MiB (median of the minute's samples) | ${drift((m) => m.heapUsedMiB)} |
 | live heap after a forced GC, MiB: before the window → after it | ${fmt(liveAtStart, 1)} → ${fmt(liveAtEnd, 1)} (${signed(liveAtEnd - liveAtStart, 1)}) |${gcRow}
+| **slope over the second half of the window**, MiB per minute (least squares) | RSS ${signed(rssSlope, 2)} (${memory.filter((x) => x.at >= half).length} samples)${onNode ? `; live heap after V8's own major GCs ${signed(liveSlope, 2)} (${majors.filter((x) => x.at >= half).length} GCs)` : ''} |
 | **p99 ms** (complete answers, from sending to the last byte) | **${drift((m) => m.p99)}** |
 | p50 ms | ${drift((m) => m.p50)} |
 | gateway CPU ms per request (/proc; ${fmt(totalCpuMs / 1000, 1)} s in all) | ${drift((m) => m.cpuMsPerRequest, 2)} |
@@ -367,12 +424,12 @@ ${minutes.map((m) => `| ${m.minute} | ${m.requests} | ${m.errors} | ${m.cacheHit
 
 </details>
 
-Every request and memory sample: \`${rel(lastJson(s))}\` (local, git-ignored).
+${heapGrowth === '' ? '' : `${heapGrowth}\n\n`}Every request and memory sample: \`${rel(lastJson(s))}\` (local, git-ignored).
 
 Commands (ports picked free at run time; paths relative to the repository):
 
 \`\`\`
-npm run bench -- soak${s.quick ? ' --quick' : ''}   # --runtime ${s.runtime}${onNode ? ` --heap ${s.heap}` : ''}${s.uniqueNoStore ? ' --unique-no-store' : ''} --minutes ${s.minutes} --rate ${s.rate} --stream-share ${s.streamShare} --repeat-share ${s.repeatShare} --max-tokens ${s.maxTokens} --sample-every ${s.sampleEveryS} --profile ${s.profile}
+npm run bench -- soak${s.quick ? ' --quick' : ''}   # --runtime ${s.runtime}${onNode ? ` --heap ${s.heap}` : ''}${s.uniqueNoStore ? ' --unique-no-store' : ''}${s.l1MiB === undefined ? '' : ` --l1-mib ${s.l1MiB}`}${s.heapSnapshots ? ' --heap-snapshots' : ''}${s.workerdV8Flags.length > 0 ? ` --workerd-v8-flags "${s.workerdV8Flags.join(' ')}"` : ''} --minutes ${s.minutes} --rate ${s.rate} --stream-share ${s.streamShare} --repeat-share ${s.repeatShare} --max-tokens ${s.maxTokens} --sample-every ${s.sampleEveryS} --profile ${s.profile}
 ${stack.commands().join('\n')}
 \`\`\`${errors.length > 0 ? `\n\nFirst errors: ${errors.slice(0, 5).map((x) => `\`${outcomeOf(x)} ${x.status} ${(x.error ?? '').slice(0, 160).replace(/`/g, "'")}\``).join('; ')}` : ''}${stack.otherLines.count > 0 ? `\n\nThe gateway wrote ${stack.otherLines.count} other line(s) (first ${stack.otherLines.first.length}): ${stack.otherLines.first.map((l) => `\`${l.replace(/`/g, "'")}\``).join('; ')}` : ''}`;
     writeFileSync(lastJson(s), JSON.stringify({ settings: s, memory, majors, gcPerSample, minutes, samples }, null, 1));

@@ -51,7 +51,7 @@ export interface FederationStack {
    */
   startGateway(options?: { inspect?: boolean; nodeArgs?: readonly string[]; policy?: PolicyPlan }): Promise<GatewayProcess>;
   /** The Worker (workers/gateway.ts over this fleet, as `wrangler deploy` bundles it) in raw `workerd serve`, same env. */
-  startWorkerdGateway(options?: { inspect?: boolean }): Promise<GatewayProcess>;
+  startWorkerdGateway(options?: { inspect?: boolean; v8Flags?: readonly string[] }): Promise<GatewayProcess>;
   stopGateway(gateway: GatewayProcess): Promise<void>;
   setFaults(sim: Sim, patch: Record<string, unknown>): Promise<void>;
   /** Clears every simulator's faults (those running). */
@@ -151,12 +151,13 @@ export async function startFederationStack(options: StackOptions): Promise<Feder
       };
       prepareBenchWorker(files);
       const bundle = bundleWorker(files.config, resolve(OUT, `${options.name}-workerd`));
-      const started = await startWorkerd(bundle, gatewayEnv, { inspector: o.inspect === true });
+      const started = await startWorkerd(bundle, gatewayEnv, { inspector: o.inspect === true, ...(o.v8Flags ? { v8Flags: o.v8Flags } : {}) });
       lastGateway = started.child;
       workerdCommands = [
         `node_modules/.bin/node cli/main.ts fleet compile --fleet ${rel(fleetFile)} --out ${rel(files.fleetJson)}`,
         `# ${rel(files.entry)}: export default createWorker(<that JSON>); ${rel(files.config)}: wrangler.toml with main → that entry and no [build]`,
         bundle.command,
+        ...(o.v8Flags && o.v8Flags.length > 0 ? [`# config.capnp: v8Flags = ${JSON.stringify(o.v8Flags)}`] : []),
       ];
       await firstAnswer(started.url);
       return { origin: started.url, child: started.child, ...(started.inspector ? { inspector: started.inspector } : {}) };

@@ -48,6 +48,8 @@ export interface PolicyPlan {
   readonly midStreamFailover?: boolean;
   /** The RoutingPolicy's scorer weights (default load 1, latency 1; error-rate then takes its default). */
   readonly weights?: Readonly<Record<string, number>>;
+  /** The edge cache's L1 bound (a CachePolicy with \`edge.l1.maxBytes\`); absent: the built-in default. */
+  readonly l1MaxBytes?: number;
 }
 
 const DEFAULT_WEIGHTS: Readonly<Record<string, number>> = { load: 1, latency: 1 };
@@ -97,6 +99,16 @@ spec:
     model:
       modelFormat: { name: vLLM }
       storageUri: hf://meta-llama/Llama-3.1-8B-Instruct`,
+  ...(policy.l1MaxBytes === undefined
+    ? []
+    : [
+        `apiVersion: llm-d.ai/v1alpha1
+kind: CachePolicy
+metadata: { name: ${policy.name}-cache }
+spec:
+  edge:
+    l1: { maxBytes: ${policy.l1MaxBytes} }`,
+      ]),
 ].join('\n---\n')}
 `;
 }

@@ -8,6 +8,8 @@ import { lru } from './lru.ts';
  * hit and removal, and asks it for the next victim when it is over budget. Each is O(1).
  */
 export interface EvictionOrder {
+  /** Heap bytes the order keeps per key beyond the tier's own entry overhead (counted against the tier's bound). */
+  readonly keyOverhead: number;
   added(key: string): void;
   used(key: string): void;
   removed(key: string): void;

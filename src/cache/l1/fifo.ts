@@ -5,6 +5,7 @@ import { first } from './lru.ts';
 export function fifo(): EvictionOrder {
   const order = new Set<string>();
   return {
+    keyOverhead: 0, // one Set slot, within ENTRY_OVERHEAD
     added: (key) => void order.add(key),
     used: () => {},
     removed: (key) => void order.delete(key),

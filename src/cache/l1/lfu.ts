@@ -7,6 +7,9 @@ import { first } from './lru.ts';
  * Pure LFU never forgets: an entry hot long ago outlives newer ones until its TTL ends it,
  * which the tier's TTL bounds.
  */
+/** A counts-Map slot and a bucket-Set slot (28 + 20 bytes), at up to 4 table slots per live key, as in ENTRY_OVERHEAD. */
+const LFU_KEY_OVERHEAD = 192;
+
 export function lfu(): EvictionOrder {
   const counts = new Map<string, number>();
   const buckets = new Map<number, Set<string>>();
@@ -27,6 +30,8 @@ export function lfu(): EvictionOrder {
   };
 
   return {
+    // A count in one Map and a slot in a bucket Set per key, beyond the one Set slot ENTRY_OVERHEAD allows for.
+    keyOverhead: LFU_KEY_OVERHEAD,
     added: (key) => {
       counts.set(key, 1);
       bucket(1).add(key);

@@ -4,6 +4,7 @@ import type { EvictionOrder } from './eviction.ts';
 export function lru(): EvictionOrder {
   const order = new Set<string>();
   return {
+    keyOverhead: 0, // one Set slot, within ENTRY_OVERHEAD
     added: (key) => void order.add(key),
     used: (key) => {
       if (order.delete(key)) order.add(key);

@@ -9,15 +9,29 @@ export interface MemoryTierOptions {
   now: () => number;
 }
 
-/** Bookkeeping per entry beyond its strings (map slots, the object, the eviction order's node). */
-const ENTRY_OVERHEAD = 96;
+/**
+ * What an entry costs beyond its key's and body's characters, in bytes, on a 64-bit V8 without
+ * pointer compression, as Node's (with compressed pointers the objects are smaller): the slot and entry objects
+ * and its timestamp's heap number (~112), the strings' headers (~32), and the entries Map's and
+ * the LRU / FIFO Set's hash tables (28 + 20 bytes a slot). Under churn V8 keeps those tables at 2
+ * to 4 slots per live entry (they double past half full, counting deleted slots, and shrink below
+ * a quarter): 96–192 bytes, the worst case counted. An order that keeps more per key (LFU) adds
+ * its `keyOverhead`. test/unit/cache/l1-footprint.test.ts fills each order and checks the live
+ * heap stays within what the tier counts.
+ */
+export const ENTRY_OVERHEAD = 352;
+
+/** V8 keeps a string whose characters all fit in Latin-1 at a byte each, any other at two. */
+const TWO_BYTE = /[^\x00-\xff]/;
+const stringBytes = (s: string): number => (TWO_BYTE.test(s) ? 2 * s.length : s.length);
 
 /**
- * What an entry costs this tier, in bytes: its strings' lengths (V8 keeps ASCII text at a byte
- * a character; JSON bodies are mostly ASCII) plus a fixed overhead. An estimate, not a heap
- * measurement: it bounds the cache's own data, which is what grows.
+ * What an entry costs this tier, in bytes: its strings as V8 stores them plus the fixed overhead
+ * above, so the tier's byte bound is a bound on the heap it holds, not only on its text. (The
+ * region id is usually the fleet's own string, shared; one promoted from L3 is parsed anew.)
  */
-export const entryBytes = (key: string, entry: CacheEntry): number => key.length + entry.body.length + entry.region.length + ENTRY_OVERHEAD;
+export const entryBytes = (key: string, entry: CacheEntry, order?: Pick<EvictionOrder, 'keyOverhead'>): number =>
+  stringBytes(key) + stringBytes(entry.body) + entry.region.length + ENTRY_OVERHEAD + (order?.keyOverhead ?? 0);
 
 /**
  * L1: this isolate's memory, bounded in bytes, with a TTL and a pluggable eviction order
@@ -63,7 +77,7 @@ export class MemoryTier {
 
   /** Stores unless the entry is already too old for this tier or larger than the whole budget. */
   set(key: string, entry: CacheEntry): void {
-    const bytes = entryBytes(key, entry);
+    const bytes = entryBytes(key, entry, this.#order);
     if (bytes > this.#maxBytes || remainingMs(entry, this.#ttlSeconds, this.#now()) <= 0) return;
     this.delete(key);
     while (this.#bytes + bytes > this.#maxBytes) {

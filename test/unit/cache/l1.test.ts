@@ -1,17 +1,19 @@
 // L1: byte-bounded isolate memory, each eviction order, TTL on an injected clock.
 import { describe, expect, it } from 'vitest';
 import type { CacheEntry } from '../../../src/cache/entry.ts';
+import { EVICTION_ORDERS } from '../../../src/cache/l1/eviction.ts';
 import { entryBytes, MemoryTier } from '../../../src/cache/l1/memory-tier.ts';
 import type { EvictionPolicy } from '../../../src/fleet/schema.ts';
 
 const T0 = 1_767_225_600_000;
 const entry = (body: string, storedAt = T0): CacheEntry => ({ body, storedAt, region: 'us-east', usage: true });
-/** Each test entry costs exactly this many bytes (keys are all two characters, bodies 100). */
-const COST = entryBytes('k0', entry('x'.repeat(100)));
+/** Each test entry costs exactly this many bytes under an eviction order (keys are all two characters, bodies 100). */
+const costOf = (eviction: EvictionPolicy) => entryBytes('k0', entry('x'.repeat(100)), EVICTION_ORDERS[eviction]());
+const COST = costOf('lru');
 
 function tier(eviction: EvictionPolicy, entries: number, options: { ttlSeconds?: number; clock?: { now: number } } = {}) {
   const clock = options.clock ?? { now: T0 };
-  return { clock, l1: new MemoryTier({ maxBytes: COST * entries, eviction, ttlSeconds: options.ttlSeconds ?? 60, now: () => clock.now }) };
+  return { clock, l1: new MemoryTier({ maxBytes: costOf(eviction) * entries, eviction, ttlSeconds: options.ttlSeconds ?? 60, now: () => clock.now }) };
 }
 const put = (l1: MemoryTier, ...keys: string[]) => keys.forEach((k) => l1.set(k, entry('x'.repeat(100))));
 const held = (l1: MemoryTier, keys: string[]) => keys.filter((k) => l1.has(k));
@@ -30,7 +32,7 @@ describe('L1 eviction orders', () => {
     l1.get('k0');
     put(l1, 'k3');
     expect(held(l1, ['k0', 'k1', 'k2', 'k3'])).toEqual(expected);
-    expect(l1.bytes).toBe(3 * COST);
+    expect(l1.bytes).toBe(3 * costOf(policy));
   });
 
   it('lru follows recency, not count: a burst of old reads does not save an entry', () => {
@@ -67,16 +69,16 @@ describe('L1 eviction orders', () => {
   it.each<EvictionPolicy>(['lru', 'lfu', 'fifo'])('%s evicts as many entries as a large one needs, and never exceeds its bytes', (policy) => {
     const { l1 } = tier(policy, 4);
     put(l1, 'aa', 'bb', 'cc', 'dd');
-    l1.set('bg', entry('x'.repeat(100 + 2 * COST)));
+    l1.set('bg', entry('x'.repeat(100 + 2 * costOf(policy))));
     expect(l1.has('bg')).toBe(true); // it costs 3 entries: 3 of the 4 went, oldest / least used first
     expect(l1.size).toBe(2);
-    expect(l1.bytes).toBeLessThanOrEqual(4 * COST);
+    expect(l1.bytes).toBeLessThanOrEqual(4 * costOf(policy));
   });
 
   it.each<EvictionPolicy>(['lru', 'lfu', 'fifo'])('%s does not store an entry larger than the whole budget (and keeps what it has)', (policy) => {
     const { l1 } = tier(policy, 2);
     put(l1, 'aa');
-    l1.set('hg', entry('x'.repeat(3 * COST)));
+    l1.set('hg', entry('x'.repeat(3 * costOf(policy))));
     expect(l1.has('hg')).toBe(false);
     expect(l1.has('aa')).toBe(true);
   });
@@ -108,5 +110,18 @@ describe('L1 TTL', () => {
     expect(l1.get('ol')).toBeUndefined();
     l1.set('st', entry('x', T0)); // already older than this tier keeps anything
     expect(l1.has('st')).toBe(false);
+  });
+});
+
+describe('L1 byte count', () => {
+  it('counts a string outside Latin-1 at two bytes a character, as V8 stores it', () => {
+    const latin = entryBytes('k0', entry('é'.repeat(100)));
+    const wide = entryBytes('k0', entry('素'.repeat(100)));
+    expect(wide - latin).toBe(100);
+  });
+
+  it('counts what an LFU keeps per key on top (a count and a bucket slot)', () => {
+    expect(costOf('lfu')).toBeGreaterThan(costOf('lru'));
+    expect(costOf('fifo')).toBe(costOf('lru'));
   });
 });

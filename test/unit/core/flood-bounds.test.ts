@@ -59,7 +59,7 @@ describe('L1 (per request key) under 100,000 unique cacheable answers', () => {
     for (let i = 0; i < 30_000; i++) l1.set(await webCryptoSha256(`request ${i}`), { body: answer(i), storedAt: T0, region: 'us-east', usage: true });
     const grown = liveHeap() - before;
     expect(l1.bytes).toBeLessThanOrEqual(maxBytes);
-    expect(grown).toBeLessThan(2 * maxBytes);
+    expect(grown).toBeLessThan(maxBytes + 64 * 1024); // within its count (test/unit/cache/l1-footprint.test.ts)
   });
 });
 

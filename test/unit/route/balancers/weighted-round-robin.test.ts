@@ -26,6 +26,15 @@ describe('the weighted-round-robin balancer', () => {
     expect(longestRun(seq, 'a')).toBeLessThan(5);
   });
 
+  it('forgets endpoints absent from a call, so its state never outgrows the pool (100,000 ids through it)', () => {
+    const balancer = weightedRoundRobin();
+    const ab = pool('a:1', 'b:1');
+    expect(ids(balancer.order(ab, context()))[0]).toBe('a'); // currents after: a −1, b +1
+    for (let i = 0; i < 50_000; i++) balancer.order(pool(`x${i}:1`, `y${i}:1`), context());
+    // Had a and b been kept, b (+1 → +2) would beat a (−1 → 0); forgotten, both start at 1 and a wins the tie.
+    expect(ids(balancer.order(ab, context()))[0]).toBe('a');
+  });
+
   it('orders the fallbacks by current weight, highest first', () => {
     const balancer = weightedRoundRobin();
     const list = pool('a:5', 'b:1', 'c:1');
