@@ -1,5 +1,4 @@
 import type { RegionGroup } from './region-groups.ts';
-import { SESSION_AFFINITY } from './scorers/session-affinity.ts';
 import type { RouteRequest, ScoredRegion, WeightedScorer } from './types.ts';
 
 /**
@@ -10,7 +9,7 @@ import type { RouteRequest, ScoredRegion, WeightedScorer } from './types.ts';
  * from the same place. They are computed once per (pass, profile, caller) and shared, with the
  * route reason each region would give when it leads. Only the ranking, which draws ties at
  * random and moves the balancers, is made per request. A request with a session key under a
- * profile weighting session affinity is scored afresh: sessions are too many to remember.
+ * profile weighting a scorer that reads it (Scorer.readsSession) is scored afresh: sessions are too many to remember.
  */
 
 export interface RegionScores {
@@ -30,7 +29,7 @@ const callerKey = (r: RouteRequest): string => {
 };
 
 const readsSession = (profile: readonly WeightedScorer[]): boolean => {
-  for (const s of profile) if (s.scorer.type === SESSION_AFFINITY) return true;
+  for (const s of profile) if (s.scorer.readsSession === true) return true;
   return false;
 };
 

@@ -88,6 +88,8 @@ export interface Scorer extends Plugin {
    * place while the filter pass stands (src/route/region-scores-memo.ts). Absent: scored per endpoint.
    */
   readonly scope?: 'region';
+  /** True when a score reads the request's session key: a session's region scores are then made afresh, not shared. */
+  readonly readsSession?: boolean;
   /**
    * True when every candidate would score 1 in this state (nothing to tell them apart by): the
    * pipeline leaves the scorer out of this request, so it costs nothing and adds no part.

@@ -12,6 +12,7 @@ export const sessionAffinityScorer = (): Scorer => ({
   type: SESSION_AFFINITY,
   category: 'affinity',
   scope: 'region',
+  readsSession: true,
   score: (request, candidates) => {
     const key = request.sessionKey;
     if (!key) return candidates.map(() => 1);
