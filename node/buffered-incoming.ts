@@ -1,6 +1,20 @@
 import { IncomingMessage } from 'node:http';
 
 /**
+ * Node's parser calls the request listener, and runs the microtasks after it, between a
+ * request's headers and its body, even when both came in one read: read at once, every body
+ * would look unfinished and go the stream path (listeners, a body timer). This resolves one
+ * loop turn later, when the parser has finished that read, so a body that was in it is whole
+ * (`rawBody`). Undefined when there is nothing to wait for: the body is complete, or there is none.
+ */
+export function restOfRead(incoming: IncomingMessage): Promise<void> | undefined {
+  if (incoming.complete) return undefined;
+  const length = incoming.headers['content-length'];
+  if ((length === undefined || length === '0') && incoming.headers['transfer-encoding'] === undefined) return undefined;
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
  * node:http's request with one addition for @hono/node-server: `rawBody`, the whole body as one
  * Buffer when it has already arrived by the time the app reads it (the parser saw the message's
  * end: a request sent in one write, as autocannon, curl and Python's http.client send a small

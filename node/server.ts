@@ -18,7 +18,7 @@ import { limitCountersFromEnv } from '../src/limits/counters-from-env.ts';
 import { storeFromEnv } from '../src/store/select-store.ts';
 import type { Store } from '../src/store/store.ts';
 import type { Transport } from '../src/backends/transport.ts';
-import { BufferedIncomingMessage } from './buffered-incoming.ts';
+import { BufferedIncomingMessage, restOfRead } from './buffered-incoming.ts';
 import { answerClientError, answerConnect, answerExpectation, invalidTarget, LINGER_MS } from './client-error.ts';
 import { undiciTransport } from './undici-transport.ts';
 
@@ -191,6 +191,8 @@ export function gatewayListener(app: Hono<AppEnv>, hostname: string): RequestLis
     async (request, { incoming }) => {
       // HTTP/1.1 requires Host (RFC 9112 §3.2); Node's own check answers with an empty 400, so it is off and made here.
       if (incoming.headers.host === undefined && incoming.httpVersion === '1.1') return invalidTarget();
+      const parsed = restOfRead(incoming);
+      if (parsed !== undefined) await parsed;
       const response = await app.fetch(request, undefined, NODE_EXECUTION_CONTEXT);
       // Answered before its body arrived (refused unread, or over the limit): the rest of that body is
       // drained only briefly and the connection then closed, so the client is told not to reuse it.
