@@ -7,7 +7,7 @@ import { IncomingMessage } from 'node:http';
  * loop turn later, when the parser has finished that read, so a body that was in it is whole
  * (`rawBody`). Undefined when there is nothing to wait for: the body is complete, or there is none.
  */
-export function restOfRead(incoming: IncomingMessage): Promise<void> | undefined {
+export function restOfRead(incoming: Pick<IncomingMessage, 'complete' | 'headers'>): Promise<void> | undefined {
   if (incoming.complete) return undefined;
   const length = incoming.headers['content-length'];
   if ((length === undefined || length === '0') && incoming.headers['transfer-encoding'] === undefined) return undefined;
