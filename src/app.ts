@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import type { StatusCode } from 'hono/utils/http-status';
+import { answer, answerHeaders } from './api/answer-headers.ts';
 import { corsHeaders } from './api/cors.ts';
 import { errors, GatewayError } from './api/errors.ts';
 import { OPENAI_ENDPOINTS, type EndpointName } from './api/openai-endpoints.ts';
@@ -23,12 +23,11 @@ import { dashboardData, prometheusMetrics, usage } from './handlers/observabilit
 import { dashboardPage } from './dashboard/dashboard-page.ts';
 
 /**
- * An error's answer, built by the context so that what was set with `c.header()` before the
- * error (the request id, routing and rate-limit headers) goes on it too, as on any answer.
+ * An error's answer, with what was set for the answer before the error (the request id, routing
+ * and rate-limit headers), as on any answer.
  */
 const errorAnswer = (c: Context<AppEnv>, error: GatewayError): Response =>
-  // 499 (client closed) is not in Hono's list of statuses, hence the cast.
-  c.newResponse(JSON.stringify(error.toBody()), error.status as StatusCode, { 'content-type': 'application/json', ...error.headers, 'x-request-id': c.get('requestId') });
+  answer(c, JSON.stringify(error.toBody()), error.status, { 'content-type': 'application/json', ...error.headers, 'x-request-id': c.get('requestId') });
 
 /**
  * The gateway as a Hono app over Web-standard Request/Response: the same app runs in the
@@ -39,6 +38,7 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { cors: corsPolicy } = gw.fleet.routing;
 
+  app.use('*', answerHeaders());
   app.use('*', requestId());
   app.use('*', recordRequests(gw));
   // Before auth: a preflight carries no key. With no allowed origins, no origin gets CORS headers.

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { answer, JSON_HEADERS, setAnswerHeader, SSE_HEADERS } from '../api/answer-headers.ts';
 import type { Endpoint } from '../api/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
 import { replaySse } from '../cache/replay.ts';
@@ -21,23 +22,18 @@ export interface HitContext {
  */
 export function cacheHitResponse(c: Context<AppEnv>, gw: Gateway, hit: CacheHit, h: HitContext): Response {
   const status = `hit-${hit.tier}`;
-  c.header('x-switchyard-cache', status);
-  c.header('x-switchyard-model', h.model);
-  c.header('x-switchyard-region', hit.entry.region);
-  c.header('age', String(Math.max(0, Math.floor((gw.now() - hit.entry.storedAt) / 1000))));
-  if (h.tier) c.header('x-switchyard-tier', h.tier);
-  c.header('x-switchyard-route', `${h.tierReason ? `${h.tierReason} ` : ''}cache=${hit.tier}`);
+  setAnswerHeader(c, 'x-switchyard-cache', status);
+  setAnswerHeader(c, 'x-switchyard-model', h.model);
+  setAnswerHeader(c, 'x-switchyard-region', hit.entry.region);
+  setAnswerHeader(c, 'age', String(Math.max(0, Math.floor((gw.now() - hit.entry.storedAt) / 1000))));
+  if (h.tier) setAnswerHeader(c, 'x-switchyard-tier', h.tier);
+  setAnswerHeader(c, 'x-switchyard-route', `${h.tierReason ? `${h.tierReason} ` : ''}cache=${hit.tier}`);
   const record = c.get('record');
   record.region = hit.entry.region;
   record.cache = status;
   // Metered as served: the replayed answer's tokens, at no upstream cost (src/meter/).
   record.answer = hit.entry.body;
-  if (!h.stream) {
-    c.header('content-type', 'application/json');
-    return c.body(hit.entry.body, 200);
-  }
+  if (!h.stream) return answer(c, hit.entry.body, 200, JSON_HEADERS);
   record.firstBytesAt = gw.now();
-  c.header('content-type', 'text/event-stream; charset=utf-8');
-  c.header('cache-control', 'no-cache');
-  return c.body(replaySse(hit.entry.body, h.kind, h.includeUsage), 200);
+  return answer(c, replaySse(hit.entry.body, h.kind, h.includeUsage), 200, SSE_HEADERS);
 }

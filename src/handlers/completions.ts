@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type * as z from '../zod-mini.ts';
+import { answer, setAnswerHeader } from '../api/answer-headers.ts';
 import { errors, type GatewayError } from '../api/errors.ts';
 import { OPENAI_ENDPOINTS } from '../api/openai-endpoints.ts';
 import { checkKvTransfer } from '../api/kv-transfer.ts';
@@ -102,7 +103,7 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
     // then failed over like any other failure, before the client sees a byte.
     const forwarded = await forwardPlanned(c, gw, plan, { model: model.id, tier, tierReason }, { route: endpoint.upstream, body, readBody: !stream, accepts: stream ? ANSWERS.sse : ANSWERS.json }, scope);
     const { response, candidate } = forwarded;
-    c.header('x-switchyard-cache', cacheStatus);
+    setAnswerHeader(c, 'x-switchyard-cache', cacheStatus);
 
     if (stream) {
       // A cacheable stream is copied chunk by chunk as it passes (no parsing, no delay) and
@@ -138,6 +139,5 @@ export const completions = (gw: Gateway, kind: Endpoint) =>
       const filled = cacheKey;
       defer(c, () => cache.fillFromJson(filled, bytes, candidate.region.id));
     }
-    c.header('content-type', safeContentType(response.header('content-type')));
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
+    return answer(c, bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': safeContentType(response.header('content-type')) });
   };

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { answer, setAnswerHeader, SSE_HEADERS } from '../api/answer-headers.ts';
 import { errors } from '../api/errors.ts';
 import type { Capability } from '../api/openai-endpoints.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -66,7 +67,7 @@ export function routeOrRefuse(
 export async function admitTokens(c: Context<AppEnv>, gw: Gateway, estimate: number): Promise<void> {
   if (!gw.limiter) return;
   const admission = await gw.limiter.admit({ key: c.get('key'), tokens: estimate, scope: 'tokens', waitUntil: (work) => defer(c, () => work) });
-  for (const name in admission.headers) c.header(name, admission.headers[name]);
+  for (const name in admission.headers) setAnswerHeader(c, name, admission.headers[name] as string);
   c.get('record').settle = admission.settle;
 }
 
@@ -204,12 +205,12 @@ export async function forwardPlanned(c: Context<AppEnv>, gw: Gateway, pick: Rout
   record.endpoint = candidate.endpoint.id;
   // Its own request included; the GPU-time share of its cost divides by this.
   record.sharedWith = Math.max(1, gw.live.inflight(candidate.endpoint.id));
-  c.header('x-switchyard-model', routed.model);
-  c.header('x-switchyard-region', candidate.region.id);
-  if (routed.tier) c.header('x-switchyard-tier', routed.tier);
+  setAnswerHeader(c, 'x-switchyard-model', routed.model);
+  setAnswerHeader(c, 'x-switchyard-region', candidate.region.id);
+  if (routed.tier) setAnswerHeader(c, 'x-switchyard-tier', routed.tier);
   // Endpoints actually tried (a skipped one was never sent anything).
   const sent = forwarded.attempts.reduce((n, a) => (a.outcome === 'circuit-open' || a.outcome === 'no-credentials' ? n : n + 1), 0);
-  c.header('x-switchyard-route', `${routed.tierReason ? `${routed.tierReason} ` : ''}${pick.reason}${sent > 1 ? ` attempts=${sent}` : ''}`);
+  setAnswerHeader(c, 'x-switchyard-route', `${routed.tierReason ? `${routed.tierReason} ` : ''}${pick.reason}${sent > 1 ? ` attempts=${sent}` : ''}`);
   return forwarded;
 }
 
@@ -267,7 +268,5 @@ export function streamBack(
       settle(outcome);
     },
   });
-  c.header('content-type', 'text/event-stream; charset=utf-8');
-  c.header('cache-control', 'no-cache');
-  return { response: c.body(relayed, 200), ended };
+  return { response: answer(c, relayed, 200, SSE_HEADERS), ended };
 }

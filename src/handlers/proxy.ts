@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { answer } from '../api/answer-headers.ts';
 import { errors, GatewayError } from '../api/errors.ts';
 import { sniffUpload } from '../api/multipart-model.ts';
 import { oneShotBody, type OneShotBody } from '../api/one-shot-body.ts';
@@ -113,8 +114,7 @@ export const proxy = (gw: Gateway, name: EndpointName) =>
       forwarded.bodyEnded(true);
       record.bytesOut = bytes.length;
       if (/^application\/json/i.test(upstreamType ?? 'application/json')) record.answer = bytes;
-      c.header('content-type', safeContentType(upstreamType));
-      return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
+      return answer(c, bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': safeContentType(upstreamType) });
     } catch (error) {
       forwarded.bodyEnded(false);
       throw errors.upstreamBroken(`the response body was cut (${error instanceof Error ? error.message : String(error)})`);

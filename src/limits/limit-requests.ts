@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { setResponseHeaders } from '../api/set-headers.ts';
+import { setAnswerHeader } from '../api/answer-headers.ts';
 import type { AppEnv } from '../app-env.ts';
 import { defer } from '../handlers/defer.ts';
 import type { Limiter } from './limiter.ts';
@@ -14,29 +14,22 @@ import type { Limiter } from './limiter.ts';
 export const limitRequests = (limiter: Limiter) =>
   createMiddleware<AppEnv>(async function limitRequests(c, next) {
     const admission = await limiter.admit({ key: c.get('key'), tokens: 0, scope: 'request', waitUntil: (work) => defer(c, () => work) });
-    // Nothing limits the key (no headers to set, no slot to free): the common case costs nothing more.
-    if (!admission.holdsSlot && isEmpty(admission.headers)) return next();
+    // The x-ratelimit-* headers go on whatever the answer turns out to be; without a slot to free, nothing is left to do after it.
+    for (const name in admission.headers) setAnswerHeader(c, name, admission.headers[name] as string);
+    if (!admission.holdsSlot) return next();
     try {
       await next();
     } finally {
       const release = () => defer(c, () => admission.release());
       // The type first: reading `body` makes a Node answer a full Response over a stream.
-      const body = admission.holdsSlot && c.res.headers.get('content-type')?.startsWith('text/event-stream') === true ? c.res.body : null;
-      if (!admission.holdsSlot) {
-        // nothing to free
-      } else if (body !== null) {
+      const body = c.res.headers.get('content-type')?.startsWith('text/event-stream') === true ? c.res.body : null;
+      if (body !== null) {
         c.res = new Response(releasedAtEnd(body, release), c.res);
       } else {
         release();
       }
-      setResponseHeaders(c, admission.headers);
     }
   });
-
-function isEmpty(headers: Readonly<Record<string, string>>): boolean {
-  for (const _ in headers) return false;
-  return true;
-}
 
 /** The same bytes, chunk for chunk; `release` runs once, when the stream ends, fails or is cancelled. */
 function releasedAtEnd(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {

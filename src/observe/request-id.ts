@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../app-env.ts';
+import { setAnswerHeader } from '../api/answer-headers.ts';
 import { randomUuid } from './random-hex.ts';
 
 const MAX_LENGTH = 128;
@@ -16,6 +17,6 @@ export const requestId = (): MiddlewareHandler<AppEnv> =>
     const given = c.req.raw.headers.get('x-request-id');
     const id = given !== null && given !== '' && given.length <= MAX_LENGTH && !UNSAFE.test(given) ? given : randomUuid();
     c.set('requestId', id);
-    c.header('x-request-id', id);
+    setAnswerHeader(c, 'x-request-id', id);
     return next();
   };
