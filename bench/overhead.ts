@@ -10,6 +10,8 @@
 //   portkey    Portkey's AI gateway 1.15.2 on Node (the closest TypeScript peer), installed on
 //              demand into the ignored bench/out/portkey, forwarding to the same simulator
 //   workerd    the Worker in raw `workerd serve` (the wrangler bundle, a generated config): no dev proxy
+//   passthrough  bench/bare-worker.ts in raw `workerd serve`: fetch(upstream, request), no logic (the
+//              floor for any Worker that proxies; measured with `workerd`)
 //   wrangler   the Worker under `wrangler dev --local` (workerd behind wrangler's proxy), same fleet, same key
 // Each configuration is measured in interleaved rounds (the machine's cores are shared by all of
 // them and by the load generator), and the median per configuration is reported.
@@ -19,7 +21,7 @@ import os from 'node:os';
 import { relative, resolve } from 'node:path';
 import { ApiKeys } from '../src/auth/api-keys.ts';
 import { ensurePortkey, portkeyHeaders, PORTKEY_VERSION, startPortkey } from './lib/portkey.ts';
-import { bundleWorker, prepareBenchWorker, startWorkerd, type WorkerBundle } from './lib/workerd.ts';
+import { bundleEntry, bundleWorker, prepareBenchWorker, startWorkerd, type WorkerBundle } from './lib/workerd.ts';
 import { profileDuring, sourceMapped } from './lib/inspector-profile.ts';
 import { MemoryStore } from '../src/store/memory-store.ts';
 import { COMMON_USAGE, numberFlag, parseFlags, UsageError, type Benchmark } from './lib/benchmark.ts';
@@ -48,7 +50,7 @@ const rel = (path: string) => relative(ROOT, path);
 // Issue 14, must-show 1 (Node gateway vs the bare proxy) and 2, 3 (Portkey, raw workerd).
 const TARGETS = { throughputPct: 80, cpuTimesBare: 1.3, addedP50Ms: 0.25, addedTtfbMs: 0.3, meteringCpuPct: 10, timesPortkey: 10, workerdCpuUs: 150 } as const;
 
-const CONFIG_IDS = ['direct', 'bare', 'floor', 'node', 'unmetered', 'portkey', 'workerd', 'wrangler'] as const;
+const CONFIG_IDS = ['direct', 'bare', 'floor', 'node', 'unmetered', 'portkey', 'workerd', 'passthrough', 'wrangler'] as const;
 type ConfigId = (typeof CONFIG_IDS)[number];
 /** Always measured: every other row is read against them. */
 const BASELINES: readonly ConfigId[] = ['direct', 'bare'];
@@ -60,6 +62,7 @@ const LABELS: Record<ConfigId, string> = {
   unmetered: 'Switchyard on Node, metering off',
   portkey: `Portkey ${PORTKEY_VERSION} on Node`,
   workerd: 'Switchyard Worker in raw `workerd serve`',
+  passthrough: 'pass-through Worker in raw `workerd serve` (no logic)',
   wrangler: 'Switchyard under `wrangler dev`',
 };
 
@@ -127,6 +130,8 @@ function settingsFrom(argv: readonly string[]): Settings {
   if (cpuProf && profileWorkerd) throw new UsageError('--cpu-prof and --profile-workerd are separate runs: pick one');
   const only = new Set<ConfigId>(typeof f.only === 'string' ? [...BASELINES, ...configIds(f.only)] : CONFIG_IDS);
   if (f['skip-wrangler'] === true) only.delete('wrangler');
+  // The Worker's row is read against what workerd costs with no logic at all.
+  if (only.has('workerd')) only.add('passthrough');
   return {
     duration: numberFlag(f.duration, cpuProf || profileWorkerd ? (quick ? 3 : 10) : quick ? 2 : 5, 'duration'),
     rounds: numberFlag(f.rounds, quick ? 1 : 3, 'rounds', true),
@@ -372,6 +377,9 @@ async function runComparison(s: Settings): Promise<number> {
     const unmeteredStart = want('unmetered') ? startNodeGateway(record, false, false) : undefined;
     const portkeyStart = want('portkey') ? startPortkey() : undefined;
     const workerdStart = bundle ? startWorkerd(bundle, workerBindings(record)) : undefined;
+    const passthroughStart = want('passthrough')
+      ? bundleEntry(resolve(OUT, 'workerd-passthrough'), { entry: 'bench/bare-worker.ts' }).then((b) => startWorkerd(b, { UPSTREAM: sim.url }, { readyPath: '/health' }))
+      : undefined;
     const wranglerStart = want('wrangler')
       ? (async () => {
           const port = await freePort();
@@ -402,7 +410,7 @@ async function runComparison(s: Settings): Promise<number> {
           return { child, url };
         })()
       : undefined;
-    const [bare, floor, node, unmetered, portkey, workerd, wrangler] = await Promise.all([bareStart, floorStart, nodeStart, unmeteredStart, portkeyStart, workerdStart, wranglerStart]);
+    const [bare, floor, node, unmetered, portkey, workerd, passthrough, wrangler] = await Promise.all([bareStart, floorStart, nodeStart, unmeteredStart, portkeyStart, workerdStart, passthroughStart, wranglerStart]);
     commands.push(bare.child.command);
     if (floor) commands.push(floor.child.command);
     if (node) commands.push(`SWITCHYARD_KEYS='[<one key record>]' ${node.child.command}`);
@@ -419,6 +427,7 @@ async function runComparison(s: Settings): Promise<number> {
           `${rel(WORKER_CONFIG)}: wrangler.toml with main → that entry and no [build]`,
       );
     }
+    if (passthrough) commands.push(`${passthrough.child.command}   # ${rel(resolve(OUT, 'workerd-passthrough'))}: bench/bare-worker.ts bundled with wrangler.toml's build settings (bench/lib/worker-bundle.ts), UPSTREAM=<simulator> as a text binding`);
     if (bundle && workerd) {
       commands.push(
         `${bundle.command}   # bench/out/wrangler.overhead.toml: main → the bench entry, no [build]`,
@@ -436,6 +445,7 @@ async function runComparison(s: Settings): Promise<number> {
       ['direct', sim],
       ['bare', bare],
       ['floor', floor],
+      ['passthrough', passthrough],
     ] as const) {
       if (!started) continue;
       const target = targetFor(started.url, MODEL, key);
@@ -573,26 +583,30 @@ function buildReport(input: ReportInput): { markdown: string; allPass: boolean }
   });
 
   const has = (id: ConfigId) => (results.get(id)?.length ?? 0) > 0;
+  // What the no-logic reference reaches on the same figure in the same run: a target beyond it is
+  // beyond this machine, not beyond the gateway.
+  const reference = (id: ConfigId, shown: string) => (has(id) ? `${LABELS[id].replace(/ \(.*$/, '')}: ${shown}` : '—');
   const targets = [
-    { what: `throughput ≥ ${TARGETS.throughputPct}% of the bare proxy's (at ${CONNECTIONS} connections)`, value: pctOfBare('node'), shown: `${fmt(pctOfBare('node'), 1)}%`, pass: pctOfBare('node') >= TARGETS.throughputPct },
-    { what: `CPU per request ≤ ${TARGETS.cpuTimesBare}× the bare proxy's (${CONNECTIONS} connections)`, value: cpuTimesBare('node'), shown: `${fmt(cpuTimesBare('node'), 2)}×`, pass: cpuTimesBare('node') <= TARGETS.cpuTimesBare },
-    { what: `added p50 latency ≤ ${TARGETS.addedP50Ms} ms over direct (1 connection)`, value: addedP50('node'), shown: `${signed(addedP50('node'), 3)} ms`, pass: addedP50('node') <= TARGETS.addedP50Ms },
-    { what: `added time to first streamed byte ≤ ${TARGETS.addedTtfbMs} ms over direct (p50, 1 connection)`, value: addedTtfb('node'), shown: `${signed(addedTtfb('node'), 3)} ms`, pass: addedTtfb('node') <= TARGETS.addedTtfbMs },
+    { what: `throughput ≥ ${TARGETS.throughputPct}% of the bare proxy's (at ${CONNECTIONS} connections)`, value: pctOfBare('node'), shown: `${fmt(pctOfBare('node'), 1)}%`, pass: pctOfBare('node') >= TARGETS.throughputPct, reference: reference('floor', `${fmt(pctOfBare('floor'), 1)}%`) },
+    { what: `CPU per request ≤ ${TARGETS.cpuTimesBare}× the bare proxy's (${CONNECTIONS} connections)`, value: cpuTimesBare('node'), shown: `${fmt(cpuTimesBare('node'), 2)}×`, pass: cpuTimesBare('node') <= TARGETS.cpuTimesBare, reference: reference('floor', `${fmt(cpuTimesBare('floor'), 2)}×`) },
+    { what: `added p50 latency ≤ ${TARGETS.addedP50Ms} ms over direct (1 connection)`, value: addedP50('node'), shown: `${signed(addedP50('node'), 3)} ms`, pass: addedP50('node') <= TARGETS.addedP50Ms, reference: reference('bare', `${signed(addedP50('bare'), 3)} ms`) },
+    { what: `added time to first streamed byte ≤ ${TARGETS.addedTtfbMs} ms over direct (p50, 1 connection)`, value: addedTtfb('node'), shown: `${signed(addedTtfb('node'), 3)} ms`, pass: addedTtfb('node') <= TARGETS.addedTtfbMs, reference: reference('bare', `${signed(addedTtfb('bare'), 3)} ms`) },
   ];
   if (!has('node')) targets.length = 0;
   // What usage metering and metrics cost: CPU per request against the same gateway with them off, within each round.
   const meteringPct = perRound('node', 'unmetered', (a, b) => (100 * (a.cpuUsPerRequest - b.cpuUsPerRequest)) / b.cpuUsPerRequest);
   if (has('node') && has('unmetered')) {
-    targets.push({ what: `usage metering and metrics add ≤ ${TARGETS.meteringCpuPct}% CPU per request (vs metering off, ${CONNECTIONS} connections)`, value: meteringPct, shown: `${signed(meteringPct, 1)}%`, pass: meteringPct <= TARGETS.meteringCpuPct });
+    targets.push({ what: `usage metering and metrics add ≤ ${TARGETS.meteringCpuPct}% CPU per request (vs metering off, ${CONNECTIONS} connections)`, value: meteringPct, shown: `${signed(meteringPct, 1)}%`, pass: meteringPct <= TARGETS.meteringCpuPct, reference: '—' });
   }
   // Switchyard on Node against the closest TypeScript peer, req/s within each round.
   const timesPortkey = perRound('node', 'portkey', (a, b) => a.high.rps / b.high.rps);
+  const bareTimesPortkey = perRound('bare', 'portkey', (a, b) => a.high.rps / b.high.rps);
   if (has('node') && has('portkey')) {
-    targets.push({ what: `Switchyard on Node ≥ ${TARGETS.timesPortkey}× Portkey's req/s (${CONNECTIONS} connections)`, value: timesPortkey, shown: `${fmt(timesPortkey, 1)}×`, pass: timesPortkey >= TARGETS.timesPortkey });
+    targets.push({ what: `Switchyard on Node ≥ ${TARGETS.timesPortkey}× Portkey's req/s (${CONNECTIONS} connections)`, value: timesPortkey, shown: `${fmt(timesPortkey, 1)}×`, pass: timesPortkey >= TARGETS.timesPortkey, reference: reference('bare', `${fmt(bareTimesPortkey, 1)}×`) });
   }
   const workerdCpu = med('workerd', (r) => r.cpuUsPerRequest);
   if (has('workerd')) {
-    targets.push({ what: `CPU per request inside raw workerd ≤ ${TARGETS.workerdCpuUs} µs (non-cacheable chat, \`auto\`, ${CONNECTIONS} connections)`, value: workerdCpu, shown: `${fmt(workerdCpu, 0)} µs`, pass: workerdCpu <= TARGETS.workerdCpuUs });
+    targets.push({ what: `CPU per request inside raw workerd ≤ ${TARGETS.workerdCpuUs} µs (non-cacheable chat, \`auto\`, ${CONNECTIONS} connections)`, value: workerdCpu, shown: `${fmt(workerdCpu, 0)} µs`, pass: workerdCpu <= TARGETS.workerdCpuUs, reference: reference('passthrough', `${fmt(med('passthrough', (r) => r.cpuUsPerRequest), 0)} µs`) });
   }
   const allPass = targets.every((t) => t.pass && Number.isFinite(t.value));
 
@@ -614,6 +628,7 @@ function buildReport(input: ReportInput): { markdown: string; allPass: boolean }
     has('floor') ? `Hono floor ${fmt(cpu('floor'), 0)} µs (${fmt(cpu('floor') / cpu('bare'), 1)}×)` : '',
     has('portkey') ? `Portkey ${fmt(cpu('portkey'), 0)} µs (${fmt(cpu('portkey') / cpu('bare'), 1)}×)` : '',
     has('workerd') ? `raw workerd ${fmt(cpu('workerd'), 0)} µs` : '',
+    has('passthrough') ? `pass-through Worker in raw workerd ${fmt(cpu('passthrough'), 0)} µs` : '',
     has('wrangler') ? `wrangler dev (wrangler + workerd) ${fmt(cpu('wrangler'), 0)} µs` : '',
   ].filter((p) => p !== '');
   const cpuLine = `CPU per request at ${CONNECTIONS} connections (the configuration's own processes): ${cpuParts.join(', ')}; the simulator alone ${fmt(cpu('direct'), 0)} µs.`;
@@ -629,9 +644,11 @@ ${rows.join('\n')}
 
 **Targets**
 
-| Target | Measured | Result |
-|---|---:|:---:|
-${targets.map((t) => `| ${t.what} | ${t.shown} | ${t.pass && Number.isFinite(t.value) ? 'PASS' : '**FAIL**'} |`).join('\n')}
+| Target | Measured | Result | the no-logic reference, same figure, same run |
+|---|---:|:---:|---|
+${targets.map((t) => `| ${t.what} | ${t.shown} | ${t.pass && Number.isFinite(t.value) ? 'PASS' : '**FAIL**'} | ${t.reference} |`).join('\n')}
+
+The last column is what a proxy with no logic at all reaches on the same figure on this machine (the Hono floor for throughput and CPU, the bare proxy for latency and against Portkey, the pass-through Worker in workerd): a target past it is past what this machine allows any gateway of that kind.
 
 ${cpuLine}
 
@@ -649,7 +666,7 @@ ${has('floor') ? '- Hono floor (bench/hono-floor.ts): the framework the Node gat
 - CPU µs/req: user + system CPU time of the configuration's own process group (bare proxy; gateway; Portkey; workerd; wrangler + workerd; for direct, the simulator) during the ${CONNECTIONS}-connection measurement, divided by the requests answered (from /proc; 10 ms clock ticks). It does not depend on how busy the shared machine was, so it is the steadiest figure here.
 - Latency percentiles come from autocannon's per-response hrtime timings (its own histogram keeps whole milliseconds only). Time to first byte: undici, one keep-alive connection, from just before sending to the first body chunk.
 - Request logs off: \`--no-log\` for \`serve\`, \`SWITCHYARD_LOG_REQUESTS=false\` for the Worker (and \`--log-level warn\` for wrangler dev). The Worker rows are local workerd (raw, and behind wrangler's dev proxy), not Cloudflare's edge.
-${has('portkey') ? `- Portkey: \`@portkey-ai/gateway@${PORTKEY_VERSION}\` from npm, installed on demand into the git-ignored bench/out/portkey (a benchmark peer, not a dependency), run on Node from its package \`bin\` (\`build/start-server.js --headless\`: no log UI), with \`@hono/node-server\` overridden to 2.1.9 (the release Switchyard uses): with the 1.x its range resolves to, every streamed request fails with \`TypeError: immutable\` (Portkey-AI/gateway#1389). Each request carries \`x-portkey-provider: openai\` and \`x-portkey-custom-host: <simulator>/v1\`; the body (a concrete model id: Portkey does not classify) is forwarded to the same simulator. CPU is its one Node process.\n` : ''}${has('workerd') ? '- Raw workerd: the bench Worker bundled by `wrangler deploy --dry-run --outdir` (the same bundle `wrangler deploy` uploads) and served by node_modules\' workerd binary (`workerd serve`) on a generated Cap\'n Proto config: that one ES module, the env as text bindings, wrangler.toml\'s compatibility date and flags, outbound fetch through a network service allowing loopback only. No wrangler, no dev proxy, no inspector: its CPU column is the workerd process alone (the runtime\'s HTTP stack and the isolate). Cloudflare bills the isolate\'s CPU time only, so this is an upper bound of the billed figure; `npm run bench -- overhead --profile-workerd` splits it.\n' : ''}- wrangler dev runs \`createWorker\` from workers/gateway.ts over the bench fleet, compiled by \`switchyard fleet compile\` into bench/out, under a copy of wrangler.toml without its [build] step: the shared workers/fleet.generated.json is neither read for the bench nor written by it (other work on the machine rewrites it at any time, which reloaded a wrangler dev pointed at it through SWITCHYARD_FLEET onto another fleet mid-run).
+${has('portkey') ? `- Portkey: \`@portkey-ai/gateway@${PORTKEY_VERSION}\` from npm, installed on demand into the git-ignored bench/out/portkey (a benchmark peer, not a dependency), run on Node from its package \`bin\` (\`build/start-server.js --headless\`: no log UI), with \`@hono/node-server\` overridden to 2.1.9 (the release Switchyard uses): with the 1.x its range resolves to, every streamed request fails with \`TypeError: immutable\` (Portkey-AI/gateway#1389). Each request carries \`x-portkey-provider: openai\` and \`x-portkey-custom-host: <simulator>/v1\`; the body (a concrete model id: Portkey does not classify) is forwarded to the same simulator. CPU is its one Node process.\n` : ''}${has('workerd') ? '- Raw workerd: the bench Worker bundled by `wrangler deploy --dry-run --outdir` (the same bundle `wrangler deploy` uploads) and served by node_modules\' workerd binary (`workerd serve`) on a generated Cap\'n Proto config: that one ES module, the env as text bindings, wrangler.toml\'s compatibility date and flags, outbound fetch through a network service allowing loopback only. No wrangler, no dev proxy, no inspector: its CPU column is the workerd process alone (the runtime\'s HTTP stack and the isolate). Cloudflare bills the isolate\'s CPU time only, so this is an upper bound of the billed figure; `npm run bench -- overhead --profile-workerd` splits it.\n' : ''}${has('passthrough') ? '- Pass-through Worker (bench/bare-worker.ts): `fetch(upstream + path, request)` and the answer returned as it came, bundled with wrangler.toml\'s build settings and served the same way: what workerd\'s inbound HTTP, one `fetch` subrequest and the relayed Response cost with no gateway code; the Switchyard Worker\'s row minus this one is the gateway\'s own share.\n' : ''}- wrangler dev runs \`createWorker\` from workers/gateway.ts over the bench fleet, compiled by \`switchyard fleet compile\` into bench/out, under a copy of wrangler.toml without its [build] step: the shared workers/fleet.generated.json is neither read for the bench nor written by it (other work on the machine rewrites it at any time, which reloaded a wrangler dev pointed at it through SWITCHYARD_FLEET onto another fleet mid-run).
 ${notes.map((n) => `- ${n}\n`).join('')}
 Commands (ports picked free at run time; paths relative to the repository):
 

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { BIN, childEnv, freePort, NODE, ROOT, start, waitForHttp, type Child } from './children.ts';
+import { buildWorkerBundle, wranglerBuildSettings } from './worker-bundle.ts';
 
 const PROJECT_GENERATED_FLEET = resolve(ROOT, 'workers', 'fleet.generated.json');
 export const WORKERD = resolve(ROOT, 'node_modules', '@cloudflare', 'workerd-linux-64', 'bin', 'workerd');
@@ -44,6 +45,26 @@ export function bundleWorker(config: string, outDir: string): WorkerBundle {
   }
   const { date, flags } = compatibilityOf(readFileSync(config, 'utf8'));
   return { dir: outDir, module: modules[0], compatibilityDate: date, compatibilityFlags: flags, command: `wrangler ${args.map((a) => (a.startsWith(`${ROOT}/`) ? rel(a) : a)).join(' ')}` };
+}
+
+/**
+ * A Worker bundled in-process with wrangler's esbuild and wrangler.toml's settings
+ * (bench/lib/worker-bundle.ts) into `dir`: the project's gateway over `fleetJson`, or any `entry`
+ * (a pass-through Worker, a harness). Quicker than `wrangler deploy --dry-run`, the same output.
+ */
+export async function bundleEntry(dir: string, options: { entry?: string; fleetJson?: string }): Promise<WorkerBundle> {
+  rmSync(dir, { recursive: true, force: true });
+  const built = await buildWorkerBundle(dir, options);
+  const module = built.files.find((f) => f.path.endsWith('.js'))?.path;
+  if (built.files.length !== 1 || !module) throw new Error(`the bundle in ${rel(dir)} is not one .js module: ${built.files.map((f) => f.path).join(', ')}`);
+  const settings = wranglerBuildSettings();
+  return {
+    dir,
+    module,
+    compatibilityDate: settings.compatibilityDate,
+    compatibilityFlags: [...settings.compatibilityFlags],
+    command: `buildWorkerBundle (bench/lib/worker-bundle.ts)${options.entry ? `, entry ${options.entry}` : ''}`,
+  };
 }
 
 /** A Cap'n Proto text literal (C-style escapes; JSON's are a subset for ASCII text). */
