@@ -17,7 +17,7 @@ import { ApiKeys } from '../src/auth/api-keys.ts';
 import { MemoryStore } from '../src/store/memory-store.ts';
 import { COMMON_USAGE, numberFlag, parseFlags, UsageError, type Benchmark } from './lib/benchmark.ts';
 import { baselineTree } from './lib/baseline-tree.ts';
-import { childEnv, NODE, ROOT, start, stopAllAndReport, type Child } from './lib/children.ts';
+import { childEnv, NODE, ROOT, start, stop, stopAllAndReport, type Child } from './lib/children.ts';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './lib/cpuprofile.ts';
 import { publishSection } from './lib/results-file.ts';
 import { codeVersion, loadAverage, machine } from './lib/run-info.ts';
@@ -106,7 +106,7 @@ interface Profiled {
   file: string;
 }
 
-/** One more loop per gateway, after the rounds (the process warm), under V8's sampling profiler. */
+/** One more loop per gateway, after the rounds (in a fresh process, warmed up), under V8's sampling profiler. */
 async function profile(x: Started, s: Settings, stamp: number): Promise<Profiled> {
   mkdirSync(PROFILE_DIR, { recursive: true });
   const file = resolve(PROFILE_DIR, `node-loop-${x.v.id}-${stamp}.cpuprofile`);
@@ -150,25 +150,34 @@ async function run(s: Settings): Promise<number> {
     const tree = baselineTree(s.baseline, 'node-loop-baseline', ['src', 'node']);
     variants.push({ id: 'baseline', label: `Switchyard at ${s.baseline} (${tree.commit})`, kind: 'gateway', root: tree.dir });
   }
-  try {
-    const started: Started[] = [];
-    for (const v of variants) started.push(await startLoop(v, setupFile));
+  // A fresh process per configuration per round: V8's optimization decisions stay with a process
+  // for its life, so one process per configuration made whole runs differ (the same code in two
+  // processes measured 60.7 against 36.6 µs, every round); across processes the median evens it out.
+  const warm = async (v: Variant): Promise<Started> => {
+    const x = await startLoop(v, setupFile);
     // Warm-up: the JIT, the key memo, the caches; not counted.
-    for (const x of started) await runLoop(x, Math.max(5_000, s.requests));
+    await runLoop(x, Math.max(5_000, s.requests));
+    return x;
+  };
+  try {
     const rounds = new Map<VariantId, { cpuUs: number; wallUs: number }[]>(variants.map((v) => [v.id, []]));
     for (let round = 0; round < s.rounds; round++) {
-      for (const x of started.map((_, i) => started[(i + round) % started.length]!)) {
+      for (const v of variants.map((_, i) => variants[(i + round) % variants.length]!)) {
+        const x = await warm(v);
         const r = await runLoop(x, s.requests);
-        rounds.get(x.v.id)?.push(r);
-        console.log(`round ${round + 1} ${x.v.id}: ${fmt(r.cpuUs, 1)} µs CPU/req, ${fmt(r.wallUs, 1)} µs wall/req`);
+        await stop(x.child);
+        rounds.get(v.id)?.push(r);
+        console.log(`round ${round + 1} ${v.id}: ${fmt(r.cpuUs, 1)} µs CPU/req, ${fmt(r.wallUs, 1)} µs wall/req`);
       }
     }
     const profiles: Profiled[] = [];
     if (s.cpuProf) {
       const stamp = Date.now();
-      for (const x of started.filter((y) => y.v.kind === 'gateway')) {
-        console.log(`profiling ${x.v.id}…`);
+      for (const v of variants.filter((y) => y.kind === 'gateway')) {
+        console.log(`profiling ${v.id}…`);
+        const x = await warm(v);
         profiles.push(await profile(x, s, stamp));
+        await stop(x.child);
       }
     }
     publishSection('node-loop', report({ s, startedAt, loadAtStart, loadAtEnd: loadAverage(), variants, rounds, profiles }), { quick: s.quick, after: 'overhead-profile', copy: resolve(OUT, 'node-loop.md') });
@@ -268,7 +277,7 @@ By area: ${p.summary.byArea
 
 Measured ${input.startedAt.toISOString()} on ${machine()}; 1-minute load average ${fmt(input.loadAtStart, 2)} at the start, ${fmt(input.loadAtEnd, 2)} at the end (the machine's 2 cores are shared: compare within this run).
 
-Each configuration in its own Node process (bench/node-loop-child.ts): the request listener \`serve\` hands node:http (node/server.ts's \`nodeGatewayApp\`: governance over the memory store with one seeded key, metering on with its 1 s flush, the prober and the request log off) driven in-process: per request a node:http \`IncomingMessage\` (raw headers as the parser leaves them, the body pushed whole and complete: a request that arrived in one packet, as autocannon and Python's http.client send one; Node's undici writes the body apart from the headers, and then the gateway reads it as a stream, which this loop does not measure) and a \`ServerResponse\` with no socket, the upstream call answered at once with a canned chat completion, and a macrotask after each answer (so work deferred to after the answer runs in the loop too). No socket, no parser, no undici: what is left is @hono/node-server, Hono and the gateway's own code. The floor is bench/hono-floor.ts's route (read the body, the canned answer back) through the same harness. Request: \`POST ${PATH}\`, \`"model": "${s.model}"\`, non-streaming, non-cacheable. ${s.rounds} interleaved rounds of ${s.requests.toLocaleString('en')} requests per configuration (order rotated), after a warm-up; CPU from process.cpuUsage over each round's loop ÷ requests; medians.
+Each configuration in a fresh Node process for each round (bench/node-loop-child.ts; V8's optimization decisions stay with a process, so one process per configuration let whole runs differ): the request listener \`serve\` hands node:http (node/server.ts's \`nodeGatewayApp\`: governance over the memory store with one seeded key, metering on with its 1 s flush, the prober and the request log off) driven in-process: per request a node:http \`IncomingMessage\` (raw headers as the parser leaves them, the body pushed whole and complete: a request that arrived in one packet, as autocannon and Python's http.client send one; Node's undici writes the body apart from the headers, and then the gateway reads it as a stream, which this loop does not measure) and a \`ServerResponse\` with no socket, the upstream call answered at once with a canned chat completion, and a macrotask after each answer (so work deferred to after the answer runs in the loop too). No socket, no parser, no undici: what is left is @hono/node-server, Hono and the gateway's own code. The floor is bench/hono-floor.ts's route (read the body, the canned answer back) through the same harness. Request: \`POST ${PATH}\`, \`"model": "${s.model}"\`, non-streaming, non-cacheable. ${s.rounds} interleaved rounds of ${s.requests.toLocaleString('en')} requests per configuration (order rotated), each after a warm-up in its process; CPU from process.cpuUsage over each round's loop ÷ requests; medians.
 
 ${table}
 ${baseline}${profileText ? `\n### Where the time goes\n\n${profileText}\n` : ''}
