@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { ExecutionContext, Hono } from 'hono';
 import type { AppEnv } from '../src/app-env.ts';
 import { createApp } from '../src/app.ts';
+import { withHeaders } from '../src/api/answer-headers.ts';
 import { errors } from '../src/api/errors.ts';
 import { DEFAULT_BODY_TIMEOUT_MS } from '../src/api/read-body.ts';
 import type { BreakerOptions } from '../src/health/circuit-breaker.ts';
@@ -84,17 +85,7 @@ function lingerBeforeClosing(socket: Socket): void {
   };
 }
 
-function closingConnection(response: Response): Response {
-  try {
-    response.headers.set('connection', 'close');
-    return response;
-  } catch {
-    // Immutable headers (a response passed through as it came): a copy carries the header.
-    const headers = new Headers(response.headers);
-    headers.set('connection', 'close');
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-  }
-}
+const closingConnection = (response: Response): Response => withHeaders(response, (headers) => headers.set('connection', 'close'));
 
 /** What `serve` runs, before any socket: the app, the listener node:http calls, and what must be stopped. */
 export interface NodeGatewayApp {

@@ -27,7 +27,7 @@ import { dashboardPage } from './dashboard/dashboard-page.ts';
  * and rate-limit headers), as on any answer.
  */
 const errorAnswer = (c: Context<AppEnv>, error: GatewayError): Response =>
-  answer(c, JSON.stringify(error.toBody()), error.status, { 'content-type': 'application/json', ...error.headers, 'x-request-id': c.get('requestId') });
+  answer(c, JSON.stringify(error.toBody()), error.status, { 'content-type': 'application/json', ...error.headers });
 
 /**
  * The gateway as a Hono app over Web-standard Request/Response: the same app runs in the

@@ -17,21 +17,36 @@ export const answerHeaders = (): MiddlewareHandler<AppEnv> =>
     c.set('answerHeaders', headers);
     await next();
     if (c.res === c.get('answer')) return;
-    const target = c.res.headers;
-    try {
+    const res = withHeaders(c.res, (target) => {
       for (const name in headers) if (!target.has(name)) target.set(name, headers[name] as string);
-    } catch {
-      // Immutable headers (a response passed through as it came): a copy carries them.
-      const copy = new Response(c.res.body, c.res);
-      for (const name in headers) if (!copy.headers.has(name)) copy.headers.set(name, headers[name] as string);
-      c.res = copy;
-    }
+    });
+    if (res !== c.res) c.res = res;
   };
+
+/**
+ * `apply` run on a response's headers, or on a copy's when they are immutable (a response passed
+ * through as it came): the response that carries them.
+ */
+export function withHeaders(response: Response, apply: (headers: Headers) => void): Response {
+  try {
+    apply(response.headers);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    apply(copy.headers);
+    return copy;
+  }
+}
 
 /** A JSON answer's own header. */
 export const JSON_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json' };
 /** A server-sent event stream's own headers. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+
+/** Sets the headers of a record (a limiter's `x-ratelimit-*`) on the answer to come. */
+export function setAnswerHeaders(c: Context<AppEnv>, headers: Readonly<Record<string, string>>): void {
+  for (const name in headers) setAnswerHeader(c, name, headers[name] as string);
+}
 
 /** Sets a header of the answer to come. */
 export function setAnswerHeader(c: Context<AppEnv>, name: string, value: string): void {

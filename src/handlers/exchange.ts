@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { answer, setAnswerHeader, SSE_HEADERS } from '../api/answer-headers.ts';
+import { answer, setAnswerHeader, setAnswerHeaders, SSE_HEADERS } from '../api/answer-headers.ts';
 import { errors } from '../api/errors.ts';
 import type { Capability } from '../api/openai-endpoints.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -67,7 +67,7 @@ export function routeOrRefuse(
 export async function admitTokens(c: Context<AppEnv>, gw: Gateway, estimate: number): Promise<void> {
   if (!gw.limiter) return;
   const admission = await gw.limiter.admit({ key: c.get('key'), tokens: estimate, scope: 'tokens', waitUntil: (work) => defer(c, () => work) });
-  for (const name in admission.headers) setAnswerHeader(c, name, admission.headers[name] as string);
+  setAnswerHeaders(c, admission.headers);
   c.get('record').settle = admission.settle;
 }
 

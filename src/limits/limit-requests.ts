@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { setAnswerHeader } from '../api/answer-headers.ts';
+import { setAnswerHeaders } from '../api/answer-headers.ts';
 import type { AppEnv } from '../app-env.ts';
 import { defer } from '../handlers/defer.ts';
 import type { Limiter } from './limiter.ts';
@@ -15,7 +15,7 @@ export const limitRequests = (limiter: Limiter) =>
   createMiddleware<AppEnv>(async function limitRequests(c, next) {
     const admission = await limiter.admit({ key: c.get('key'), tokens: 0, scope: 'request', waitUntil: (work) => defer(c, () => work) });
     // The x-ratelimit-* headers go on whatever the answer turns out to be; without a slot to free, nothing is left to do after it.
-    for (const name in admission.headers) setAnswerHeader(c, name, admission.headers[name] as string);
+    setAnswerHeaders(c, admission.headers);
     if (!admission.holdsSlot) return next();
     try {
       await next();
